@@ -1,0 +1,24 @@
+import type { Command } from "./command.ts";
+import { dbCommand } from "./db.ts";
+import { downCommand } from "./down.ts";
+import { logsCommand } from "./logs.ts";
+import { produceCommand } from "./produce.ts";
+import { setupCommand } from "./setup.ts";
+import { statusCommand } from "./status.ts";
+import { upCommand } from "./up.ts";
+
+/** Every command, in the order `sluice --help` lists them. */
+export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand];
+
+export function helpText(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    "sluice — Kafka Connect pipeline for IoT metrics into PostgreSQL 17",
+    "",
+    "usage: sluice <command> [flags]    (sluice <command> --help for its flags)",
+    "",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    "",
+    "Environment variables are documented in .env.example.",
+  ].join("\n");
+}

@@ -1,0 +1,24 @@
+/** Metric names and their smallint codes on the wire and in PostgreSQL. The codes are part of the contract. */
+export const METRIC_CODES = {
+  temperature: 0,
+  humidity: 10,
+  pressure: 20,
+  co2: 30,
+  light: 40,
+  sound: 50,
+} as const;
+
+export type MetricName = keyof typeof METRIC_CODES;
+export type MetricCode = (typeof METRIC_CODES)[MetricName];
+
+/** Every valid code, ascending. */
+export const CODES = Object.values(METRIC_CODES) as readonly MetricCode[];
+
+const byCode = new Map<number, MetricName>(
+  Object.entries(METRIC_CODES).map(([name, code]) => [code, name as MetricName]),
+);
+
+/** The metric name of a code, or undefined when the code is not part of the contract. */
+export function metricNameOf(code: number): MetricName | undefined {
+  return byCode.get(code);
+}

@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { CODES } from "./codes.ts";
+
+/**
+ * The metric contract: the single source of truth from which the registry's JSON Schema, the Kafka Connect schemas
+ * and the checks against the drizzle table are derived.
+ *
+ * It is strict on purpose: anything it accepts must be stored by PostgreSQL exactly as sent, never fail there and
+ * never be narrowed (a `metric_name` outside the codes, a non-uuid id, a NUL in a tag or a timestamp outside the
+ * range would either fail the sink task or be silently altered).
+ */
+
+/** Earliest instant accepted (epoch ms): 1970-01-01T00:00:00.000Z. */
+export const MIN_PUBLISHED_AT = 0;
+/** Latest instant accepted (epoch ms): 9999-12-31T23:59:59.999Z, well inside timestamptz and JS Date. */
+export const MAX_PUBLISHED_AT = 253_402_300_799_999;
+export const MAX_TAGS = 16;
+export const MAX_TAG_LENGTH = 64;
+
+/** Lowercase canonical uuid text: PostgreSQL accepts more spellings, but then the stored text differs from the sent one. */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Marks the field that Kafka Connect must read as a `Timestamp` (int64 epoch ms) and PostgreSQL stores as timestamptz. */
+export const TIMESTAMP_MILLIS = "timestamp-millis";
+
+export const DeviceId = z
+  .string()
+  .regex(UUID_RE, { error: "must be a lowercase uuid like 3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c" })
+  .meta({ format: "uuid", description: "Device that published the metric (lowercase uuid)." });
+
+export const PublishedAt = z
+  .int()
+  .min(MIN_PUBLISHED_AT, { error: "must be epoch milliseconds at or after 1970-01-01T00:00:00Z" })
+  .max(MAX_PUBLISHED_AT, { error: "must be epoch milliseconds before year 10000" })
+  .meta({ "x-logical-type": TIMESTAMP_MILLIS, description: "When the device published it, epoch milliseconds UTC." });
+
+export const MetricNameCode = z
+  .literal(CODES as unknown as [number, ...number[]], {
+    error: `must be one of the metric codes ${CODES.join(", ")}`,
+  })
+  .meta({ description: "Metric code: temperature 0, humidity 10, pressure 20, co2 30, light 40, sound 50." });
+
+export const Value = z.number({ error: "must be a finite number" }).meta({ description: "Measured value." });
+
+export const Tag = z
+  .string()
+  .max(MAX_TAG_LENGTH, { error: `must be at most ${MAX_TAG_LENGTH} characters` })
+  .regex(/^[^\u0000]*$/, { error: "must not contain a NUL character" });
+
+export const Tags = z
+  .array(Tag)
+  .max(MAX_TAGS, { error: `must hold at most ${MAX_TAGS} tags` })
+  .meta({ description: "Free-form labels." });
+
+/** A metric as it travels on the `metrics` topic (the record value). */
+export const Metric = z
+  .strictObject({
+    device_id: DeviceId,
+    published_at: PublishedAt,
+    metric_name: MetricNameCode,
+    value: Value,
+    tags: Tags,
+  })
+  .meta({ title: "Metric", description: "One IoT metric sample." });
+
+/** The record key: the composite primary key of the table. */
+export const MetricKey = z
+  .strictObject({
+    device_id: DeviceId,
+    metric_name: MetricNameCode,
+    published_at: PublishedAt,
+  })
+  .meta({ title: "MetricKey" });
+
+export type Metric = z.infer<typeof Metric>;
+export type MetricKey = z.infer<typeof MetricKey>;
+
+/** Key of a metric, in the field order of the wire format. */
+export function keyOf(m: Metric): MetricKey {
+  return { device_id: m.device_id, metric_name: m.metric_name, published_at: m.published_at };
+}

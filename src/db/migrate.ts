@@ -1,0 +1,17 @@
+import { join } from "node:path";
+import { drizzle } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+
+/** Folder of the drizzle-kit generated migrations. */
+export const MIGRATIONS_DIR = join(import.meta.dir, "migrations");
+
+/** Applies pending migrations (drizzle's journal table makes a second run a no-op). */
+export async function migrateDb(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bun
+// The only module that touches the process: argv, env, exit codes and signals.
+import { COMMANDS, helpText } from "./cli/index.ts";
+import { parseEnv } from "./config/env.ts";
+import { SluiceError } from "./errors.ts";
+import { stackPaths } from "./stack/paths.ts";
+import { readVersions } from "./stack/versions.ts";
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(helpText());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`sluice: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  const env = parseEnv(process.env);
+  const paths = stackPaths(env);
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // First signal: stop gracefully; second: give up at once.
+    if (++signals > 1) process.exit(130);
+    console.error(`\n${sig}: stopping… (again to abort)`);
+    abort.abort(new SluiceError("INTERRUPTED", `interrupted by ${sig}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const ctx = {
+    env,
+    paths,
+    versions: readVersions(paths.root),
+    log: (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
+    childEnv: {},
+  };
+  return command.run(rest, { ctx, out: (line) => console.log(line), signal: abort.signal });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof SluiceError) {
+      console.error(`sluice: ${e.message}${e.retryable ? "\n(retrying may help)" : ""}`);
+      process.exit(1);
+    }
+    console.error(e);
+    process.exit(1);
+  },
+);

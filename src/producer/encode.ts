@@ -1,0 +1,26 @@
+import type { Metric } from "../contract/index.ts";
+
+/**
+ * The wire encoding of a metric: plain JSON key and value, read by Kafka Connect's JsonConverter with
+ * `schema.content` (see design.md, "Wire format").
+ *
+ * Template strings instead of `JSON.stringify(object)`: they skip walking an object and fix the field order, which
+ * the key needs (the partitioner in partitioner.ts slices the device id at a fixed offset, and identical keys must be
+ * identical bytes for log compaction). Strings still go through `JSON.stringify`, so any character is escaped
+ * correctly even if a caller skipped the contract.
+ */
+
+/** Record key: `{"device_id":…,"metric_name":…,"published_at":…}`, exactly that field order. */
+export function encodeKey(m: Pick<Metric, "device_id" | "metric_name" | "published_at">): string {
+  return `{"device_id":${JSON.stringify(m.device_id)},"metric_name":${m.metric_name},"published_at":${m.published_at}}`;
+}
+
+/**
+ * Record value: `{"device_id","published_at","metric_name","value","tags"}`. Throws on a non-finite value: JSON has
+ * no NaN or Infinity, and `JSON.stringify` would silently write `null`.
+ */
+export function encodeValue(m: Metric): string {
+  if (!Number.isFinite(m.value)) throw new RangeError(`metric value must be finite, got ${m.value}`);
+  // String(number) gives the same shortest round-trip text as JSON.stringify for every finite number.
+  return `{"device_id":${JSON.stringify(m.device_id)},"published_at":${m.published_at},"metric_name":${m.metric_name},"value":${m.value},"tags":${JSON.stringify(m.tags)}}`;
+}

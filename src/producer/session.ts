@@ -1,0 +1,44 @@
+import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
+import { kafka } from "../kafka/client.ts";
+import { registerContract } from "../registry/register.ts";
+import { createDevicePartitioner } from "./partitioner.ts";
+import { manifestOf, produce, type Manifest } from "./send.ts";
+import type { Run } from "./workload.ts";
+
+export interface ProducerTarget {
+  readonly brokers: string[];
+  readonly registryUrl: string;
+  readonly topic: string;
+}
+
+/**
+ * One producer run end to end: look up the contract's schema id (registering is idempotent and checks
+ * compatibility), connect, send every metric of `run`, disconnect. Returns the manifest of what was acknowledged.
+ */
+export async function produceRun(
+  target: ProducerTarget,
+  run: Run,
+  opts: { batchSize?: number; concurrency?: number; onProgress?: (sent: number) => void } = {},
+): Promise<Manifest> {
+  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  const client = kafka(target.brokers, "sluice-producer");
+  const admin = client.admin();
+  const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false, idempotent: false });
+  await Promise.all([admin.connect(), producer.connect()]);
+  try {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [target.topic] })).topics;
+    const stats = await produce({
+      producer,
+      topic: target.topic,
+      partitions: meta!.partitions.length,
+      run,
+      schemaId,
+      batchSize: opts.batchSize,
+      concurrency: opts.concurrency,
+      onProgress: opts.onProgress,
+    });
+    return manifestOf(run, target.topic, stats);
+  } finally {
+    await Promise.all([producer.disconnect(), admin.disconnect()]);
+  }
+}

@@ -1,0 +1,100 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { SluiceError } from "../errors.ts";
+import { logFile, type Component, type StackContext } from "./component.ts";
+import { connectComponent } from "./connect.ts";
+import { requireTools } from "./fetch.ts";
+import { kafkaComponent } from "./kafka.ts";
+import { postgresComponent } from "./postgres.ts";
+import { isAlive, portOpen, readPid, removePid, stopPid, waitUntil, writePid } from "./process.ts";
+import { registryComponent } from "./registry.ts";
+
+/** Components in start order; `down` stops them in reverse. */
+export function components(ctx: StackContext): Component[] {
+  return [postgresComponent(ctx), kafkaComponent(ctx), registryComponent(ctx), connectComponent(ctx)];
+}
+
+const healthy = (c: Component) => c.healthy().catch(() => false);
+
+/** Starts one component unless it already runs; waits until it is healthy. */
+async function ensureRunning(ctx: StackContext, c: Component): Promise<"started" | "running"> {
+  const pid = readPid(ctx.paths.run, c.name);
+  const log = logFile(ctx, c.name);
+  if (pid && isAlive(pid)) {
+    await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isAlive(pid), log });
+    return "running";
+  }
+  removePid(ctx.paths.run, c.name);
+  if (await portOpen(ctx.env.SLUICE_HOST, c.port)) {
+    throw new SluiceError(
+      "PORT_IN_USE",
+      `${c.name}: port ${c.port} on ${ctx.env.SLUICE_HOST} is already in use by a process this stack did not start. ` +
+        `Stop that process, or give ${c.name} another port (see .env.example).`,
+    );
+  }
+  await c.prepare();
+  const started = Date.now();
+  ctx.log(`${c.name}: starting on port ${c.port}…`);
+  const newPid = c.start();
+  writePid(ctx.paths.run, c.name, newPid);
+  await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isAlive(newPid), log });
+  ctx.log(`${c.name}: healthy in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${newPid})`);
+  return "started";
+}
+
+/**
+ * Brings the local stack up in health-gated order: PostgreSQL, Kafka and the registry side by side, then Kafka
+ * Connect once Kafka answers. A second call with everything running is a quick no-op.
+ * Returns the names of the components it started.
+ */
+export async function up(ctx: StackContext): Promise<string[]> {
+  requireTools();
+  for (const d of [ctx.paths.data, ctx.paths.run, ctx.paths.logs]) mkdirSync(d, { recursive: true });
+  const [pg, kafka, registry, connect] = components(ctx) as [Component, Component, Component, Component];
+  const started: string[] = [];
+  const run = async (c: Component) => {
+    if ((await ensureRunning(ctx, c)) === "started") started.push(c.name);
+  };
+  // Prepare Connect's downloads while the broker starts: both need the same jars, fetched once.
+  const first = await Promise.allSettled([run(pg), run(kafka).then(() => run(connect)), run(registry)]);
+  const failed = first.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return started;
+}
+
+/** Stops exactly the processes this stack started (by pid file), in reverse start order. */
+export async function down(ctx: StackContext): Promise<string[]> {
+  const stopped: string[] = [];
+  if (!existsSync(ctx.paths.run)) return stopped;
+  for (const c of components(ctx).reverse()) {
+    const pid = readPid(ctx.paths.run, c.name);
+    if (!pid) continue;
+    const how = await stopPid(pid, { signal: c.stopSignal });
+    removePid(ctx.paths.run, c.name);
+    if (how !== "absent") {
+      ctx.log(`${c.name}: ${how} (pid ${pid})`);
+      stopped.push(c.name);
+    }
+  }
+  return stopped;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly pid: number | null;
+  readonly running: boolean;
+  readonly port: number;
+  readonly healthy: boolean;
+  readonly version: string;
+  readonly log: string;
+}
+
+/** One line of facts per component. */
+export async function status(ctx: StackContext): Promise<ComponentStatus[]> {
+  return Promise.all(
+    components(ctx).map(async (c) => {
+      const pid = readPid(ctx.paths.run, c.name) ?? null;
+      const running = pid !== null && isAlive(pid);
+      return { name: c.name, pid, running, port: c.port, healthy: running && (await healthy(c)), version: c.version, log: logFile(ctx, c.name) };
+    }),
+  );
+}

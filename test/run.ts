@@ -1,0 +1,73 @@
+// `npm test`: unit tests, then the end-to-end tests against one real local stack. Starts the stack when it is not
+// running (with the Connect worker in a non-UTC zone, to prove no timestamp shifts) and stops it afterwards; a stack
+// that was already running is used as it is and left running.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "../src/config/env.ts";
+import { setup } from "../src/setup.ts";
+import type { StackContext } from "../src/stack/component.ts";
+import { stackPaths } from "../src/stack/paths.ts";
+import { down, status, up } from "../src/stack/supervisor.ts";
+import { readVersions } from "../src/stack/versions.ts";
+
+/** The zone the test stack's Connect worker runs in; America/New_York is where the unpinned shift was seen. */
+export const TEST_CONNECT_TZ = "America/New_York";
+
+const env = parseEnv({ CONNECT_TZ: TEST_CONNECT_TZ, ...process.env });
+const paths = stackPaths(env);
+const ctx: StackContext = {
+  env,
+  paths,
+  versions: readVersions(paths.root),
+  log: (l) => console.error(`[stack ${new Date().toISOString().slice(11, 19)}] ${l}`),
+  childEnv: {},
+};
+const reports = join(paths.data, "test-reports");
+mkdirSync(reports, { recursive: true });
+
+function bunTest(name: string, dir: string): { passed: number; failed: number } {
+  const outfile = join(reports, `${name}.xml`);
+  const r = spawnSync(process.execPath, ["test", "--timeout", "300000", "--reporter=junit", `--reporter-outfile=${outfile}`, dir], {
+    cwd: paths.root,
+    stdio: "inherit",
+    env: { ...process.env, CONNECT_TZ: env.CONNECT_TZ },
+  });
+  let passed = 0;
+  let failed = 0;
+  try {
+    const xml = readFileSync(outfile, "utf8");
+    const attr = (a: string) => Number(new RegExp(`<testsuites[^>]*\\b${a}="(\\d+)"`).exec(xml)?.[1] ?? 0);
+    const [tests, failures, errors, skipped] = ["tests", "failures", "errors", "skipped"].map(attr) as [number, number, number, number];
+    failed = failures + errors;
+    passed = tests - failed - skipped;
+  } catch {
+    failed = 1;
+  }
+  if (r.status !== 0 && failed === 0) failed = 1;
+  return { passed, failed };
+}
+
+const unit = bunTest("unit", "test/unit");
+let e2e = { passed: 0, failed: 0 };
+let started: string[] = [];
+try {
+  const before = await status(ctx);
+  if (!before.every((c) => c.healthy)) console.error(`[stack] starting the local stack (Connect worker TZ=${env.CONNECT_TZ})…`);
+  else console.error("[stack] using the running stack");
+  started = await up(ctx);
+  await setup(ctx);
+  e2e = bunTest("e2e", "test/e2e");
+} catch (e) {
+  console.error(`[stack] could not run the end-to-end tests: ${(e as Error).message}`);
+  e2e.failed += 1;
+} finally {
+  if (started.length) {
+    console.error("[stack] stopping the stack this run started…");
+    await down(ctx);
+  }
+}
+const passed = unit.passed + e2e.passed;
+const failed = unit.failed + e2e.failed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
