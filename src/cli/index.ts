@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
 import { dbCommand } from "./db.ts";
+import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { logsCommand } from "./logs.ts";
 import { produceCommand } from "./produce.ts";
@@ -8,7 +9,7 @@ import { statusCommand } from "./status.ts";
 import { upCommand } from "./up.ts";
 
 /** Every command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand];
+export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand, demoCommand];
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

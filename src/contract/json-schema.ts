@@ -7,12 +7,16 @@ export const KEY_SUBJECT = "metrics-key";
 
 export type JsonSchema = Record<string, unknown>;
 
-/** JSON Schema (draft 2020-12) of the record value, as registered in the schema registry. */
+/**
+ * JSON Schema (draft-07) of the record value, as registered in the schema registry. Draft-07 rather than zod's
+ * default 2020-12: Apicurio checks compatibility with the everit validator, which knows drafts 4–7 only and answers
+ * "could not determine version" (HTTP 500) for a 2020-12 schema.
+ */
 export function valueJsonSchema(): JsonSchema {
-  return z.toJSONSchema(Metric, { target: "draft-2020-12" }) as JsonSchema;
+  return z.toJSONSchema(Metric, { target: "draft-7" }) as JsonSchema;
 }
 
 /** JSON Schema of the record key. */
 export function keyJsonSchema(): JsonSchema {
-  return z.toJSONSchema(MetricKey, { target: "draft-2020-12" }) as JsonSchema;
+  return z.toJSONSchema(MetricKey, { target: "draft-7" }) as JsonSchema;
 }

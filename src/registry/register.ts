@@ -1,15 +1,15 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import Ajv2020 from "ajv/dist/2020.js";
+import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { SluiceError } from "../errors.ts";
 import type { JsonSchema } from "../contract/index.ts";
 
 /**
- * The registry client: JSON Schemas validated with an Ajv that knows draft 2020-12 (zod's output), `format`
+ * The registry client: JSON Schemas validated with Ajv (draft-07, as the contract is rendered), `format`
  * keywords (ajv-formats) and tolerates the contract's `x-` annotations.
  */
 export function registryClient(url: string): SchemaRegistry {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   return new SchemaRegistry({ host: url, retry: { retries: 2 } }, { [SchemaType.JSON]: { ajvInstance: ajv } });
 }
