@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import type { Kafka } from "kafkajs";
+import type { Sql } from "postgres";
+import { applyConnector } from "./connect/apply.ts";
+import type { ConnectClient } from "./connect/client.ts";
+import { readConnectorFile, renderConnector, type ConnectorSpec } from "./connect/desired.ts";
+import { ensureTopics } from "./kafka/topics.ts";
+
+/**
+ * An isolated copy of the pipeline on the shared stack: its own topic, DLQ, table (shaped like `metrics`) and
+ * connector names. Tests and benchmarks use it so they share one stack and never see each other's rows.
+ */
+export interface Sandbox {
+  readonly id: string;
+  readonly topic: string;
+  readonly dlq: string;
+  readonly table: string;
+  readonly connector: string;
+  /** Applies a sink from connectors/metrics-sink.json reading `topic` into `table`; waits until RUNNING. */
+  applySink(name?: string, overrides?: Record<string, string>): Promise<ConnectorSpec>;
+  /** Deletes the connectors it applied, the table and (with `topics`) the topics. */
+  dispose(opts?: { topics?: boolean }): Promise<void>;
+}
+
+export async function createSandbox(
+  deps: { root: string; sql: Sql; kafka: Kafka; connect: ConnectClient },
+  label: string,
+  partitions = 3,
+): Promise<Sandbox> {
+  const { sql, kafka, connect } = deps;
+  const id = `${label}_${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+  const topic = `t.${id}`;
+  const dlq = `t.${id}.dlq`;
+  const table = `t_${id}`;
+  const connector = `t-${id}`;
+  const applied: string[] = [];
+  await sql.unsafe(`create table ${table} (like metrics including all)`);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [
+      { topic, numPartitions: partitions },
+      { topic: dlq, numPartitions: 1 },
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+  const base = readConnectorFile(join(deps.root, "connectors", "metrics-sink.json"));
+  return {
+    id,
+    topic,
+    dlq,
+    table,
+    connector,
+    async applySink(name = connector, overrides = {}) {
+      const spec = renderConnector(
+        base,
+        { topics: topic, "collection.name.format": table, "errors.deadletterqueue.topic.name": dlq, ...overrides },
+        name,
+      );
+      applied.push(name);
+      await applyConnector(connect, spec, 90_000);
+      return spec;
+    },
+    async dispose(opts = {}) {
+      for (const n of applied) await connect.delete(n);
+      await sql.unsafe(`drop table if exists ${table}`);
+      if (opts.topics) {
+        const a = kafka.admin();
+        await a.connect();
+        await a.deleteTopics({ topics: [topic, dlq] }).finally(() => a.disconnect());
+      }
+    },
+  };
+}
