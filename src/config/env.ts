@@ -16,6 +16,8 @@ export const EnvSchema = z.object({
   REGISTRY_PORT: port(18081),
   CONNECT_PORT: port(18083),
   POSTGRES_PORT: port(15432),
+  /** Host of a PostgreSQL not started by `sluice up` (docker compose: postgres). */
+  POSTGRES_HOST: z.string().optional(),
   POSTGRES_USER: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("sluice"),
   POSTGRES_DB: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("sluice"),
   /** When unset, the local stack generates one on first `up` and keeps it in <data dir>/secrets/. */
@@ -25,6 +27,15 @@ export const EnvSchema = z.object({
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),
   CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("2g"),
   KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 1g or 768m").default("1g"),
+  /**
+   * Addresses of a stack not started by `sluice up` (docker compose, a real cluster). When unset, they derive from
+   * SLUICE_HOST and the ports above.
+   */
+  KAFKA_BOOTSTRAP: z.string().regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port…]").optional(),
+  REGISTRY_URL: z.url().optional(),
+  CONNECT_URL: z.url().optional(),
+  /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */
+  SINK_JDBC_URL: z.string().startsWith("jdbc:postgresql://").optional(),
   /** Time zone of the Connect worker's process (TZ). The stack pins the JVM to UTC whatever this is. */
   CONNECT_TZ: z.string().optional(),
 });

@@ -8,7 +8,7 @@ import { postgresPassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
-export const connectUrl = (ctx: StackContext) => `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
+export const connectUrl = (ctx: StackContext) => ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
 
 /**
  * Environment of the worker process: connector configs read the database location and credentials from it through
@@ -17,7 +17,7 @@ export const connectUrl = (ctx: StackContext) => `http://${ctx.env.SLUICE_HOST}:
 export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
   const { env } = ctx;
   return {
-    SLUICE_SINK_JDBC_URL: `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
+    SLUICE_SINK_JDBC_URL: env.SINK_JDBC_URL ?? `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
     SLUICE_SINK_DB_USER: env.POSTGRES_USER,
     SLUICE_SINK_DB_PASSWORD: postgresPassword(ctx),
   };
@@ -54,7 +54,7 @@ export function connectComponent(ctx: StackContext): Component {
       });
     },
     async healthy() {
-      const res = await fetch(`${connectUrl(ctx)}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) return false;
       const plugins = (await res.json()) as { class: string }[];
       return plugins.some((p) => p.class === JDBC_SINK_CLASS);

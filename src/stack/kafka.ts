@@ -9,7 +9,7 @@ import { classpath, jvmArgs } from "./java.ts";
 import { spawnDetached } from "./process.ts";
 
 /** Bootstrap address of the local broker. */
-export const bootstrap = (ctx: StackContext) => `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
+export const bootstrap = (ctx: StackContext) => ctx.env.KAFKA_BOOTSTRAP ?? `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
 
 export function kafkaComponent(ctx: StackContext): Component {
   const dir = join(ctx.paths.data, "kafka");
@@ -53,7 +53,7 @@ export function kafkaComponent(ctx: StackContext): Component {
     async healthy() {
       const admin = new Kafka({
         clientId: "sluice-health",
-        brokers: [bootstrap(ctx)],
+        brokers: [`${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`],
         logLevel: logLevel.NOTHING,
         connectionTimeout: 1000,
         retry: { retries: 0 },

@@ -40,10 +40,11 @@ export function postgresPassword(ctx: StackContext): string {
   return readFileSync(f, "utf8").trim();
 }
 
-/** Connection URL for clients on this machine. */
+/** Connection URL for clients (POSTGRES_HOST overrides the local stack's address, e.g. in docker compose). */
 export function postgresUrl(ctx: StackContext): string {
   const { env } = ctx;
-  return `postgres://${env.POSTGRES_USER}:${encodeURIComponent(postgresPassword(ctx))}@${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`;
+  const host = env.POSTGRES_HOST ?? env.SLUICE_HOST;
+  return `postgres://${env.POSTGRES_USER}:${encodeURIComponent(postgresPassword(ctx))}@${host}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`;
 }
 
 export function postgresComponent(ctx: StackContext): Component {
@@ -93,7 +94,9 @@ export function postgresComponent(ctx: StackContext): Component {
       return spawnDetached({ cmd, args, cwd: dir, env: { ...process.env, ...ctx.childEnv }, log: logFile(ctx, "postgres") });
     },
     async healthy() {
-      const sql = postgres(postgresUrl(ctx).replace(/\/[^/]*$/, "/postgres"), { max: 1, connect_timeout: 2, onnotice: () => {} });
+      const { env } = ctx;
+      const url = `postgres://${env.POSTGRES_USER}:${encodeURIComponent(postgresPassword(ctx))}@${env.SLUICE_HOST}:${env.POSTGRES_PORT}/postgres`;
+      const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
       try {
         await sql`select 1`;
         const [db] = await sql`select 1 from pg_database where datname = ${ctx.env.POSTGRES_DB}`;

@@ -5,7 +5,8 @@ import { ensureApicurio } from "./fetch.ts";
 import { spawnDetached } from "./process.ts";
 
 /** Base URL of the Confluent-compatible API of the local registry. */
-export const registryUrl = (ctx: StackContext) => `http://${ctx.env.SLUICE_HOST}:${ctx.env.REGISTRY_PORT}/apis/ccompat/v7`;
+export const registryUrl = (ctx: StackContext) =>
+  ctx.env.REGISTRY_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.REGISTRY_PORT}/apis/ccompat/v7`;
 
 export function registryComponent(ctx: StackContext): Component {
   const dir = join(ctx.paths.data, "registry");
