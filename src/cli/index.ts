@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { dbCommand } from "./db.ts";
 import { demoCommand } from "./demo.ts";
+import { dlqCommand } from "./dlq.ts";
 import { downCommand } from "./down.ts";
 import { logsCommand } from "./logs.ts";
 import { produceCommand } from "./produce.ts";
@@ -9,7 +10,7 @@ import { statusCommand } from "./status.ts";
 import { upCommand } from "./up.ts";
 
 /** Every command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand, demoCommand, dlqCommand];
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { keyConnectSchema, valueConnectSchema } from "../contract/index.ts";
+import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
 
 const SECRET_KEY = /password|secret|token/i;
@@ -48,6 +48,9 @@ export function renderConnector(spec: ConnectorSpec, overrides: Record<string, s
       ...spec.config,
       "key.converter.schema.content": JSON.stringify(keyConnectSchema()),
       "value.converter.schema.content": JSON.stringify(valueConnectSchema()),
+      // The contract itself, for dev.sluice.connect.ContractJsonConverter (services/connect/sluice-plugin).
+      "key.converter.contract": JSON.stringify(keyJsonSchema()),
+      "value.converter.contract": JSON.stringify(valueJsonSchema()),
       ...overrides,
     },
   };

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logFile, render, type Component, type StackContext } from "./component.ts";
-import { ensureDebezium, ensureKafkaJars } from "./fetch.ts";
+import { ensureDebezium, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
 import { postgresPassword } from "./postgres.ts";
@@ -35,7 +35,8 @@ export function connectComponent(ctx: StackContext): Component {
     startTimeoutMs: 180_000,
     async prepare() {
       jars = await ensureKafkaJars(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);
-      const plugins = await ensureDebezium(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);
+      const debezium = await ensureDebezium(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);
+      const plugins = `${debezium},${ensureSluicePlugin(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log)}`;
       mkdirSync(dir, { recursive: true });
       const template = readFileSync(join(ctx.paths.root, "services", "connect", "worker.properties"), "utf8");
       writeFileSync(

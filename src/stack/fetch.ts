@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SluiceError } from "../errors.ts";
 import type { Versions } from "./versions.ts";
@@ -25,11 +25,11 @@ export function requireTools(): void {
 }
 
 function mvn(args: string[], what: string, log: Log): void {
-  log(`fetching ${what} from Maven Central…`);
+  log(`${what}…`);
   const r = spawnSync("mvn", ["-B", "-q", "-ntp", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.status !== 0) {
     const tail = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.includes("ERROR")).slice(0, 3).join("\n");
-    throw new SluiceError("DOWNLOAD_FAILED", `could not fetch ${what} with Maven:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`, true);
+    throw new SluiceError("DOWNLOAD_FAILED", `Maven failed ${what}:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`, true);
   }
 }
 
@@ -62,7 +62,7 @@ export function ensureKafkaJars(root: string, cache: string, v: Versions, log: L
         `-Dlog4j.version=${v.LOG4J_VERSION}`,
         `-Dslf4j.version=${v.SLF4J_VERSION}`,
       ],
-      `Apache Kafka ${v.KAFKA_VERSION} jars`,
+      `fetching Apache Kafka ${v.KAFKA_VERSION} jars from Maven Central`,
       log,
     ),
   );
@@ -79,7 +79,7 @@ export function ensureDebezium(root: string, cache: string, v: Versions, log: Lo
         `-DoutputDirectory=${tmp}`,
         "-Dkafka.version=unused", "-Dlog4j.version=unused", "-Dslf4j.version=unused",
       ],
-      `Debezium JDBC sink ${v.DEBEZIUM_VERSION}`,
+      `fetching Debezium JDBC sink ${v.DEBEZIUM_VERSION} from Maven Central`,
       log,
     ),
   );
@@ -109,4 +109,30 @@ export function ensureApicurio(cache: string, v: Versions, log: Log): Promise<st
     rmSync(archive);
     if (!readdirSync(tmp).some((f) => f.endsWith("-runner.jar"))) throw fail("no runner jar inside");
   });
+}
+
+/** Files under `dir`, recursively, sorted: what the plugin build depends on. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? (e.name === "target" ? [] : sourceFiles(join(dir, e.name))) : [join(dir, e.name)]))
+    .sort();
+}
+
+/**
+ * Sluice's own Connect plugin (services/connect/sluice-plugin: the contract-enforcing converter and the key/value
+ * check), built with Maven into the cache under a hash of its sources, so an edit rebuilds it and an unchanged tree
+ * reuses it. Returns a folder for Connect's `plugin.path`.
+ */
+export function ensureSluicePlugin(root: string, cache: string, v: Versions, log: Log): string {
+  const src = join(root, "services", "connect", "sluice-plugin");
+  const hash = createHash("sha1");
+  for (const f of sourceFiles(src)) hash.update(f.slice(src.length)).update(readFileSync(f));
+  const dir = join(cache, `sluice-plugin-${hash.digest("hex").slice(0, 12)}-kafka-${v.KAFKA_VERSION}`);
+  return cached(dir, (tmp) => {
+    const build = `${tmp}-build`;
+    mvn(["-f", join(src, "pom.xml"), "package", `-Dkafka.version=${v.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], "building the Sluice Connect plugin (services/connect/sluice-plugin)", log);
+    mkdirSync(join(tmp, "sluice"), { recursive: true });
+    renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
+    rmSync(build, { recursive: true, force: true });
+  }) as string;
 }

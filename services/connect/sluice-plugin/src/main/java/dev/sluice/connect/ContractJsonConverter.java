@@ -1,0 +1,128 @@
+package dev.sluice.connect;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.data.Timestamp;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.storage.Converter;
+
+/**
+ * Reads plain JSON records that must satisfy the metric contract.
+ *
+ * <p>Config: {@code schema.content} (the Connect schema, as JsonConverter's KIP-1054 option) and {@code contract} (the
+ * contract's JSON Schema, the one registered in the schema registry). A record that is not JSON, has duplicate keys,
+ * or breaks the contract (wrong type, unknown field, missing field, out-of-range number, bad uuid, NUL in a tag, ...)
+ * throws a DataException, so with {@code errors.tolerance=all} it goes to the DLQ with the reason in its headers
+ * instead of failing the sink task in PostgreSQL or being silently narrowed (JsonConverter alone reads "hot" as 0.0
+ * for a double and 40000 as -25536 for an int16).
+ *
+ * <p>Values are built straight into Connect structs from the parsed tree, skipping JsonConverter's generic envelope
+ * handling.
+ */
+public class ContractJsonConverter implements Converter {
+  public static final String SCHEMA_CONTENT = "schema.content";
+  public static final String CONTRACT = "contract";
+
+  private static final ConfigDef CONFIG = new ConfigDef()
+      .define(SCHEMA_CONTENT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "Kafka Connect schema of the records, as JSON")
+      .define(CONTRACT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "JSON Schema every record must satisfy");
+
+  private ObjectReader reader;
+  private Schema schema;
+  private ContractCheck check;
+  private final JsonConverter writer = new JsonConverter();
+
+  @Override
+  public void configure(Map<String, ?> configs, boolean isKey) {
+    Object content = configs.get(SCHEMA_CONTENT);
+    Object contract = configs.get(CONTRACT);
+    if (content == null || contract == null) {
+      throw new DataException("ContractJsonConverter needs both " + SCHEMA_CONTENT + " and " + CONTRACT + " (rendered by sluice from src/contract)");
+    }
+    ObjectMapper mapper = new ObjectMapper()
+        .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    reader = mapper.reader();
+    // Configured first: asConnectSchema uses the converter's schema cache.
+    writer.configure(Map.of("schemas.enable", "false", "converter.type", isKey ? "key" : "value"), isKey);
+    try {
+      schema = writer.asConnectSchema(mapper.readTree(content.toString()));
+      check = ContractCheck.compile(mapper.readTree(contract.toString()));
+    } catch (JsonProcessingException e) {
+      throw new DataException("ContractJsonConverter: " + SCHEMA_CONTENT + " or " + CONTRACT + " is not valid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  public ConfigDef config() {
+    return CONFIG;
+  }
+
+  @Override
+  public byte[] fromConnectData(String topic, Schema s, Object value) {
+    return writer.fromConnectData(topic, s, value);
+  }
+
+  @Override
+  public SchemaAndValue toConnectData(String topic, byte[] value) {
+    if (value == null) throw new DataException("empty record (tombstone): the metric contract has no deletes");
+    JsonNode node;
+    try {
+      node = reader.readTree(value);
+    } catch (IOException e) {
+      String msg = e instanceof JsonProcessingException ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage();
+      throw new DataException("not JSON: " + msg, e);
+    }
+    if (node == null || node.isMissingNode()) throw new DataException("not JSON: empty record");
+    check.validate(node, "");
+    return new SchemaAndValue(schema, convert(schema, node));
+  }
+
+  private static Object convert(Schema s, JsonNode n) {
+    if (n == null || n.isNull()) {
+      if (s.isOptional()) return null;
+      throw new DataException("null for a required field of type " + s.type());
+    }
+    switch (s.type()) {
+      case INT8: return (byte) n.intValue();
+      case INT16: return (short) n.intValue();
+      case INT32: return n.intValue();
+      case INT64: return Timestamp.LOGICAL_NAME.equals(s.name()) ? new Date(n.longValue()) : n.longValue();
+      case FLOAT32: return n.floatValue();
+      case FLOAT64: return n.doubleValue();
+      case BOOLEAN: return n.booleanValue();
+      case STRING: return n.textValue();
+      case ARRAY: {
+        List<Object> out = new ArrayList<>(n.size());
+        for (JsonNode e : n) out.add(convert(s.valueSchema(), e));
+        return out;
+      }
+      case STRUCT: {
+        Struct st = new Struct(s);
+        for (Field f : s.fields()) st.put(f, convert(f.schema(), n.get(f.name())));
+        return st;
+      }
+      default:
+        throw new DataException("unsupported Connect type in schema.content: " + s.type());
+    }
+  }
+
+  @Override
+  public void close() {
+    writer.close();
+  }
+}
