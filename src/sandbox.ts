@@ -4,6 +4,7 @@ import type { Sql } from "postgres";
 import { applyConnector } from "./connect/apply.ts";
 import type { ConnectClient } from "./connect/client.ts";
 import { readConnectorFile, renderConnector, type ConnectorSpec } from "./connect/desired.ts";
+import { grantSinkOn } from "./db/roles.ts";
 import { ensureTopics } from "./kafka/topics.ts";
 
 /**
@@ -35,15 +36,24 @@ export async function createSandbox(
   const connector = `t-${id}`;
   const applied: string[] = [];
   await sql.unsafe(`create table ${table} (like metrics including all)`);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, [
-      { topic, numPartitions: partitions },
-      { topic: dlq, numPartitions: 1 },
-    ]);
-  } finally {
-    await admin.disconnect();
+  // The worker logs in as the sink role, which has rights only on what it is granted (src/db/roles.ts).
+  await grantSinkOn(sql, table);
+  // Right after a broker restart, metadata can lag ("does not host this topic-partition"): retry a few times.
+  for (let attempt = 1; ; attempt++) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await ensureTopics(admin, [
+        { topic, numPartitions: partitions },
+        { topic: dlq, numPartitions: 1 },
+      ]);
+      break;
+    } catch (e) {
+      if (attempt >= 10 || !(e as { retriable?: boolean }).retriable) throw e;
+      await Bun.sleep(1000);
+    } finally {
+      await admin.disconnect();
+    }
   }
   const base = readConnectorFile(join(deps.root, "connectors", "metrics-sink.json"));
   return {

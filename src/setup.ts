@@ -1,22 +1,27 @@
-import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { applyConnector } from "./connect/apply.ts";
-import { ConnectClient } from "./connect/client.ts";
-import { readConnectorFile, renderConnector } from "./connect/desired.ts";
+import postgres from "postgres";
+import { applyConnectors } from "./connect/apply.ts";
+import type { ConnectorAction } from "./connect/plan.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
 import { migrateDb } from "./db/migrate.ts";
-import { ensureTopics } from "./kafka/topics.ts";
+import { applyRoleLogins } from "./db/roles.ts";
+import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
+import { applyTopics, connectClient, desiredConnectors, desiredTopics, MAIN_CONNECTOR, withAdmin, workerCapabilities } from "./provision.ts";
 import { registerContract } from "./registry/register.ts";
 import type { StackContext } from "./stack/component.ts";
-import { connectUrl } from "./stack/connect.ts";
 import { bootstrap } from "./stack/kafka.ts";
-import { postgresUrl } from "./stack/postgres.ts";
+import { postgresUrl, rolePassword } from "./stack/postgres.ts";
 import { registryUrl } from "./stack/registry.ts";
 
 export interface SetupResult {
   readonly topicsCreated: string[];
   readonly schemaId: number;
+  /** What happened to the main sink (`metrics-sink`). */
   readonly connector: "created" | "updated" | "unchanged";
+  /** The topic plan that was carried out (services/topics.json). */
+  readonly topics: TopicAction[];
+  /** The connector plan that was carried out (connectors/*.json). */
+  readonly connectors: ConnectorAction[];
 }
 
 /** A kafkajs client for the local stack, quiet unless something is wrong. */
@@ -24,32 +29,36 @@ export function kafkaClient(ctx: StackContext, clientId = "sluice"): Kafka {
   return new Kafka({ clientId, brokers: [bootstrap(ctx)], logLevel: logLevel.ERROR });
 }
 
+/** Applies the migrations, then lets the sink and analyst roles log in with the stack's passwords for them. */
+export async function migrateDatabase(ctx: StackContext): Promise<void> {
+  await migrateDb(postgresUrl(ctx));
+  const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+  try {
+    await applyRoleLogins(sql, { sink: rolePassword(ctx, "sink"), analyst: rolePassword(ctx, "analyst") });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
 /**
- * The setup job: migrations → topics → schema registration → connector. Idempotent: with everything in place it
- * changes nothing.
+ * The setup job: migrations → topics apply (services/topics.json) → schema registration → connectors apply
+ * (connectors/*.json). Idempotent: with everything in place it changes nothing (no topic or connector write).
+ * Connectors on the worker that no file declares are left alone (pruning is an explicit command).
  */
 export async function setup(ctx: StackContext): Promise<SetupResult> {
   ctx.log("setup: migrating the database…");
-  await migrateDb(postgresUrl(ctx));
-  const admin = kafkaClient(ctx, "sluice-setup").admin();
-  await admin.connect();
-  let topicsCreated: string[];
-  try {
-    topicsCreated = await ensureTopics(admin, [
-      { topic: ctx.env.METRICS_TOPIC, numPartitions: ctx.env.TOPIC_PARTITIONS_METRICS },
-      { topic: ctx.env.DLQ_TOPIC, numPartitions: 1 },
-    ]);
-  } finally {
-    await admin.disconnect();
-  }
-  if (topicsCreated.length) ctx.log(`setup: created topics ${topicsCreated.join(", ")}`);
+  await migrateDatabase(ctx);
+  const topics = await withAdmin(ctx, (admin) => applyTopics(admin, desiredTopics(ctx)));
+  const topicsCreated = topics.flatMap((a) => (a.kind === "create" ? [a.topic.name] : []));
+  if (hasTopicChanges(topics)) ctx.log(`setup: topics:\n${formatTopicPlan(topics)}`);
   const schemaId = await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema());
   ctx.log(`setup: contract registered as ${VALUE_SUBJECT} id ${schemaId}`);
-  const spec = renderConnector(readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")), {
-    topics: ctx.env.METRICS_TOPIC,
-    "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC,
-  });
-  const connector = await applyConnector(new ConnectClient(connectUrl(ctx)), spec);
-  ctx.log(`setup: connector ${spec.name} ${connector}, RUNNING`);
-  return { topicsCreated, schemaId, connector };
+  const desired = desiredConnectors(ctx);
+  const client = connectClient(ctx);
+  await workerCapabilities(client, desired);
+  const connectors = await applyConnectors(client, desired, { log: (line) => ctx.log(`setup: ${line}`) });
+  const main = connectors.find((a) => a.name === MAIN_CONNECTOR);
+  const connector = main?.kind === "create" ? "created" : main?.kind === "update" ? "updated" : "unchanged";
+  ctx.log(`setup: connectors ${connectors.filter((a) => a.kind !== "unmanaged").map((a) => `${a.name} ${a.kind}`).join(", ")}; RUNNING`);
+  return { topicsCreated, schemaId, connector, topics, connectors };
 }

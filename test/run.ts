@@ -10,6 +10,7 @@ import type { StackContext } from "../src/stack/component.ts";
 import { stackPaths } from "../src/stack/paths.ts";
 import { down, status, up } from "../src/stack/supervisor.ts";
 import { readVersions } from "../src/stack/versions.ts";
+import { ensureTestTools } from "./tools.ts";
 
 /** The zone the test stack's Connect worker runs in; America/New_York is where the unpinned shift was seen. */
 export const TEST_CONNECT_TZ = "America/New_York";
@@ -48,6 +49,9 @@ function bunTest(name: string, dir: string): { passed: number; failed: number } 
   return { passed, failed };
 }
 
+// Chromium, promtool and schemathesis: installed here when missing, so a fresh CI machine has them.
+const missingTools = ensureTestTools(paths.data, (l) => console.error(`[tools] ${l}`));
+if (missingTools.length) console.error(`[tools] still missing: ${missingTools.join(", ")}; the tests that need them will fail`);
 const unit = bunTest("unit", "test/unit");
 let e2e = { passed: 0, failed: 0 };
 let started: string[] = [];

@@ -1,16 +1,22 @@
+import { auditCommand } from "./audit.ts";
 import type { Command } from "./command.ts";
+import { connectorsCommand } from "./connectors.ts";
+import { chaosCommand } from "./chaos.ts";
 import { dbCommand } from "./db.ts";
 import { demoCommand } from "./demo.ts";
 import { dlqCommand } from "./dlq.ts";
 import { downCommand } from "./down.ts";
 import { logsCommand } from "./logs.ts";
 import { produceCommand } from "./produce.ts";
+import { queryCommand } from "./query.ts";
+import { serveCommand } from "./serve.ts";
 import { setupCommand } from "./setup.ts";
 import { statusCommand } from "./status.ts";
+import { topicsCommand } from "./topics.ts";
 import { upCommand } from "./up.ts";
 
 /** Every command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, dbCommand, produceCommand, demoCommand, dlqCommand];
+export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, topicsCommand, connectorsCommand, dbCommand, queryCommand, produceCommand, auditCommand, demoCommand, dlqCommand, chaosCommand, serveCommand];
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

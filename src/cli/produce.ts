@@ -1,54 +1,120 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { z } from "zod";
-import { produceRun } from "../producer/session.ts";
-import { planRun } from "../producer/workload.ts";
+import { dirname, join } from "node:path";
+import postgres from "postgres";
+import { E2eProbe } from "../producer/e2e-latency.ts";
+import { FaultInjector } from "../producer/faults.ts";
+import { workload } from "../producer/generator.ts";
+import { runLoad, type Mode } from "../producer/loadtest.ts";
+import { ManifestBuilder } from "../producer/manifest.ts";
+import { summaryLines, thresholdValues, windowLine } from "../producer/report.ts";
+import { rng } from "../producer/rng.ts";
+import { openLoadProducer } from "../producer/session.ts";
+import { evaluate } from "../producer/thresholds.ts";
+import { parseEnv } from "../config/env.ts";
 import { bootstrap } from "../stack/kafka.ts";
+import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
-import { progress } from "./progress.ts";
+import { parseFlags, type Command } from "./command.ts";
+import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./produce-flags.ts";
+import "../producer/codecs.ts";
 
 export const produceCommand: Command = {
   name: "produce",
-  summary: "send contract-valid metrics to Kafka and record a manifest of what was acknowledged",
-  usage: `sluice produce [--count N] [--devices D] [--seed S] [--batch-size B] [--concurrency C] [--topic T]
+  summary: "the load tester: send metrics at a rate or flat out, report latency percentiles, record a manifest",
+  // A getter: the help is rendered from the flag table only when asked for.
+  get usage() {
+    return `sluice produce [--count N] [--duration D] [--rate N/s | --max] [flags]
 
-  --count N         metrics to send (default 100000; 10k and 1m work)
-  --devices D       distinct devices (default 1000)
-  --seed S          makes the run reproducible (default: a new one per run)
-  --batch-size B    messages per Kafka request (default 1000)
-  --concurrency C   requests in flight (default 8)
-  --topic T         topic (default METRICS_TOPIC)
+Sends contract-valid metrics (plus optional injected faults) to Kafka, partitioned by device. Prints a window line
+every few seconds and a summary at the end; Ctrl-C stops the schedule, waits for every batch in flight and prints
+the summary (a second Ctrl-C aborts). Records what was acknowledged per device × metric × minute for \`sluice audit\`.
 
-Every key (device_id, metric_name, published_at) is distinct, messages are partitioned by device, and each carries
-the registry's schema id in the sluice-schema-id header. The manifest goes to <data dir>/runs/<seed>.json.`,
-  async run(argv, { ctx, out }) {
-    const { flags } = parseFlags(
-      "produce",
-      argv,
-      { count: { type: "string" }, devices: { type: "string" }, seed: { type: "string" }, "batch-size": { type: "string" }, concurrency: { type: "string" }, topic: { type: "string" } },
-      z.object({
-        count: countFlag(100_000),
-        devices: countFlag(1000, 1_000_000),
-        seed: z.string().regex(/^[\w.-]{1,64}$/, "must be 1–64 letters, digits, '.', '_' or '-'").optional(),
-        "batch-size": countFlag(1000, 100_000),
-        concurrency: countFlag(8, 256),
-        topic: z.string().optional(),
-      }),
+${produceFlagsHelp(parseEnv({}))}
+
+Defaults marked env come from that variable when it is set (see .env.example).
+
+Exit 1 when a --threshold fails or a send failed.`;
+  },
+  async run(argv, { ctx, out, signal }) {
+    const { flags: f } = parseFlags("produce", argv, produceParseOptions, produceFlagsSchema(ctx.env));
+    const seed = f.seed ?? `load-${Date.now().toString(36)}`;
+    const mode: Mode = f.max ? { kind: "max" } : f.rate !== undefined ? { kind: "rate", perSec: f.rate } : { kind: "cycle", intervalMs: f.interval };
+    const wl = workload({
+      seed,
+      devices: f.devices !== undefined ? { fixed: f.devices } : { min: f["min-devices"], max: f["max-devices"] },
+      metrics: { min: f["min-metrics"], max: f["max-metrics"] },
+      codes: f.codes,
+      values: f.values,
+      tags: f.tags,
+    });
+    const faults = new FaultInjector(
+      {
+        duplicate: f["duplicate-ratio"],
+        update: f["update-ratio"],
+        malformed: f["malformed-ratio"],
+        invalid: f["invalid-ratio"],
+        malformedKinds: f["malformed-kinds"],
+        invalidKinds: f["invalid-kinds"],
+      },
+      rng(`${seed}:faults`),
     );
-    const seed = flags.seed ?? `run-${Date.now().toString(36)}`;
-    const run = planRun({ seed, count: flags.count, devices: flags.devices, startMs: Date.now() - flags.count });
-    const show = progress("produce", run.count, ctx.log);
-    const manifest = await produceRun(
-      { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: flags.topic ?? ctx.env.METRICS_TOPIC },
-      run,
-      { batchSize: flags["batch-size"], concurrency: flags.concurrency, onProgress: show },
+    const manifest = f["no-manifest"] ? undefined : new ManifestBuilder();
+    const manifestFile = f.manifest ?? join(ctx.paths.data, "runs", `${seed}.manifest.json`);
+    const sql = f.e2e ? postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} }) : undefined;
+    const probe = sql ? new E2eProbe(sql, f.table) : undefined;
+    const lp = await openLoadProducer(
+      { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: f.topic },
+      { maxInFlight: f["max-in-flight"], partitioner: f.partitioner },
     );
-    const dir = join(ctx.paths.data, "runs");
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${seed}.json`);
-    writeFileSync(file, JSON.stringify(manifest, null, 2));
-    out(`sent ${manifest.sent.toLocaleString("en-US")} metrics in ${(manifest.elapsedMs / 1000).toFixed(1)} s (${Math.round(manifest.msgPerSec).toLocaleString("en-US")} msg/s); manifest ${file}`);
-    return 0;
+    const startedAt = new Date();
+    try {
+      probe?.start();
+      const bound = [f.count !== undefined ? `${f.count} records` : "", f.duration !== undefined ? `${f.duration / 1000} s` : ""].filter(Boolean).join(" or ") || "Ctrl-C";
+      ctx.log(`producing to ${f.topic} (${lp.partitions} partitions), mode ${mode.kind}${f.rate ? ` ${f.rate}/s` : ""}, until ${bound}; seed ${seed}`);
+      const summary = await runLoad({
+        producer: lp.producer,
+        topic: f.topic,
+        partitions: lp.partitions,
+        schemaId: lp.schemaId,
+        mode,
+        workload: wl,
+        faults,
+        count: f.count,
+        durationMs: f.duration,
+        batchSize: f["batch-size"],
+        concurrency: f.concurrency,
+        compression: f.compression,
+        acks: f.acks === "all" ? -1 : f.acks === "1" ? 1 : 0,
+        partitioner: f.partitioner,
+        lingerMs: f["linger-ms"],
+        schemaHeader: !f["no-schema-header"],
+        manifest,
+        signal,
+        windowMs: f["report-every"],
+        onWindow: (w) => ctx.log(windowLine(w)),
+        onSample: probe ? (m, at) => probe.sample(m, at) : undefined,
+      });
+      if (probe) {
+        ctx.log("waiting for sampled rows in PostgreSQL…");
+        await probe.drain(f["e2e-wait"], signal.aborted ? undefined : signal);
+        summary.e2e = probe.stats();
+      }
+      if (manifest) {
+        mkdirSync(dirname(manifestFile), { recursive: true });
+        writeFileSync(manifestFile, JSON.stringify(manifest.build({ topic: f.topic, seed, startedAt, finishedAt: new Date() })));
+      }
+      for (const line of summaryLines(summary)) out(line);
+      if (manifest) out(`manifest ${manifestFile} (${manifest.size.toLocaleString("en-US")} rows expected; check with: sluice audit --manifest ${manifestFile})`);
+      const results = f.threshold ? evaluate(f.threshold, thresholdValues(summary)) : [];
+      for (const r of results) out(`threshold ${r.text}: ${r.ok ? "ok" : "FAILED"} (actual ${r.actual ?? "not measured"})`);
+      if (f.json) {
+        mkdirSync(dirname(f.json), { recursive: true });
+        writeFileSync(f.json, JSON.stringify({ seed, topic: f.topic, ...summary, thresholds: results }, null, 2));
+      }
+      return results.some((r) => !r.ok) || summary.errors > 0 ? 1 : 0;
+    } finally {
+      await lp.close();
+      await sql?.end({ timeout: 5 });
+    }
   },
 };

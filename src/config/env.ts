@@ -22,6 +22,15 @@ export const EnvSchema = z.object({
   POSTGRES_DB: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("sluice"),
   /** When unset, the local stack generates one on first `up` and keeps it in <data dir>/secrets/. */
   POSTGRES_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  /** Passwords of the sink and analyst login roles; when unset the local stack generates them into <data dir>/secrets/. */
+  POSTGRES_SINK_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  POSTGRES_ANALYST_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  /** Width of a `metrics` partition (`sluice db maintain`): 1d, 6h, 1w… (no months: ranges are fixed-length). */
+  METRICS_PARTITION_INTERVAL: z.string().regex(/^\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)$/, "must look like 1d, 6h, 30m or 1w").default("1d"),
+  /** Partitions `sluice db maintain` keeps created ahead of now. */
+  METRICS_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(1000).default(7),
+  /** Partitions entirely older than this are dropped by `sluice db maintain` (e.g. 30d); `none` keeps everything. */
+  METRICS_RETENTION: z.string().regex(/^(none|\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?))$/, "must look like 30d, 12h or none").default("30d"),
   METRICS_TOPIC: z.string().default("metrics"),
   DLQ_TOPIC: z.string().default("metrics.dlq"),
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),
@@ -38,6 +47,31 @@ export const EnvSchema = z.object({
   SINK_JDBC_URL: z.string().startsWith("jdbc:postgresql://").optional(),
   /** Time zone of the Connect worker's process (TZ). The stack pins the JVM to UTC whatever this is. */
   CONNECT_TZ: z.string().optional(),
+  /** Load tester (`sluice produce`) defaults, under the original PoC's names: sends in flight (p-queue). */
+  PRODUCER_QUEUE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  /** Metrics per publish cycle, drawn from [min, max]. */
+  PRODUCER_MIN_METRICS: z.coerce.number().int().min(1).max(10_000_000).default(2500),
+  PRODUCER_MAX_METRICS: z.coerce.number().int().min(1).max(10_000_000).default(7500),
+  /** Devices publishing per cycle, drawn from [min, max]. */
+  PRODUCER_MIN_DEVICES: z.coerce.number().int().min(1).max(1_000_000).default(3),
+  PRODUCER_MAX_DEVICES: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Milliseconds between publish cycles. */
+  PRODUCER_PUBLISH_INTERVAL: z.coerce.number().int().min(1).max(3_600_000).default(250),
+  /** Messages per Kafka produce request. */
+  KAFKA_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(250),
+  /** kafkajs maxInFlightRequests per broker connection. */
+  KAFKA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100).default(5),
+  /** Port of the admin/ingest service (`sluice serve`, started by `sluice up`). */
+  ADMIN_PORT: port(3000),
+  /** Port of the Prometheus JMX exporter agent in the Kafka Connect worker (Connect and JVM metrics). */
+  CONNECT_JMX_PORT: port(18084),
+  /**
+   * API keys accepted by the ingest and admin routes, comma-separated. When neither this nor SLUICE_API_KEY_FILE is
+   * set, the local stack generates one on first `up` into <data dir>/secrets/admin-api-key.
+   */
+  SLUICE_API_KEYS: z.string().min(1).optional(),
+  /** A file holding the API keys (one per line or comma-separated; `#` comments). */
+  SLUICE_API_KEY_FILE: z.string().min(1).optional(),
 });
 
 export type Env = Readonly<z.infer<typeof EnvSchema>>;

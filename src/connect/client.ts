@@ -1,16 +1,39 @@
 import { SluiceError } from "../errors.ts";
+import { redact } from "./secrets.ts";
 
 export interface ConnectorStatus {
   name: string;
   connector: { state: string; worker_id: string; trace?: string };
   tasks: { id: number; state: string; worker_id: string; trace?: string }[];
+  /** `sink` or `source` (absent on very old workers). */
+  type?: string;
+}
+
+/** `PUT /connector-plugins/{class}/config/validate`: one entry per config key, with Connect's errors for it. */
+export interface ValidateResponse {
+  name: string;
+  error_count: number;
+  configs: { value: { name: string; errors: string[] } }[];
+}
+
+/** `GET /connectors/{name}/offsets` of a sink connector (KIP-875). */
+export interface ConnectorOffsets {
+  offsets: { partition: { kafka_topic?: string; kafka_partition?: number }; offset: { kafka_offset?: number } | null }[];
 }
 
 /** A small client for the Kafka Connect REST API. */
 export class ConnectClient {
+  /**
+   * Requests sent, by method and route (`PUT /connectors/{name}/config`, `PUT /connector-plugins/{name}/config/validate`,
+   * …): lets callers and tests prove that a no-op apply sent no write.
+   */
+  readonly sent: Record<string, number> = {};
+
   constructor(private readonly base: string) {}
 
   private async call<T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<T | undefined> {
+    const route = `${method} ${path.split("?")[0]!.replace(/^(\/connectors|\/connector-plugins)\/[^/]+/, "$1/{name}").replace(/\/tasks\/\d+/, "/tasks/{id}")}`;
+    this.sent[route] = (this.sent[route] ?? 0) + 1;
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
@@ -24,7 +47,8 @@ export class ConnectClient {
     }
     if (okStatuses.includes(res.status)) return undefined;
     if (!res.ok) {
-      const text = await res.text();
+      // Connect's error bodies can echo the resolved config (passwords included): scrub before showing.
+      const text = redact(await res.text());
       // 409: the worker group is rebalancing; the same call succeeds a moment later.
       throw new SluiceError(`CONNECT_HTTP_${res.status}`, `Kafka Connect ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`, res.status === 409 || res.status >= 500);
     }
@@ -50,5 +74,60 @@ export class ConnectClient {
 
   list() {
     return this.call<string[]>("GET", "/connectors") as Promise<string[]>;
+  }
+
+  /** Every connector's stored config in one request (`?expand=info`, Connect ≥ 2.3). */
+  async listConfigs(): Promise<Map<string, Record<string, string>>> {
+    const all = (await this.call<Record<string, { info: { config: Record<string, string> } }>>("GET", "/connectors?expand=info")) ?? {};
+    return new Map(Object.entries(all).map(([name, v]) => [name, v.info.config]));
+  }
+
+  /** Installed connector classes. */
+  plugins() {
+    return this.call<{ class: string; type: string; version: string }[]>("GET", "/connector-plugins") as Promise<{ class: string; type: string; version: string }[]>;
+  }
+
+  /** Connect's own validation of a config by the connector class (errors per key; nothing is created). */
+  validate(connectorClass: string, config: Record<string, string>) {
+    return this.call<ValidateResponse>("PUT", `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`, config) as Promise<ValidateResponse>;
+  }
+
+  pause(name: string) {
+    return this.call<unknown>("PUT", `/connectors/${encodeURIComponent(name)}/pause`);
+  }
+
+  resume(name: string) {
+    return this.call<unknown>("PUT", `/connectors/${encodeURIComponent(name)}/resume`);
+  }
+
+  /** Committed offsets of a connector (KIP-875, Connect ≥ 3.5). */
+  offsets(name: string) {
+    return this.call<ConnectorOffsets>("GET", `/connectors/${encodeURIComponent(name)}/offsets`, undefined, [404]);
+  }
+
+  /** Stops a connector (KIP-875): its tasks shut down and its offsets may then be altered or reset. */
+  stop(name: string) {
+    return this.call<unknown>("PUT", `/connectors/${encodeURIComponent(name)}/stop`);
+  }
+
+  /** Resets a STOPPED sink connector's offsets: on resume it reads its topics from `auto.offset.reset`. */
+  resetOffsets(name: string) {
+    return this.call<unknown>("DELETE", `/connectors/${encodeURIComponent(name)}/offsets`);
+  }
+
+  /** The worker's version and Kafka cluster id (`GET /`): a cheap liveness check of the REST API. */
+  info() {
+    return this.call<{ version: string; commit: string; kafka_cluster_id: string }>("GET", "/") as Promise<{ version: string; commit: string; kafka_cluster_id: string }>;
+  }
+
+  /** Restarts the connector and, with `includeTasks`, its tasks (only the failed ones with `onlyFailed`). */
+  restartConnector(name: string, opts: { includeTasks?: boolean; onlyFailed?: boolean } = {}) {
+    const q = `includeTasks=${opts.includeTasks ?? false}&onlyFailed=${opts.onlyFailed ?? false}`;
+    return this.call<ConnectorStatus>("POST", `/connectors/${encodeURIComponent(name)}/restart?${q}`);
+  }
+
+  /** Restarts one task of a connector. */
+  restartTask(name: string, task: number) {
+    return this.call<unknown>("POST", `/connectors/${encodeURIComponent(name)}/tasks/${task}/restart`);
   }
 }

@@ -1,17 +1,21 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { z } from "zod";
 import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
+import { isLiteralSecret } from "./secrets.ts";
 
-const SECRET_KEY = /password|secret|token/i;
-const PROVIDER_REF = /^\$\{[a-z]+:[^}]+\}$/;
+const NAME = /^[A-Za-z0-9._-]+$/;
 
-/** A connector file: `{ name, config }`, every config value a string as Connect stores it. */
-export const ConnectorFile = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be letters, digits, '.', '_' or '-'"),
-  config: z.record(z.string(), z.string()).superRefine((config, ctx) => {
+/** A connector config as Connect stores it: every value a string, no literal secrets, a `connector.class`. */
+const ConnectorConfig = z
+  .record(z.string(), z.string({ error: 'must be a string: Connect stores every value as text (write "2", not 2)' }))
+  .superRefine((config, ctx) => {
+    if (!config["connector.class"]) {
+      ctx.addIssue({ code: "custom", path: ["connector.class"], message: 'is missing; add e.g. "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector"' });
+    }
     for (const [k, v] of Object.entries(config)) {
-      if (SECRET_KEY.test(k) && !PROVIDER_REF.test(v)) {
+      if (isLiteralSecret(k, v)) {
         ctx.addIssue({
           code: "custom",
           path: [k],
@@ -19,9 +23,34 @@ export const ConnectorFile = z.strictObject({
         });
       }
     }
-  }),
+  });
+
+/** A connector file: `{ name, config }`, every config value a string as Connect stores it. */
+export const ConnectorFile = z.strictObject({
+  name: z.string().regex(NAME, "must be letters, digits, '.', '_' or '-'"),
+  config: ConnectorConfig,
 });
 export type ConnectorSpec = Readonly<z.infer<typeof ConnectorFile>>;
+
+/**
+ * Checks a parsed connector file. Two forms: `{ name, config }`, or the config alone, named by the file
+ * (`connectors/<name>.json`). The name inside must match the file's, so one file is one connector.
+ */
+export function parseConnectorFile(raw: unknown, path: string): ConnectorSpec {
+  const fileName = basename(path).replace(/\.json$/, "");
+  const wrapped = typeof raw === "object" && raw !== null && "config" in raw && typeof (raw as { config: unknown }).config === "object";
+  const candidate = wrapped ? raw : { name: fileName, config: raw };
+  const r = ConnectorFile.safeParse(candidate);
+  if (!r.success) throw new SluiceError("CONNECTOR_FILE", `${path}:\n${z.prettifyError(r.error)}\nFix the key(s) above.`);
+  const inner = r.data.config.name;
+  if (r.data.name !== fileName || (inner !== undefined && inner !== r.data.name)) {
+    throw new SluiceError(
+      "CONNECTOR_FILE",
+      `${path}: connector name "${inner !== undefined && inner !== r.data.name ? inner : r.data.name}" does not match the file name "${fileName}"; rename the file or the connector so they agree.`,
+    );
+  }
+  return r.data;
+}
 
 /** Reads and checks one `connectors/*.json` file. */
 export function readConnectorFile(path: string): ConnectorSpec {
@@ -31,9 +60,21 @@ export function readConnectorFile(path: string): ConnectorSpec {
   } catch (e) {
     throw new SluiceError("CONNECTOR_FILE", `${path}: not readable JSON (${(e as Error).message}); fix the file.`);
   }
-  const r = ConnectorFile.safeParse(raw);
-  if (!r.success) throw new SluiceError("CONNECTOR_FILE", `${path}:\n${z.prettifyError(r.error)}`);
-  return r.data;
+  return parseConnectorFile(raw, path);
+}
+
+/**
+ * Reads every `*.json` in a directory of connector files (sorted by name), keeping those whose name starts with
+ * `prefix`. Every file is checked, so one bad file stops the whole run before anything changes.
+ */
+export function readConnectorDir(dir: string, prefix = ""): ConnectorSpec[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  } catch (e) {
+    throw new SluiceError("CONNECTOR_FILE", `cannot read the connector directory ${dir} (${(e as Error).message}); pass an existing directory.`);
+  }
+  return files.map((f) => readConnectorFile(join(dir, f))).filter((s) => s.name.startsWith(prefix));
 }
 
 /**

@@ -1,9 +1,14 @@
 import { sql } from "drizzle-orm";
-import { doublePrecision, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * The metrics table. Its columns mirror the contract (src/contract); test/unit/contract.test.ts proves they agree.
  * The composite primary key makes a replayed or duplicated record an update of the same row, never a second row.
+ * It is partitioned by range of published_at (migration 0001; drizzle cannot express partitioning), which is why the
+ * partition key is part of the primary key. `created_at` is when the row first landed; `updated_at` when it last
+ * changed (a trigger sets it on update, migration 0003): the rollups follow `updated_at`, the audit `created_at`.
+ * Both get BRIN indexes: rows arrive in time order, so a BRIN costs the sink almost nothing and still lets a "since
+ * T" scan skip the old blocks.
  */
 export const metrics = pgTable(
   "metrics",
@@ -14,6 +19,50 @@ export const metrics = pgTable(
     value: doublePrecision("value").notNull(),
     tags: text("tags").array().notNull(),
     created_at: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().default(sql`now()`),
+    updated_at: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().default(sql`now()`),
   },
-  (t) => [primaryKey({ name: "metrics_pkey", columns: [t.device_id, t.published_at, t.metric_name] })],
+  (t) => [
+    primaryKey({ name: "metrics_pkey", columns: [t.device_id, t.published_at, t.metric_name] }),
+    index("metrics_created_at_brin").using("brin", t.created_at),
+    index("metrics_updated_at_brin").using("brin", t.updated_at),
+  ],
 );
+
+/** Columns shared by the rollup tables: one row per device × metric × bucket (count, min, max, avg, last). */
+const rollupColumns = () => ({
+  device_id: uuid("device_id").notNull(),
+  metric_name: smallint("metric_name").notNull(),
+  bucket: timestamp("bucket", { withTimezone: true, mode: "date" }).notNull(),
+  n: bigint("n", { mode: "number" }).notNull(),
+  min_value: doublePrecision("min_value").notNull(),
+  max_value: doublePrecision("max_value").notNull(),
+  sum_value: doublePrecision("sum_value").notNull(),
+  avg_value: doublePrecision("avg_value").generatedAlwaysAs(sql`sum_value / n`),
+  /** Value of the latest metric (by published_at) in the bucket, and its instant. */
+  last_value: doublePrecision("last_value").notNull(),
+  last_at: timestamp("last_at", { withTimezone: true, precision: 3, mode: "date" }).notNull(),
+});
+
+/** Per-minute rollup of `metrics`, recomputed for the buckets that changed (src/db/rollup.ts). */
+export const metricsRollup1m = pgTable("metrics_rollup_1m", rollupColumns(), (t) => [
+  primaryKey({ name: "metrics_rollup_1m_pkey", columns: [t.device_id, t.metric_name, t.bucket] }),
+  index("metrics_rollup_1m_bucket").on(t.bucket),
+]);
+
+/** Per-hour rollup, recomputed from the per-minute one. */
+export const metricsRollup1h = pgTable("metrics_rollup_1h", rollupColumns(), (t) => [
+  primaryKey({ name: "metrics_rollup_1h_pkey", columns: [t.device_id, t.metric_name, t.bucket] }),
+  index("metrics_rollup_1h_bucket").on(t.bucket),
+]);
+
+/**
+ * Freshness of the rollups of one source table: every change of the source with updated_at < watermark is rolled
+ * up. Analysts read it to know how current a dashboard is.
+ */
+export const rollupState = pgTable("sluice_rollup_state", {
+  source: text("source").primaryKey(),
+  watermark: timestamp("watermark", { withTimezone: true, mode: "date" }).notNull(),
+  rolled_at: timestamp("rolled_at", { withTimezone: true, mode: "date" }).notNull(),
+  changed_rows: bigint("changed_rows", { mode: "number" }).notNull(),
+  buckets_1m: integer("buckets_1m").notNull(),
+});

@@ -1,4 +1,5 @@
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
+import { Partitioners, type Producer } from "kafkajs";
 import { kafka } from "../kafka/client.ts";
 import { registerContract } from "../registry/register.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
@@ -40,5 +41,43 @@ export async function produceRun(
     return manifestOf(run, target.topic, stats);
   } finally {
     await Promise.all([producer.disconnect(), admin.disconnect()]);
+  }
+}
+
+/** A connected producer for load runs, with what a run needs to know about the topic. */
+export interface LoadProducer {
+  readonly producer: Producer;
+  readonly partitions: number;
+  readonly schemaId: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects a producer for `runLoad` (loadtest.ts): the contract's schema id, the topic's partition count, and
+ * kafkajs' `maxInFlightRequests` per broker connection. `partitioner: "default"` uses kafkajs' own partitioner
+ * (for the benchmark that compares the two).
+ */
+export async function openLoadProducer(
+  target: ProducerTarget,
+  opts: { maxInFlight: number; partitioner: "device" | "default" },
+): Promise<LoadProducer> {
+  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  const client = kafka(target.brokers, "sluice-load");
+  const admin = client.admin();
+  const producer = client.producer({
+    createPartitioner: opts.partitioner === "device" ? createDevicePartitioner : Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: false,
+    maxInFlightRequests: opts.maxInFlight,
+  });
+  await Promise.all([admin.connect(), producer.connect()]);
+  try {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [target.topic] })).topics;
+    return { producer, partitions: meta!.partitions.length, schemaId, close: () => producer.disconnect() };
+  } catch (e) {
+    await producer.disconnect();
+    throw e;
+  } finally {
+    await admin.disconnect();
   }
 }

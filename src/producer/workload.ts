@@ -40,7 +40,7 @@ const N_CODES = CODES.length;
  * Realistic range per metric code, indexed like CODES. Values are not rounded: full 53-bit doubles make any lossy
  * step on the path (float32, a short text rendering of a double) show up as a mismatch in the audit.
  */
-const RANGES: Readonly<Record<MetricCode, readonly [min: number, max: number]>> = {
+export const RANGES: Readonly<Record<MetricCode, readonly [min: number, max: number]>> = {
   0: [15, 30], // temperature, °C
   10: [20, 90], // humidity, %
   20: [950, 1050], // pressure, hPa

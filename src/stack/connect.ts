@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { logFile, render, type Component, type StackContext } from "./component.ts";
-import { ensureDebezium, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
+import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
-import { postgresPassword } from "./postgres.ts";
+import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
@@ -18,44 +18,63 @@ export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
   const { env } = ctx;
   return {
     SLUICE_SINK_JDBC_URL: env.SINK_JDBC_URL ?? `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
-    SLUICE_SINK_DB_USER: env.POSTGRES_USER,
-    SLUICE_SINK_DB_PASSWORD: postgresPassword(ctx),
+    // The sink role (src/db/roles.ts): INSERT/UPDATE on metrics only, never the superuser.
+    SLUICE_SINK_DB_USER: "sluice_sink",
+    SLUICE_SINK_DB_PASSWORD: rolePassword(ctx, "sink"),
   };
 }
 
-export function connectComponent(ctx: StackContext): Component {
-  const dir = join(ctx.paths.data, "connect");
+/**
+ * JVM flag that loads the Prometheus JMX exporter agent: Connect's JMX metrics (connector/task states, sink rates,
+ * errors) and JVM metrics served at http://<host>:<CONNECT_JMX_PORT>/metrics, shaped by services/connect/jmx-exporter.yml.
+ */
+export function jmxAgentArg(jar: string, host: string, port: number, root: string): string {
+  return `-javaagent:${jar}=${host}:${port}:${join(root, "services", "connect", "jmx-exporter.yml")}`;
+}
+
+/**
+ * A Kafka Connect worker of the stack's group. `sluice up` runs one (name `connect`); chaos scenarios add a second one
+ * (another name and ports) to the same group to show tasks moving when a worker dies.
+ */
+export function connectComponent(ctx: StackContext, worker: { name: string; port: number; jmxPort: number } = { name: "connect", port: ctx.env.CONNECT_PORT, jmxPort: ctx.env.CONNECT_JMX_PORT }): Component {
+  const dir = join(ctx.paths.data, worker.name);
   const config = join(dir, "worker.properties");
   let jars = "";
+  let jmxAgent = "";
 
   return {
-    name: "connect",
-    port: ctx.env.CONNECT_PORT,
+    name: worker.name,
+    port: worker.port,
     version: `${ctx.versions.KAFKA_VERSION} + Debezium JDBC ${ctx.versions.DEBEZIUM_VERSION}`,
     startTimeoutMs: 180_000,
     async prepare() {
       jars = await ensureKafkaJars(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);
       const debezium = await ensureDebezium(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);
       const plugins = `${debezium},${ensureSluicePlugin(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log)}`;
+      jmxAgent = await ensureJmxExporter(ctx.paths.cache, ctx.log);
       mkdirSync(dir, { recursive: true });
       const template = readFileSync(join(ctx.paths.root, "services", "connect", "worker.properties"), "utf8");
       writeFileSync(
         config,
-        render(template, { BOOTSTRAP: bootstrap(ctx), HOST: ctx.env.SLUICE_HOST, PORT: ctx.env.CONNECT_PORT, PLUGIN_PATH: plugins }),
+        render(template, { BOOTSTRAP: bootstrap(ctx), HOST: ctx.env.SLUICE_HOST, PORT: worker.port, PLUGIN_PATH: plugins }),
       );
     },
     start() {
       const tz = ctx.env.CONNECT_TZ ? { TZ: ctx.env.CONNECT_TZ } : {};
       return spawnDetached({
         cmd: "java",
-        args: ["-cp", classpath(jars), ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root), "org.apache.kafka.connect.cli.ConnectDistributed", config],
+        args: [
+          "-cp", classpath(jars), ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root),
+          jmxAgentArg(jmxAgent, ctx.env.SLUICE_HOST, worker.jmxPort, ctx.paths.root),
+          "org.apache.kafka.connect.cli.ConnectDistributed", config,
+        ],
         cwd: dir,
         env: { ...process.env, ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
-        log: logFile(ctx, "connect"),
+        log: logFile(ctx, worker.name),
       });
     },
     async healthy() {
-      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${worker.port}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) return false;
       const plugins = (await res.json()) as { class: string }[];
       return plugins.some((p) => p.class === JDBC_SINK_CLASS);

@@ -136,3 +136,29 @@ export function ensureSluicePlugin(root: string, cache: string, v: Versions, log
     rmSync(build, { recursive: true, force: true });
   }) as string;
 }
+
+/** Prometheus JMX exporter agent in the Connect worker (services/connect/jmx-exporter.yml). */
+export const JMX_EXPORTER_VERSION = "1.0.1";
+
+/**
+ * The Prometheus JMX exporter java agent jar (`io.prometheus.jmx:jmx_prometheus_javaagent`), fetched from Maven
+ * Central with its published SHA-1 into the cache. Returns the jar's path.
+ */
+export async function ensureJmxExporter(cache: string, log: Log): Promise<string> {
+  const ver = JMX_EXPORTER_VERSION;
+  const name = `jmx_prometheus_javaagent-${ver}.jar`;
+  const dir = await cached(join(cache, `jmx-exporter-${ver}`), async (tmp) => {
+    const url = `${CENTRAL}/io/prometheus/jmx/jmx_prometheus_javaagent/${ver}/${name}`;
+    log(`fetching the Prometheus JMX exporter agent ${ver} from Maven Central…`);
+    const fail = (why: string) =>
+      new SluiceError("DOWNLOAD_FAILED", `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`, true);
+    const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
+    if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const want = (await sha.text()).trim().slice(0, 40);
+    const got = createHash("sha1").update(body).digest("hex");
+    if (got !== want) throw fail(`checksum mismatch (expected ${want}, got ${got})`);
+    await Bun.write(join(tmp, name), body);
+  });
+  return join(dir, name);
+}

@@ -2,10 +2,12 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { SluiceError } from "../errors.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
+import { renderMemoryConf } from "./pgtune.ts";
 import { spawnDetached } from "./process.ts";
 
 const require = createRequire(import.meta.url);
@@ -38,6 +40,28 @@ export function postgresPassword(ctx: StackContext): string {
     writeFileSync(f, randomBytes(18).toString("base64url"), { mode: 0o600 });
   }
   return readFileSync(f, "utf8").trim();
+}
+
+/**
+ * Password of a login role (sink, analyst): POSTGRES_SINK_PASSWORD / POSTGRES_ANALYST_PASSWORD, or one generated on
+ * first use and kept in <data>/secrets like the superuser's. Migrations create the roles; setup sets these.
+ */
+export function rolePassword(ctx: StackContext, role: "sink" | "analyst"): string {
+  const given = role === "sink" ? ctx.env.POSTGRES_SINK_PASSWORD : ctx.env.POSTGRES_ANALYST_PASSWORD;
+  if (given) return given;
+  const f = join(ctx.paths.secrets, `postgres-${role}-password`);
+  if (!existsSync(f)) {
+    mkdirSync(ctx.paths.secrets, { recursive: true, mode: 0o700 });
+    writeFileSync(f, randomBytes(18).toString("base64url"), { mode: 0o600 });
+  }
+  return readFileSync(f, "utf8").trim();
+}
+
+/** Connection URL of a login role (sink, analyst) on the same database as postgresUrl. */
+export function roleUrl(ctx: StackContext, role: "sink" | "analyst"): string {
+  const { env } = ctx;
+  const host = env.POSTGRES_HOST ?? env.SLUICE_HOST;
+  return `postgres://sluice_${role}:${encodeURIComponent(rolePassword(ctx, role))}@${host}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`;
 }
 
 /** Connection URL for clients (POSTGRES_HOST overrides the local stack's address, e.g. in docker compose). */
@@ -85,6 +109,10 @@ export function postgresComponent(ctx: StackContext): Component {
       const conf = join(pgdata, "sluice.conf");
       copyFileSync(join(ctx.paths.root, "services", "postgres", "postgresql.conf"), conf);
       chmodSync(conf, 0o644);
+      // Memory settings derived from this machine, included last by postgresql.conf (src/stack/pgtune.ts).
+      const memory = join(pgdata, "sluice-memory.conf");
+      writeFileSync(memory, renderMemoryConf(totalmem()));
+      chmodSync(memory, 0o644);
     },
     start() {
       const [cmd, args] = asUser(join(bin, "postgres"), [

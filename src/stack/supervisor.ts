@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { SluiceError } from "../errors.ts";
+import { adminComponent } from "./admin.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { connectComponent } from "./connect.ts";
 import { requireTools } from "./fetch.ts";
@@ -10,7 +11,7 @@ import { registryComponent } from "./registry.ts";
 
 /** Components in start order; `down` stops them in reverse. */
 export function components(ctx: StackContext): Component[] {
-  return [postgresComponent(ctx), kafkaComponent(ctx), registryComponent(ctx), connectComponent(ctx)];
+  return [postgresComponent(ctx), kafkaComponent(ctx), registryComponent(ctx), connectComponent(ctx), adminComponent(ctx)];
 }
 
 const healthy = (c: Component) => c.healthy().catch(() => false);
@@ -49,13 +50,14 @@ async function ensureRunning(ctx: StackContext, c: Component): Promise<"started"
 export async function up(ctx: StackContext): Promise<string[]> {
   requireTools();
   for (const d of [ctx.paths.data, ctx.paths.run, ctx.paths.logs]) mkdirSync(d, { recursive: true });
-  const [pg, kafka, registry, connect] = components(ctx) as [Component, Component, Component, Component];
+  const [pg, kafka, registry, connect, admin] = components(ctx) as [Component, Component, Component, Component, Component];
   const started: string[] = [];
   const run = async (c: Component) => {
     if ((await ensureRunning(ctx, c)) === "started") started.push(c.name);
   };
   // Prepare Connect's downloads while the broker starts: both need the same jars, fetched once.
-  const first = await Promise.allSettled([run(pg), run(kafka).then(() => run(connect)), run(registry)]);
+  // The admin service comes last: its readiness reports on all the others.
+  const first = await Promise.allSettled([run(pg), run(kafka).then(() => run(connect)).then(() => run(admin)), run(registry)]);
   const failed = first.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
   return started;

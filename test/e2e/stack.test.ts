@@ -14,6 +14,7 @@ describe("local stack", () => {
       ["kafka", true],
       ["registry", true],
       ["connect", true],
+      ["admin", true],
     ]);
     expect(await up(ctx)).toEqual([]);
     const r = await setup(ctx);

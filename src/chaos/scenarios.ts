@@ -1,0 +1,142 @@
+import type { ConnectClient } from "../connect/client.ts";
+import { encodeKey } from "../producer/encode.ts";
+import { metricAt, type Run } from "../producer/workload.ts";
+import type { Sandbox } from "../sandbox.ts";
+import type { StackContext } from "../stack/component.ts";
+import { connectComponent } from "../stack/connect.ts";
+import { isAlive, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
+import { up } from "../stack/supervisor.ts";
+
+/** What a fault may touch. */
+export interface FaultDeps {
+  readonly ctx: StackContext;
+  readonly connect: ConnectClient;
+  readonly box: Sandbox;
+  readonly log: (line: string) => void;
+  /** kill -9 of the producer process (scenarios with `childProducer`). */
+  readonly killProducer?: () => Promise<void>;
+}
+
+/** One chaos scenario: an optional fault injected while data flows, and optional poison mixed into the stream. */
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  /** Injects the fault and returns once the faulty part is back (the recovery clock starts then). */
+  readonly inject?: (d: FaultDeps) => Promise<void>;
+  /** A poison record to send after metric k, or undefined. */
+  readonly poison?: (run: Run, k: number) => { key: string; value: string } | undefined;
+  /** The producer runs in its own process (so the fault can kill it). */
+  readonly childProducer?: boolean;
+  /** Part of the default test run (short). */
+  readonly short?: boolean;
+}
+
+async function kill(d: FaultDeps, component: string, signal: NodeJS.Signals): Promise<void> {
+  const pid = readPid(d.ctx.paths.run, component);
+  if (!pid || !isAlive(pid)) throw new Error(`${component} is not running (no live pid): start the stack first`);
+  d.log(`${component}: ${signal} pid ${pid}`);
+  process.kill(pid, signal);
+  while (isAlive(pid)) await Bun.sleep(100);
+}
+
+async function down(d: FaultDeps, component: string, signal: NodeJS.Signals, seconds: number): Promise<void> {
+  await kill(d, component, signal);
+  d.log(`${component}: down for ${seconds} s`);
+  await Bun.sleep(seconds * 1000);
+  await up(d.ctx);
+  d.log(`${component}: back`);
+}
+
+/** Workers the connector's tasks run on. */
+async function taskWorkers(d: FaultDeps): Promise<Set<string>> {
+  const st = await d.connect.status(d.box.connector).catch(() => undefined);
+  return new Set(st?.tasks.filter((t) => t.state === "RUNNING").map((t) => t.worker_id) ?? []);
+}
+
+/**
+ * A second worker joins the group, the sink's tasks spread over both, then the second worker is killed: its tasks
+ * must move to the first one (after scheduled.rebalance.max.delay.ms) and resume from committed offsets.
+ */
+async function secondWorkerKilled(d: FaultDeps): Promise<void> {
+  const { env } = d.ctx;
+  const extra = connectComponent(d.ctx, { name: "connect-2", port: env.CONNECT_PORT + 10, jmxPort: env.CONNECT_JMX_PORT + 10 });
+  await extra.prepare();
+  const pid = extra.start();
+  writePid(d.ctx.paths.run, extra.name, pid);
+  try {
+    await waitUntil(extra.name, () => extra.healthy().catch(() => false), { timeoutMs: extra.startTimeoutMs, alive: () => isAlive(pid) });
+    d.log(`${extra.name}: joined the group on port ${extra.port}`);
+    await waitUntil("tasks spread over two workers", async () => (await taskWorkers(d)).size === 2, { timeoutMs: 120_000, intervalMs: 500 });
+    d.log(`tasks on ${[...(await taskWorkers(d))].join(" and ")}; killing ${extra.name}`);
+  } finally {
+    process.kill(pid, "SIGKILL");
+    while (isAlive(pid)) await Bun.sleep(100);
+    removePid(d.ctx.paths.run, extra.name);
+  }
+  const survivor = `${env.SLUICE_HOST}:${env.CONNECT_PORT}`;
+  await waitUntil(
+    "tasks moved to the surviving worker",
+    async () => {
+      const st = await d.connect.status(d.box.connector).catch(() => undefined);
+      return !!st && st.tasks.length > 0 && st.tasks.every((t) => t.state === "RUNNING" && t.worker_id === survivor);
+    },
+    { timeoutMs: 180_000, intervalMs: 1000 },
+  );
+  d.log(`all tasks running on ${survivor}`);
+}
+
+/** Every 10th metric is followed by a poison record of a rotating kind. */
+function flood(run: Run, k: number) {
+  if (k % 10 !== 9) return undefined;
+  const m = metricAt(run, k);
+  const key = encodeKey(m);
+  const kinds = [
+    "{not json",
+    JSON.stringify({ ...m, value: "hot" }),
+    JSON.stringify({ ...m, metric_name: 40000 }),
+    JSON.stringify({ ...m, device_id: "device-7" }),
+    JSON.stringify({ ...m, tags: ["a\u0000b"] }),
+    JSON.stringify({ ...m, published_at: 253_402_300_800_000 }),
+    JSON.stringify({ device_id: m.device_id, published_at: m.published_at, metric_name: m.metric_name }),
+  ];
+  return { key, value: kinds[Math.floor(k / 10) % kinds.length]! };
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { name: "worker-kill", summary: "Kafka Connect worker kill -9, restarted after 10 s", short: true, inject: (d) => down(d, "connect", "SIGKILL", 10) },
+  { name: "poison-flood", summary: "10 % of records malformed or invalid, at full rate", short: true, poison: flood },
+  {
+    name: "producer-kill",
+    summary: "the producer kill -9 mid-run: every metric the broker acknowledged lands",
+    childProducer: true,
+    inject: (d) => d.killProducer!(),
+  },
+  { name: "two-workers", summary: "two Connect workers in one group, one killed -9: its tasks move, nothing lost", inject: secondWorkerKilled },
+  { name: "postgres-stop", summary: "PostgreSQL stopped (fast shutdown) for 60 s, then started", inject: (d) => down(d, "postgres", "SIGINT", 60) },
+  { name: "postgres-kill", summary: "PostgreSQL postmaster kill -9, restarted after 5 s", inject: (d) => down(d, "postgres", "SIGKILL", 5) },
+  { name: "broker-kill", summary: "Kafka broker kill -9, restarted after 10 s", inject: (d) => down(d, "kafka", "SIGKILL", 10) },
+  {
+    name: "connector-recreate",
+    summary: "connector deleted and re-created from its file: resumes from committed offsets",
+    inject: async (d) => {
+      await d.connect.delete(d.box.connector);
+      d.log(`${d.box.connector}: deleted`);
+      await Bun.sleep(5000);
+      await d.box.applySink(undefined, { "tasks.max": "2" });
+      d.log(`${d.box.connector}: re-created`);
+    },
+  },
+  {
+    name: "replay-from-zero",
+    summary: "the whole topic replayed from offset 0 (Connect offsets API: stop, reset, resume)",
+    inject: async (d) => {
+      const name = d.box.connector;
+      await d.connect.stop(name);
+      for (let i = 0; i < 120 && (await d.connect.status(name))?.connector.state !== "STOPPED"; i++) await Bun.sleep(250);
+      await d.connect.resetOffsets(name);
+      const left = (await d.connect.offsets(name))?.offsets.length ?? 0;
+      d.log(`${name}: offsets reset (${left} partition offsets left); resuming from the beginning of the topic`);
+      await d.connect.resume(name);
+    },
+  },
+];

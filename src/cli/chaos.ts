@@ -1,0 +1,69 @@
+import { writeFileSync } from "node:fs";
+import postgres from "postgres";
+import { z } from "zod";
+import { runScenario, type ChaosResult } from "../chaos/runner.ts";
+import { SCENARIOS } from "../chaos/scenarios.ts";
+import { ConnectClient } from "../connect/client.ts";
+import { SluiceError } from "../errors.ts";
+import { kafka } from "../kafka/client.ts";
+import { connectUrl } from "../stack/connect.ts";
+import { bootstrap } from "../stack/kafka.ts";
+import { postgresUrl } from "../stack/postgres.ts";
+import { registryUrl } from "../stack/registry.ts";
+import { countFlag, parseFlags, type Command } from "./command.ts";
+import { table } from "./table.ts";
+
+/** The chaos table: one row per scenario. */
+export function chaosTable(results: readonly ChaosResult[]): string {
+  return table(
+    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "restarts", "recovery s", "ok"],
+    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
+  );
+}
+
+export const chaosCommand: Command = {
+  name: "chaos",
+  summary: "fault scenarios while data flows, each audited row by row (exit 1 on any loss, duplicate or wrong value)",
+  usage: `sluice chaos [scenario…] [--rate N] [--seconds S] [--json FILE]
+
+Scenarios (all when none is named):
+${SCENARIOS.map((s) => `  ${s.name.padEnd(20)} ${s.summary}`).join("\n")}
+
+  --rate N      metrics per second from the paced producer (default 2000)
+  --seconds S   how long it sends (default 30); the fault comes after a third of it
+  --json FILE   also write the results as JSON
+
+Runs on the local stack (kills and restarts its processes): do not run it beside other work on the same stack.`,
+  async run(argv, { ctx, out }) {
+    const { flags, positionals } = parseFlags(
+      "chaos",
+      argv,
+      { rate: { type: "string" }, seconds: { type: "string" }, json: { type: "string" } },
+      z.object({ rate: countFlag(2000, 100_000), seconds: countFlag(30, 3600), json: z.string().optional() }),
+    );
+    const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
+    if (unknown.length) throw new SluiceError("USAGE", `sluice chaos: unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`);
+    const chosen = positionals.length ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
+    const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, connect_timeout: 5 });
+    const deps = { ctx, sql, kafka: kafka([bootstrap(ctx)], "sluice-chaos"), connect: new ConnectClient(connectUrl(ctx)), registryUrl: registryUrl(ctx), log: ctx.log };
+    const results: ChaosResult[] = [];
+    try {
+      for (const s of chosen) {
+        ctx.log(`scenario ${s.name}: ${s.summary}`);
+        try {
+          results.push(await runScenario(deps, s, flags));
+        } catch (e) {
+          // One broken scenario must not hide the others' results.
+          ctx.log(`scenario ${s.name} could not run: ${(e as Error).message}`);
+          results.push({ scenario: s.name, produced: 0, acked: 0, expected: 0, found: 0, missing: 0, unexpected: 0, wrong: 0, sendFailures: 0, poisonSent: 0, dlq: 0, recoverySeconds: 0, restarts: 0, ok: false });
+        }
+        out(chaosTable(results.slice(-1)));
+      }
+    } finally {
+      await sql.end({ timeout: 2 }).catch(() => {});
+    }
+    out(`\n${chaosTable(results)}`);
+    if (flags.json) writeFileSync(flags.json, JSON.stringify(results, null, 2));
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+};

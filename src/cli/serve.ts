@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import { z } from "zod";
+import { ConnectClient } from "../connect/client.ts";
+import { readConnectorFile } from "../connect/desired.ts";
+import { startHealer } from "../connect/healer.ts";
+import { createApp } from "../server/app.ts";
+import { serverDeps } from "../server/runtime.ts";
+import { adminApiKeys } from "../stack/admin.ts";
+import { connectUrl } from "../stack/connect.ts";
+import { bootstrap } from "../stack/kafka.ts";
+import { postgresUrl } from "../stack/postgres.ts";
+import { registryUrl } from "../stack/registry.ts";
+import { parseFlags, type Command } from "./command.ts";
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the admin/ingest API, Prometheus metrics and the live dashboard (sluice up starts it)",
+  usage: `sluice serve [--port P]
+
+  --port P   port on SLUICE_HOST (default ADMIN_PORT, 3000)
+
+Routes: GET /health, GET /ready, GET /metrics (Prometheus), POST /v1/metrics (ingest, API key), /v1/admin/* (API key),
+GET / (live dashboard), GET /openapi.json. Also restarts Connect tasks that failed on a transient cause (database or
+broker away) with backoff, counted in sluice_healer_restarts_total. API keys come from SLUICE_API_KEYS, SLUICE_API_KEY_FILE or
+<data dir>/secrets/admin-api-key (generated when none is configured). Runs until SIGINT/SIGTERM.`,
+  async run(argv, { ctx, out, signal }) {
+    const { flags } = parseFlags("serve", argv, { port: { type: "string" } }, z.object({ port: z.coerce.number().int().min(1).max(65535).optional() }));
+    const port = flags.port ?? ctx.env.ADMIN_PORT;
+    const { keys, source } = adminApiKeys(ctx);
+    const connector = readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")).name;
+    const { deps, close } = serverDeps({
+      brokers: [bootstrap(ctx)],
+      connectUrl: connectUrl(ctx),
+      registryUrl: registryUrl(ctx),
+      postgresUrl: postgresUrl(ctx),
+      apiKeys: keys,
+      topic: ctx.env.METRICS_TOPIC,
+      dlqTopic: ctx.env.DLQ_TOPIC,
+      connector,
+      table: "metrics",
+    });
+    // Self-healing: restart tasks that failed on a transient cause (database or broker away), with backoff.
+    const healerRestarts = new Map<string, number>();
+    const healer = startHealer(new ConnectClient(connectUrl(ctx)), {
+      log: ctx.log,
+      onRestart: (connector) => healerRestarts.set(connector, (healerRestarts.get(connector) ?? 0) + 1),
+    });
+    const app = createApp({ ...deps, healerRestarts });
+    // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
+    const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
+    out(`sluice serve: http://${ctx.env.SLUICE_HOST}:${server.port} (topic ${deps.topic}, connector ${connector}, ${keys.length} API key(s) from ${source})`);
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    healer.stop();
+    await server.stop(true);
+    await close();
+    return 0;
+  },
+};

@@ -1,0 +1,38 @@
+import type { Sql } from "postgres";
+
+/**
+ * The database roles (created NOLOGIN by migration 0003; roles are cluster-wide):
+ * - owner: owns the tables, partitions and rollups; migrations and `sluice db maintain` act for it.
+ * - sink: what the Connect worker logs in as; INSERT/UPDATE on `metrics` (plus SELECT of the upserted columns,
+ *   which `ON CONFLICT … DO UPDATE SET v = EXCLUDED.v` needs), nothing else.
+ * - analyst: read-only on the metrics, the rollups and their freshness; `sluice query` logs in as it.
+ */
+export const ROLES = { owner: "sluice_owner", sink: "sluice_sink", analyst: "sluice_analyst" } as const;
+
+export type LoginRole = "sink" | "analyst";
+
+const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/**
+ * Lets the login roles log in with the given passwords (idempotent; run after the migrations by setup and
+ * `sluice db migrate`). The passwords come from the stack's secrets, never from a migration file.
+ */
+export async function applyRoleLogins(sql: Sql, passwords: Record<LoginRole, string>): Promise<void> {
+  for (const role of ["sink", "analyst"] as const) {
+    await sql.unsafe(`alter role ${ROLES[role]} login password ${literal(passwords[role])}`);
+  }
+}
+
+/**
+ * Lets the sink role upsert into a metrics-shaped table made outside the migrations (test and bench sandboxes,
+ * `create table t_x (like metrics including all)`), with the same rights it has on `metrics`. No-op on a database
+ * whose migrations have not created the role.
+ */
+export async function grantSinkOn(sql: Sql, table: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`table must be a lowercase identifier, got "${table}"`);
+  const [r] = await sql`select 1 as ok from pg_roles where rolname = ${ROLES.sink}`;
+  if (!r) return;
+  await sql.unsafe(
+    `grant insert, update, select (device_id, published_at, metric_name, value, tags) on ${table} to ${ROLES.sink}`,
+  );
+}

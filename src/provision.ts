@@ -1,0 +1,90 @@
+import { join } from "node:path";
+import type { Admin } from "kafkajs";
+import type { Env } from "./config/env.ts";
+import { ConnectClient } from "./connect/client.ts";
+import { readConnectorDir, renderConnector, type ConnectorSpec } from "./connect/desired.ts";
+import { capabilities, type ConnectCapabilities } from "./connect/version.ts";
+import { SluiceError } from "./errors.ts";
+import { kafka } from "./kafka/client.ts";
+import { planTopics, readTopicsFile, type TopicAction, type TopicDecl } from "./kafka/topic-plan.ts";
+import { applyTopicPlan, liveTopics } from "./kafka/topics.ts";
+import type { StackContext } from "./stack/component.ts";
+import { connectUrl } from "./stack/connect.ts";
+import { bootstrap } from "./stack/kafka.ts";
+
+/**
+ * Where desired state lives and how it meets the environment: the files are the truth; the live cluster is the
+ * state (no state file). The commands and the setup job read through here, so `sluice connectors plan` shows exactly
+ * what `sluice setup` would do.
+ */
+
+/** `connectors/` of the project. */
+export const connectorsDir = (ctx: StackContext) => join(ctx.paths.root, "connectors");
+/** `services/topics.json` of the project. */
+export const topicsFile = (ctx: StackContext) => join(ctx.paths.root, "services", "topics.json");
+
+/** The main sink's name; its topic and DLQ follow METRICS_TOPIC / DLQ_TOPIC. */
+export const MAIN_CONNECTOR = "metrics-sink";
+
+/**
+ * The topics file with the environment applied: the entries `metrics` and `metrics.dlq` take the names of
+ * METRICS_TOPIC / DLQ_TOPIC, and `metrics` the partition count of TOPIC_PARTITIONS_METRICS. Pure.
+ */
+export function localizeTopics(decls: readonly TopicDecl[], env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS">): TopicDecl[] {
+  return decls.map((d) =>
+    d.name === "metrics" ? { ...d, name: env.METRICS_TOPIC, partitions: env.TOPIC_PARTITIONS_METRICS } : d.name === "metrics.dlq" ? { ...d, name: env.DLQ_TOPIC } : d,
+  );
+}
+
+/** Desired topics: the file (default `services/topics.json`) with the environment applied, names starting with `prefix`. */
+export function desiredTopics(ctx: StackContext, file = topicsFile(ctx), prefix = ""): TopicDecl[] {
+  return localizeTopics(readTopicsFile(file), ctx.env).filter((t) => t.name.startsWith(prefix));
+}
+
+/**
+ * Desired connectors: every file of `dir` (default `connectors/`) whose name starts with `prefix`, rendered with the
+ * contract's schemas; the main sink reads METRICS_TOPIC and writes bad records to DLQ_TOPIC.
+ */
+export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), prefix = ""): ConnectorSpec[] {
+  return readConnectorDir(dir, prefix).map((spec) =>
+    renderConnector(spec, spec.name === MAIN_CONNECTOR ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC } : {}),
+  );
+}
+
+/** A Connect client for the stack. */
+export const connectClient = (ctx: StackContext) => new ConnectClient(connectUrl(ctx));
+
+/**
+ * The worker's capabilities (`GET /`). Fails when the desired configs need a feature the worker lacks: the rendered
+ * configs carry `*.converter.schema.content`, which needs Kafka Connect ≥ 4.2 (KIP-1054).
+ */
+export async function workerCapabilities(client: ConnectClient, desired: readonly ConnectorSpec[] = []): Promise<ConnectCapabilities> {
+  const caps = capabilities((await client.info()).version);
+  if (!caps.schemaContent && desired.some((s) => Object.keys(s.config).some((k) => k.endsWith(".converter.schema.content")))) {
+    throw new SluiceError("CONNECT_VERSION", `the connector configs set *.converter.schema.content, which needs Kafka Connect ≥ 4.2 (KIP-1054); the worker runs ${caps.version}. Upgrade the worker.`);
+  }
+  return caps;
+}
+
+/** Runs `f` with a connected kafkajs admin for the stack. */
+export async function withAdmin<T>(ctx: StackContext, f: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka([bootstrap(ctx)], "sluice-provision").admin();
+  await admin.connect();
+  try {
+    return await f(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The topic plan against the cluster. */
+export async function planTopicsLive(admin: Admin, desired: readonly TopicDecl[]): Promise<TopicAction[]> {
+  return planTopics(desired, await liveTopics(admin, desired.map((t) => t.name)));
+}
+
+/** Plans and applies topics; returns the plan that was carried out. A refusal changes nothing. */
+export async function applyTopics(admin: Admin, desired: readonly TopicDecl[]): Promise<TopicAction[]> {
+  const actions = await planTopicsLive(admin, desired);
+  await applyTopicPlan(admin, actions);
+  return actions;
+}

@@ -1,0 +1,41 @@
+import type { ConnectClient } from "../connect/client.ts";
+import type { IngestLimits } from "./ingest.ts";
+import type { KafkaGateway } from "./kafka.ts";
+
+/** What the server needs from PostgreSQL. */
+export interface DbGateway {
+  ping(): Promise<void>;
+  /** Rows inserted plus updated in `table` since statistics were reset (PostgreSQL's own counters, cheap to read). */
+  rowsWritten(table: string): Promise<number>;
+}
+
+/** What the server needs from the schema registry. */
+export interface RegistryGateway {
+  ping(): Promise<void>;
+  /** Registry id of the contract's value schema, sent in every message's schema-id header. */
+  schemaId(): Promise<number>;
+}
+
+/**
+ * Everything the app is built from. Routes touch components only through these, so a test can build an app on a
+ * sandbox topic/table/connector, or on a broker address where nothing listens.
+ */
+export interface ServerDeps {
+  /** Accepted API keys; ingest and admin routes refuse requests without one of them. */
+  readonly apiKeys: readonly string[];
+  /** Topic ingest writes to (METRICS_TOPIC for the real service). */
+  readonly topic: string;
+  readonly dlqTopic: string;
+  /** Sink connector reading `topic` into `table`. */
+  readonly connector: string;
+  readonly table: string;
+  readonly kafka: KafkaGateway;
+  readonly connect: Pick<ConnectClient, "status" | "restartConnector" | "restartTask" | "info">;
+  readonly db: DbGateway;
+  readonly registry: RegistryGateway;
+  readonly limits?: Partial<IngestLimits>;
+  /** Interval of the dashboard's live updates. Default 1000 ms. */
+  readonly streamIntervalMs?: number;
+  /** Task restarts asked for by the self-healer (src/connect/healer.ts), per connector, when it runs. */
+  readonly healerRestarts?: ReadonlyMap<string, number>;
+}

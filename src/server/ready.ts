@@ -1,0 +1,56 @@
+import { failureOf, isRunning } from "../connect/apply.ts";
+import type { ServerDeps } from "./deps.ts";
+
+/** Outcome of one readiness check. */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly latencyMs: number;
+  readonly detail?: string;
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly components: Readonly<Record<"kafka" | "connect" | "registry" | "postgres" | "connector", CheckResult>>;
+}
+
+const CHECK_TIMEOUT_MS = 2500;
+
+async function check(f: () => Promise<string | void>): Promise<CheckResult> {
+  const t0 = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const detail = await Promise.race([
+      f(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
+    ]);
+    return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, ...(detail ? { detail } : {}) };
+  } catch (e) {
+    return { ok: false, latencyMs: Math.round((performance.now() - t0) * 10) / 10, detail: (e as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Every dependency of the pipeline, checked side by side with a time limit each: Kafka, Connect, the registry,
+ * PostgreSQL, and the sink connector with all its tasks RUNNING. Ready only when all pass.
+ */
+export async function readiness(deps: ServerDeps): Promise<Readiness> {
+  const [kafka, connect, registry, postgres, connector] = await Promise.all([
+    check(() => deps.kafka.ping()),
+    check(async () => `Kafka Connect ${(await deps.connect.info()).version}`),
+    check(() => deps.registry.ping()),
+    check(() => deps.db.ping()),
+    check(async () => {
+      const s = await deps.connect.status(deps.connector);
+      if (!s) throw new Error(`connector ${deps.connector} does not exist; run \`sluice setup\``);
+      if (!isRunning(s)) {
+        const why = failureOf(s)?.split("\n")[0];
+        throw new Error(`connector ${s.connector.state}, tasks [${s.tasks.map((t) => `${t.id}:${t.state}`).join(", ")}]${why ? `: ${why}` : ""}`);
+      }
+      return `RUNNING with ${s.tasks.length} task(s)`;
+    }),
+  ]);
+  const components = { kafka, connect, registry, postgres, connector };
+  return { ready: Object.values(components).every((c) => c.ok), components };
+}

@@ -1,0 +1,85 @@
+import postgres from "postgres";
+import { ConnectClient } from "../connect/client.ts";
+import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
+import { SluiceError } from "../errors.ts";
+import { registerContract } from "../registry/register.ts";
+import type { DbGateway, RegistryGateway, ServerDeps } from "./deps.ts";
+import { kafkaGateway } from "./kafka.ts";
+
+/** PostgreSQL for the server: two connections at most, a short connect timeout so readiness answers quickly. */
+export function dbGateway(url: string): DbGateway & { close(): Promise<void> } {
+  const sql = postgres(url, { max: 2, connect_timeout: 2, idle_timeout: 30, onnotice: () => {} });
+  return {
+    async ping() {
+      await sql`select 1`;
+    },
+    async rowsWritten(table) {
+      // PostgreSQL's cumulative statistics: free to read, flushed by each backend about once a second. A partitioned
+      // table keeps no row counts of its own, so they are summed over its partitions (pg_partition_tree is empty for
+      // a plain table, hence the table itself too).
+      const [r] = await sql`select coalesce(sum(n_tup_ins + n_tup_upd), 0)::bigint as n from pg_stat_user_tables
+                              where relid = ${table}::regclass or relid in (select relid from pg_partition_tree(${table}::regclass))`;
+      return Number(r!.n);
+    },
+    close: () => sql.end({ timeout: 2 }),
+  };
+}
+
+/** The registry for the server: the contract's schema id is looked up (registered, idempotently) once. */
+export function registryGateway(url: string): RegistryGateway {
+  let id: Promise<number> | undefined;
+  return {
+    async ping() {
+      const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => {
+        throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message})`, true);
+      });
+      if (!res.ok) throw new SluiceError("REGISTRY_HTTP", `schema registry answered ${res.status}`, true);
+    },
+    schemaId() {
+      return (id ??= registerContract(url, VALUE_SUBJECT, valueJsonSchema()).catch((e) => {
+        id = undefined;
+        throw e;
+      }));
+    },
+  };
+}
+
+/** Addresses and names the real service (or a test app) is built from. */
+export interface ServerTarget {
+  readonly brokers: string[];
+  readonly connectUrl: string;
+  readonly registryUrl: string;
+  readonly postgresUrl: string;
+  readonly apiKeys: readonly string[];
+  readonly topic: string;
+  readonly dlqTopic: string;
+  readonly connector: string;
+  readonly table: string;
+  readonly limits?: ServerDeps["limits"];
+  readonly streamIntervalMs?: number;
+}
+
+/** Real gateways for `target`, and a `close` that releases their connections. */
+export function serverDeps(target: ServerTarget): { deps: ServerDeps; close(): Promise<void> } {
+  const kafka = kafkaGateway(target.brokers);
+  const db = dbGateway(target.postgresUrl);
+  const deps: ServerDeps = {
+    apiKeys: target.apiKeys,
+    topic: target.topic,
+    dlqTopic: target.dlqTopic,
+    connector: target.connector,
+    table: target.table,
+    kafka,
+    connect: new ConnectClient(target.connectUrl),
+    db,
+    registry: registryGateway(target.registryUrl),
+    limits: target.limits,
+    streamIntervalMs: target.streamIntervalMs,
+  };
+  return {
+    deps,
+    async close() {
+      await Promise.allSettled([kafka.close(), db.close()]);
+    },
+  };
+}

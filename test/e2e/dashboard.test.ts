@@ -1,0 +1,107 @@
+// The live dashboard in a real browser (Debian's Chromium through playwright-core): while a producer writes to a
+// sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is kept as an artifact
+// in <data dir>/test-reports/dashboard.png.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
+import { createDevicePartitioner } from "../../src/producer/partitioner.ts";
+import { produce } from "../../src/producer/send.ts";
+import { planRun } from "../../src/producer/workload.ts";
+import { registerContract } from "../../src/registry/register.ts";
+import { createApp } from "../../src/server/app.ts";
+import { serverDeps } from "../../src/server/runtime.ts";
+import { sinkGroup } from "../../src/server/snapshot.ts";
+import { connectUrl } from "../../src/stack/connect.ts";
+import { postgresUrl } from "../../src/stack/postgres.ts";
+import { CHROMIUM } from "../tools.ts";
+import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
+
+let box: Sandbox;
+let real: ReturnType<typeof serverDeps>;
+let server: ReturnType<typeof Bun.serve>;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run the tests through test/run.ts (npm test), which installs Debian's chromium`);
+  box = await sandbox("dash");
+  await box.applySink();
+  real = serverDeps({
+    brokers,
+    connectUrl: connectUrl(ctx),
+    registryUrl: registry,
+    postgresUrl: postgresUrl(ctx),
+    apiKeys: ["dashboard-test-key"],
+    topic: box.topic,
+    dlqTopic: box.dlq,
+    connector: box.connector,
+    table: box.table,
+  });
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createApp(real.deps).fetch, idleTimeout: 60 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop(true);
+  await real?.close();
+  await box?.dispose({ topics: true });
+  // Best effort: the sink's group may keep its member a few seconds after the connector is deleted.
+  const admin = client.admin();
+  await admin.connect();
+  await admin.deleteGroups([sinkGroup(box.connector)]).catch(() => {});
+  await admin.disconnect();
+});
+
+/** Page-side helper: the number an element shows ("–" reads as NaN, which is never > 0). */
+const N = `const n = (id) => Number((document.getElementById(id)?.textContent ?? "").replaceAll(",", ""));`;
+const num = async (id: string) => Number(((await page.textContent(`#${id}`)) ?? "").replaceAll(",", ""));
+
+describe("live dashboard", () => {
+  test("produce and landed numbers move while a producer runs; connector and tasks show RUNNING", async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    // Page-side predicates are strings: they run in the browser, where this file's types (no DOM lib) do not apply.
+    await page.waitForFunction("Number(document.body.dataset.updates || 0) >= 1", undefined, { timeout: 15_000 });
+    expect(await num("produced")).toBe(0);
+    expect(await page.textContent("#connector-state")).toBe("RUNNING");
+
+    // A paced producer: 2,000 metrics every 250 ms until the page has shown both rates moving (at most 15 s).
+    const schemaId = await registerContract(registry, VALUE_SUBJECT, valueJsonSchema());
+    const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    let sent = 0;
+    let stop = false;
+    const start = Date.UTC(2026, 5, 1);
+    const producing = (async () => {
+      for (let i = 0; i < 60 && !stop; i++) {
+        const run = planRun({ seed: `dash-${i}`, count: 2000, devices: 50, startMs: start + i * 1_000_000 });
+        sent += (await produce({ producer, topic: box.topic, partitions: 3, run, schemaId })).sent;
+        await Bun.sleep(250);
+      }
+    })();
+    try {
+      await page.waitForFunction(`${N} ["produced", "produce-rate", "rows-written", "landed-rate"].every((id) => n(id) > 0)`, undefined, {
+        timeout: 30_000,
+        polling: 200,
+      });
+      const dir = join(ctx.paths.data, "test-reports");
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, "dashboard.png"), fullPage: true });
+      const seen = await num("produced");
+      await page.waitForFunction(`${N} n("produced") > ${seen}`, undefined, { timeout: 15_000 });
+    } finally {
+      stop = true;
+      await producing;
+      await producer.disconnect();
+    }
+    expect(sent).toBeGreaterThan(0);
+    expect(await page.textContent("#tasks")).toContain("RUNNING");
+    expect((await page.textContent("#errors"))?.trim()).toBe("");
+  });
+});

@@ -1,0 +1,198 @@
+// The admin/ingest app against the real stack, on a sandbox topic/table/connector: what HTTP ingest writes lands as
+// rows, refused batches write nothing, keys and sizes are enforced, an unreachable Kafka answers 503 at once, and
+// /metrics shows the pipeline (lag included) in valid Prometheus text.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { createServer } from "node:net";
+import { createApp } from "../../src/server/app.ts";
+import { serverDeps } from "../../src/server/runtime.ts";
+import { sinkGroup } from "../../src/server/snapshot.ts";
+import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
+import { metricAt, planRun } from "../../src/producer/workload.ts";
+import { connectUrl } from "../../src/stack/connect.ts";
+import { postgresUrl } from "../../src/stack/postgres.ts";
+import { brokers, client, ctx, eventually, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+
+const KEY = `e2e-${crypto.randomUUID()}`;
+let box: Sandbox;
+let real: ReturnType<typeof serverDeps>;
+let app: ReturnType<typeof createApp>;
+const admin = client.admin();
+
+const N = 200;
+const run = planRun({ seed: `server-${Date.now()}`, count: N, devices: 20, startMs: Date.UTC(2026, 4, 1, 12) });
+const metrics = Array.from({ length: N }, (_, k) => metricAt(run, k));
+
+const post = (a: typeof app, body: unknown, headers: Record<string, string> = { "x-api-key": KEY }) =>
+  a.request("/v1/metrics", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+
+const endOffsets = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+
+type Family = { name: string; type: string; metrics: { value?: string; labels?: Record<string, string> }[] };
+async function scrape(a: typeof app): Promise<Map<string, Family>> {
+  const res = await a.request("/metrics");
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toContain("text/plain");
+  const families = parsePrometheusTextFormat(await res.text()) as Family[];
+  return new Map(families.map((f) => [f.name, f]));
+}
+const sum = (f: Family | undefined) => (f?.metrics ?? []).reduce((n, m) => n + Number(m.value), 0);
+
+beforeAll(async () => {
+  box = await sandbox("server");
+  await admin.connect();
+  real = serverDeps({
+    brokers,
+    connectUrl: connectUrl(ctx),
+    registryUrl: registry,
+    postgresUrl: postgresUrl(ctx),
+    apiKeys: [KEY],
+    topic: box.topic,
+    dlqTopic: box.dlq,
+    connector: box.connector,
+    table: box.table,
+  });
+  app = createApp(real.deps);
+});
+
+afterAll(async () => {
+  await real?.close();
+  await box?.dispose({ topics: true });
+  // Best effort: the sink's group may keep its member a few seconds after the connector is deleted.
+  await admin.deleteGroups([sinkGroup(box.connector)]).catch(() => {});
+  await admin.disconnect();
+});
+
+describe("HTTP ingest on a sandbox topic", () => {
+  test("no key → 401, wrong key → 403, oversize → 413; nothing reaches the topic", async () => {
+    expect((await post(app, { metrics }, {})).status).toBe(401);
+    expect((await post(app, { metrics }, { "x-api-key": "not-the-key" })).status).toBe(403);
+    const big = { metrics: Array.from({ length: 1000 }, (_, i) => ({ ...metrics[0]!, tags: Array.from({ length: 16 }, () => `t${i}`.padEnd(64, "x")) })) };
+    const res = await post(app, big);
+    expect(res.status).toBe(413);
+    expect(await endOffsets(box.topic)).toBe(0);
+  });
+
+  test("a batch with one bad item → 400 naming index and field, and nothing is written", async () => {
+    const bad = metrics.slice(0, 10).map((m, i) => (i === 7 ? { ...m, published_at: -5 } : m));
+    const res = await post(app, { metrics: bad });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { index: number; field: string; message: string }[] };
+    expect(body.errors.map((e) => [e.index, e.field])).toEqual([[7, "published_at"]]);
+    expect(await endOffsets(box.topic)).toBe(0);
+  });
+
+  test("a valid batch → 202 once Kafka acknowledged; the producer's encoding, partitions and schema-id header", async () => {
+    const res = await post(app, { metrics }, { "x-api-key": KEY, "idempotency-key": `batch-${run.seed}` });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: N, topic: box.topic });
+    expect(await endOffsets(box.topic)).toBe(N);
+    // The retry of the same request is answered from memory and not re-sent.
+    const retry = await post(app, { metrics }, { "x-api-key": KEY, "idempotency-key": `batch-${run.seed}` });
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotency-replayed")).toBe("true");
+    expect(await endOffsets(box.topic)).toBe(N);
+    // Every message carries the registry's schema id, like the CLI producer's.
+    const peek = await real.deps.kafka.peek(box.topic, 1, 20_000);
+    expect(peek.length).toBeGreaterThan(0);
+    expect(Number(peek[0]!.headers[SCHEMA_ID_HEADER])).toBe(await real.deps.registry.schemaId());
+  });
+
+  test("/metrics is valid Prometheus text and shows the connector's lag per partition before the sink runs", async () => {
+    const m = await scrape(app);
+    const lag = m.get("sluice_connector_consumer_lag_messages");
+    expect(lag?.type).toBe("GAUGE");
+    expect(lag!.metrics.length).toBe(3);
+    expect(sum(lag)).toBe(N);
+    expect(sum(m.get("sluice_kafka_topic_end_offset"))).toBe(N);
+    const ingested = m.get("sluice_ingest_metrics_total")!.metrics.find((x) => x.labels?.outcome === "accepted");
+    expect(Number(ingested?.value)).toBe(N);
+    expect(m.get("sluice_ingest_request_duration_seconds")?.type).toBe("HISTOGRAM");
+    expect(m.has("process_cpu_seconds_total")).toBe(true);
+    expect(m.get("sluice_dlq_depth_messages")?.metrics[0]?.value).toBe("0");
+  });
+
+  test("the rows land in PostgreSQL; lag drops to 0 and the connector reads RUNNING in /metrics and /ready", async () => {
+    await box.applySink();
+    await eventually("every ingested metric is a row", async () => (await rowCount(box.table)) === N, 60_000);
+    const rows = await sql.unsafe(`select device_id, metric_name, (extract(epoch from published_at) * 1000)::bigint as ms, value from ${box.table}`);
+    const want = new Map(metrics.map((x) => [`${x.device_id}/${x.metric_name}/${x.published_at}`, x.value]));
+    for (const r of rows) expect(r.value).toBe(want.get(`${r.device_id}/${r.metric_name}/${Number(r.ms)}`)!);
+    let m = await scrape(app);
+    // PostgreSQL flushes its row statistics about once a second, and the snapshot is shared for 1 s.
+    await eventually("lag 0 and the rows counted in /metrics", async () => {
+      await Bun.sleep(1100);
+      m = await scrape(app);
+      return sum(m.get("sluice_connector_consumer_lag_messages")) === 0 && sum(m.get("sluice_postgres_rows_written_total")) >= N;
+    }, 30_000);
+    expect(m.get("sluice_postgres_rows_written_total")!.metrics[0]!.labels).toEqual({ table: box.table });
+    const state = m.get("sluice_connector_state")!.metrics.find((x) => x.labels?.state === "RUNNING");
+    expect(state?.value).toBe("1");
+    const ready = await app.request("/ready");
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { ready: boolean }).ready).toBe(true);
+  });
+
+  test("admin: connector status, restart behind the key, DLQ peek with error headers", async () => {
+    const h = { "x-api-key": KEY };
+    const status = await app.request("/v1/admin/connector", { headers: h });
+    expect(status.status).toBe(200);
+    expect(((await status.json()) as { name: string }).name).toBe(box.connector);
+    expect((await app.request("/v1/admin/connector/restart", { method: "POST" })).status).toBe(401);
+    const restart = await app.request("/v1/admin/connector/restart?includeTasks=true", { method: "POST", headers: h });
+    expect(restart.status).toBe(202);
+    // A record as Connect writes it to the DLQ, with its error context headers.
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({
+      topic: box.dlq,
+      messages: [{ key: "k", value: "not json", headers: { "__connect.errors.exception.class.name": "org.apache.kafka.connect.errors.DataException", "__connect.errors.stage": "VALUE_CONVERTER" } }],
+    });
+    await producer.disconnect();
+    const dlq = await app.request("/v1/admin/dlq?limit=5", { headers: h });
+    expect(dlq.status).toBe(200);
+    const body = (await dlq.json()) as { records: { value: string; headers: Record<string, string> }[] };
+    expect(body.records.length).toBe(1);
+    expect(body.records[0]!.value).toBe("not json");
+    expect(body.records[0]!.headers["__connect.errors.stage"]).toBe("VALUE_CONVERTER");
+    expect((await app.request("/v1/admin/dlq?limit=0", { headers: h })).status).toBe(400);
+  });
+});
+
+describe("Kafka unreachable", () => {
+  test("an app pointed at a closed loopback port answers 503 with Retry-After quickly, and /ready says why", async () => {
+    // A port that was free a moment ago and that nothing listens on now.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const dead = serverDeps({
+      brokers: [`127.0.0.1:${port}`],
+      connectUrl: connectUrl(ctx),
+      registryUrl: registry,
+      postgresUrl: postgresUrl(ctx),
+      apiKeys: [KEY],
+      topic: box.topic,
+      dlqTopic: box.dlq,
+      connector: box.connector,
+      table: box.table,
+    });
+    try {
+      const deadApp = createApp(dead.deps);
+      // No hang: the gateway's short connection timeout and the send timeout (5 s) bound the answer; this test's own
+      // 15 s limit (below) fails it if the request waits for kafkajs' default retries (about 30 s).
+      const res = await post(deadApp, { metrics: metrics.slice(0, 5) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      const ready = await deadApp.request("/ready");
+      expect(ready.status).toBe(503);
+      const r = (await ready.json()) as { components: Record<string, { ok: boolean }> };
+      expect(r.components.kafka!.ok).toBe(false);
+      expect(r.components.postgres!.ok).toBe(true);
+    } finally {
+      await dead.close();
+    }
+  }, 15_000);
+});
