@@ -28,12 +28,19 @@ export const MAIN_CONNECTOR = "metrics-sink";
 
 /**
  * The topics file with the environment applied: the entries `metrics` and `metrics.dlq` take the names of
- * METRICS_TOPIC / DLQ_TOPIC, and `metrics` the partition count of TOPIC_PARTITIONS_METRICS. Pure.
+ * METRICS_TOPIC / DLQ_TOPIC, and `metrics` the partition count of TOPIC_PARTITIONS_METRICS; TOPIC_REPLICATION_FACTOR,
+ * when set, replaces every entry's replication factor (a multi-broker cluster). Pure.
  */
-export function localizeTopics(decls: readonly TopicDecl[], env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS">): TopicDecl[] {
-  return decls.map((d) =>
-    d.name === "metrics" ? { ...d, name: env.METRICS_TOPIC, partitions: env.TOPIC_PARTITIONS_METRICS } : d.name === "metrics.dlq" ? { ...d, name: env.DLQ_TOPIC } : d,
-  );
+export function localizeTopics(
+  decls: readonly TopicDecl[],
+  env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS"> & Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR">>,
+): TopicDecl[] {
+  const rf = env.TOPIC_REPLICATION_FACTOR;
+  return decls
+    .map((d) =>
+      d.name === "metrics" ? { ...d, name: env.METRICS_TOPIC, partitions: env.TOPIC_PARTITIONS_METRICS } : d.name === "metrics.dlq" ? { ...d, name: env.DLQ_TOPIC } : d,
+    )
+    .map((d) => (rf === undefined ? d : { ...d, replicationFactor: rf }));
 }
 
 /** Desired topics: the file (default `services/topics.json`) with the environment applied, names starting with `prefix`. */
@@ -47,7 +54,13 @@ export function desiredTopics(ctx: StackContext, file = topicsFile(ctx), prefix 
  */
 export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), prefix = ""): ConnectorSpec[] {
   return readConnectorDir(dir, prefix).map((spec) =>
-    renderConnector(spec, spec.name === MAIN_CONNECTOR ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC } : {}),
+    renderConnector(spec, {
+      ...(spec.name === MAIN_CONNECTOR ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC } : {}),
+      // A DLQ the worker creates itself gets the cluster's replication factor too.
+      ...(ctx.env.TOPIC_REPLICATION_FACTOR !== undefined && spec.config["errors.deadletterqueue.topic.name"] !== undefined
+        ? { "errors.deadletterqueue.topic.replication.factor": String(ctx.env.TOPIC_REPLICATION_FACTOR) }
+        : {}),
+    }),
   );
 }
 

@@ -47,42 +47,68 @@ async function down(d: FaultDeps, component: string, signal: NodeJS.Signals, sec
   d.log(`${component}: back`);
 }
 
-/** Workers the connector's tasks run on. */
-async function taskWorkers(d: FaultDeps): Promise<Set<string>> {
+/** Workers the connector's running tasks are on. */
+async function taskWorkers(d: FaultDeps): Promise<string[]> {
   const st = await d.connect.status(d.box.connector).catch(() => undefined);
-  return new Set(st?.tasks.filter((t) => t.state === "RUNNING").map((t) => t.worker_id) ?? []);
+  return [...new Set(st?.tasks.filter((t) => t.state === "RUNNING").map((t) => t.worker_id) ?? [])];
+}
+
+/** Workers that run any task of any connector (the group's view after a rebalance). */
+async function busyWorkers(d: FaultDeps): Promise<Set<string>> {
+  const busy = new Set<string>();
+  for (const name of await d.connect.list()) {
+    const st = await d.connect.status(name).catch(() => undefined);
+    for (const t of st?.tasks ?? []) if (t.state === "RUNNING") busy.add(t.worker_id);
+  }
+  return busy;
 }
 
 /**
- * A second worker joins the group, the sink's tasks spread over both, then the second worker is killed: its tasks
- * must move to the first one (after scheduled.rebalance.max.delay.ms) and resume from committed offsets.
+ * A second worker joins the group and takes a share of the tasks; then the worker running the sandbox sink's tasks
+ * is killed -9 and they must move to the survivor (after scheduled.rebalance.max.delay.ms) and resume from committed
+ * offsets. Afterwards the stack is left as it was: one supervised worker.
  */
 async function secondWorkerKilled(d: FaultDeps): Promise<void> {
   const { env } = d.ctx;
   const extra = connectComponent(d.ctx, { name: "connect-2", port: env.CONNECT_PORT + 10, jmxPort: env.CONNECT_JMX_PORT + 10 });
+  const first = `${env.SLUICE_HOST}:${env.CONNECT_PORT}`;
+  const second = `${env.SLUICE_HOST}:${extra.port}`;
   await extra.prepare();
   const pid = extra.start();
   writePid(d.ctx.paths.run, extra.name, pid);
   try {
     await waitUntil(extra.name, () => extra.healthy().catch(() => false), { timeoutMs: extra.startTimeoutMs, alive: () => isAlive(pid) });
     d.log(`${extra.name}: joined the group on port ${extra.port}`);
-    await waitUntil("tasks spread over two workers", async () => (await taskWorkers(d)).size === 2, { timeoutMs: 120_000, intervalMs: 500 });
-    d.log(`tasks on ${[...(await taskWorkers(d))].join(" and ")}; killing ${extra.name}`);
+    await waitUntil("tasks spread over both workers", async () => (await busyWorkers(d)).size === 2, { timeoutMs: 120_000, intervalMs: 500 });
+    const victim = (await taskWorkers(d))[0] ?? first;
+    const survivor = victim === first ? second : first;
+    d.log(`sink tasks on ${(await taskWorkers(d)).join(", ")}; killing the worker at ${victim}`);
+    if (victim === first) {
+      const p = readPid(d.ctx.paths.run, "connect")!;
+      process.kill(p, "SIGKILL");
+      while (isAlive(p)) await Bun.sleep(100);
+    } else {
+      process.kill(pid, "SIGKILL");
+      while (isAlive(pid)) await Bun.sleep(100);
+    }
+    await waitUntil(
+      `tasks moved to ${survivor}`,
+      async () => {
+        const st = await d.connect.status(d.box.connector).catch(() => undefined);
+        return !!st && st.tasks.length > 0 && st.tasks.every((t) => t.state === "RUNNING" && t.worker_id === survivor);
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    d.log(`all sink tasks running on ${survivor}`);
   } finally {
-    process.kill(pid, "SIGKILL");
-    while (isAlive(pid)) await Bun.sleep(100);
+    // Back to one supervised worker: restart the first if it was the victim, then let the second leave cleanly.
+    await up(d.ctx);
+    if (isAlive(pid)) {
+      process.kill(pid, "SIGTERM");
+      while (isAlive(pid)) await Bun.sleep(100);
+    }
     removePid(d.ctx.paths.run, extra.name);
   }
-  const survivor = `${env.SLUICE_HOST}:${env.CONNECT_PORT}`;
-  await waitUntil(
-    "tasks moved to the surviving worker",
-    async () => {
-      const st = await d.connect.status(d.box.connector).catch(() => undefined);
-      return !!st && st.tasks.length > 0 && st.tasks.every((t) => t.state === "RUNNING" && t.worker_id === survivor);
-    },
-    { timeoutMs: 180_000, intervalMs: 1000 },
-  );
-  d.log(`all tasks running on ${survivor}`);
 }
 
 /** Every 10th metric is followed by a poison record of a rotating kind. */

@@ -34,6 +34,11 @@ export const EnvSchema = z.object({
   METRICS_TOPIC: z.string().default("metrics"),
   DLQ_TOPIC: z.string().default("metrics.dlq"),
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),
+  /**
+   * Replication factor of every topic in services/topics.json and of the DLQ the connector may create; unset keeps the
+   * file's values (1, single node). docker compose's `scale` profile (three brokers) sets 3.
+   */
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
   CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("2g"),
   KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 1g or 768m").default("1g"),
   /**
