@@ -1,7 +1,7 @@
 // `bun bench/db.ts [--rows N] [--keep]` (npm run bench:db): PostgreSQL-side figures, all in one run on the live stack:
 //   1. COPY into a plain table vs a table partitioned like `metrics` (N rows each),
 //   2. batched SQL upserts (the sink's statement, 10,000 rows a batch) plain vs partitioned, and the effect of the
-//      session-level knobs we keep (synchronous_commit, wal_compression),
+//      session-level knobs (synchronous_commit, wal_compression),
 //   3. the Debezium sink draining a backlog of N rows into a plain vs a partitioned table,
 //   4. the same into a partitioned table with `sluice_rollup` every 2 s: its cost to the sink and the rollup lag.
 // Prints tables and writes bench/results/db-<timestamp>.json.
@@ -179,7 +179,7 @@ try {
     { name: "plain, defaults", run: () => upsertInto(uPlain.table, newRun("u", M)) },
     { name: "partitioned, defaults", run: () => upsertInto(uPart.table, newRun("u", M)) },
     { name: "partitioned, synchronous_commit=off", run: () => upsertInto(uPart.table, newRun("u", M), { synchronous_commit: "off" }) },
-    { name: "partitioned, wal_compression=off", run: () => upsertInto(uPart.table, newRun("u", M), { wal_compression: "off" }) },
+    { name: "partitioned, wal_compression=pglz", run: () => upsertInto(uPart.table, newRun("u", M), { wal_compression: "pglz" }) },
     // A replay: the same rows again, so every row conflicts and becomes an update (the trigger fires only on a change).
     { name: "partitioned, replay of identical rows", run: () => upsertInto(uPart.table, replayRun) },
   ]);

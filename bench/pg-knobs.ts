@@ -1,4 +1,4 @@
-// `bun bench/pg-knobs.ts [--rows N]` (npm run bench:pg-knobs): the effect of each PostgreSQL setting we keep, measured
+// `bun bench/pg-knobs.ts [--rows N] [--variants 0,4]` (npm run bench:pg-knobs): the effect of each PostgreSQL setting we keep, measured
 // on a private, throw-away PostgreSQL (same binaries, port 15499, data in a temp dir) so the shared stack is never
 // restarted. Per variant: fresh initdb, our migrations, then the sink's workload through the sink's statement
 // (10,000-row batches of INSERT … ON CONFLICT DO UPDATE into the partitioned `metrics`): N new rows, then N/5
@@ -18,8 +18,11 @@ import { metricAt, planRun } from "../src/producer/workload.ts";
 import { renderMemoryConf } from "../src/stack/pgtune.ts";
 import { postgresBin } from "../src/stack/postgres.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" } } });
-const N = z.object({ rows: countFlag(1_000_000, 20_000_000) }).parse(values).rows;
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, variants: { type: "string" } } });
+const flags = z
+  .object({ rows: countFlag(1_000_000, 20_000_000), variants: z.string().regex(/^\d+(,\d+)*$/, "must look like 0,3,4").optional() })
+  .parse(values);
+const N = flags.rows;
 const ROOT = join(import.meta.dir, "..");
 const PORT = 15499;
 const log = (l: string) => console.error(`[pg-knobs ${new Date().toISOString().slice(11, 19)}] ${l}`);
@@ -28,13 +31,13 @@ const asUser = (cmd: string, args: string[]): [string, string[]] =>
   nobody ? ["setpriv", [`--reuid=${nobody[0]}`, `--regid=${nobody[1]}`, "--clear-groups", "--", cmd, ...args]] : [cmd, args];
 
 /** Variants: our file plus overrides (appended last, so they win); `null` = PostgreSQL's own defaults. */
-const VARIANTS: { name: string; extra: string | null }[] = [
+const ALL: { name: string; extra: string | null }[] = [
   { name: "ours (services/postgres/postgresql.conf + memory rules)", extra: "" },
   { name: "PostgreSQL defaults (no tuning file)", extra: null },
   { name: "ours, shared_buffers = 1GB (the old fixed value)", extra: "shared_buffers = 1GB\nwal_buffers = 32MB" },
   { name: "ours, shared_buffers = 128MB", extra: "shared_buffers = 128MB\nwal_buffers = 4MB" },
   { name: "ours, checkpoints at defaults (max_wal_size 1GB, 5 min)", extra: "max_wal_size = 1GB\nmin_wal_size = 80MB\ncheckpoint_timeout = 5min" },
-  { name: "ours, wal_compression = off", extra: "wal_compression = off" },
+  { name: "ours, wal_compression = pglz (dropped)", extra: "wal_compression = pglz" },
   { name: "ours, synchronous_commit = off (not kept: loses acknowledged rows)", extra: "synchronous_commit = off" },
   { name: "ours, autovacuum at defaults", extra: "autovacuum_naptime = 1min\nautovacuum_vacuum_scale_factor = 0.2\nautovacuum_vacuum_insert_scale_factor = 0.2\nautovacuum_analyze_scale_factor = 0.1\nautovacuum_vacuum_cost_limit = -1" },
 ];
@@ -99,6 +102,9 @@ async function runVariant(extra: string | null) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+// --variants picks some by index (0, ours, is always first: it is the baseline).
+const VARIANTS = flags.variants ? [...new Set([0, ...flags.variants.split(",").map(Number)])].map((i) => ALL[i]!).filter(Boolean) : ALL;
 
 // The machine is shared and noisy: two rounds over all variants, keeping each variant's better run.
 type Result = (typeof VARIANTS)[number] & Awaited<ReturnType<typeof runVariant>>;

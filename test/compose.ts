@@ -3,7 +3,7 @@
 // `sed -e` renderings the compose commands apply to the local stack's config files. Pure except loadProject (reads
 // files). Follows the Compose Specification (interpolation.md, include.md); only the parts this project uses.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 
 export type Vars = Readonly<Record<string, string | undefined>>;
@@ -296,6 +296,3 @@ export function shellCommand(svc: ComposeService): string {
   if (c === undefined) return "";
   return Array.isArray(c) ? c.join(" ") : c;
 }
-
-/** Resolves `p` against `dir` unless it is absolute. */
-export const resolveFrom = (dir: string, p: string) => (isAbsolute(p) ? p : resolve(dir, p));

@@ -1,4 +1,4 @@
-import type { ConnectClient } from "../connect/client.ts";
+import { ConnectClient } from "../connect/client.ts";
 import { encodeKey } from "../producer/encode.ts";
 import { metricAt, type Run } from "../producer/workload.ts";
 import type { Sandbox } from "../sandbox.ts";
@@ -91,10 +91,12 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
       process.kill(pid, "SIGKILL");
       while (isAlive(pid)) await Bun.sleep(100);
     }
+    // Ask the survivor: the killed worker's REST API is gone with it.
+    const via = victim === first ? new ConnectClient(`http://${second}`) : d.connect;
     await waitUntil(
       `tasks moved to ${survivor}`,
       async () => {
-        const st = await d.connect.status(d.box.connector).catch(() => undefined);
+        const st = await via.status(d.box.connector).catch(() => undefined);
         return !!st && st.tasks.length > 0 && st.tasks.every((t) => t.state === "RUNNING" && t.worker_id === survivor);
       },
       { timeoutMs: 180_000, intervalMs: 1000 },

@@ -56,8 +56,15 @@ sluice db generate --name NAME
         const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
         try {
           for (;;) {
-            const report = await maintain(sql, plan);
-            for (const line of formatReport(plan.table, report)) out(line);
+            try {
+              const report = await maintain(sql, plan);
+              for (const line of formatReport(plan.table, report)) out(line);
+            } catch (e) {
+              // On a schedule a pass that hit its lock timeout (or any other error) is reported and the next pass
+              // tries again; a single run fails with the error.
+              if (!everyMs) throw e;
+              out(`maintain failed, retrying in ${flags.every}: ${(e as Error).message}`);
+            }
             if (!everyMs || signal.aborted) return 0;
             // Ctrl-C ends the wait at once; a pass in progress is left to finish its short transaction.
             const stopped = await sleep(everyMs, false, { signal }).catch(() => true);

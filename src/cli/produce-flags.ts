@@ -119,7 +119,7 @@ export const PRODUCE_FLAGS = {
   compression: { type: "string", arg: "C", help: "none, gzip, lz4 or zstd", default: () => "none", schema: oneOf(["none", "gzip", "lz4", "zstd"]) },
   acks: { type: "string", arg: "A", help: "all (every in-sync replica), 1 (leader) or 0 (none)", default: () => "all", schema: oneOf(["all", "1", "0"]) },
   partitioner: { type: "string", arg: "P", help: "device (Sluice's, by device id) or default (kafkajs', by whole key; for comparison)", default: () => "device", schema: oneOf(["device", "default"]) },
-  "no-schema-header": { type: "boolean", help: "omit the sluice-schema-id header (kafkajs encodes a header per record with its own buffer: ~30 % of its CPU)", schema: z.boolean() },
+  "no-schema-header": { type: "boolean", help: "omit the sluice-schema-id header on every record (~10 % more msg/s at --max)", schema: z.boolean() },
   "linger-ms": { type: "string", arg: "MS", help: "wait at most this long to fill a batch when ahead of the schedule", default: () => "5", schema: int(0, 1000) },
   topic: { type: "string", arg: "T", help: "topic", default: e("METRICS_TOPIC"), schema: z.string().min(1) },
   "report-every": { type: "string", arg: "D", help: "interval of the window lines", default: () => "5s", schema: duration },

@@ -6,7 +6,8 @@ const TRANSIENT = [
   /This connection has been closed/i,
   /the database system is (shutting down|starting up|in recovery mode)/i,
   /Connection (refused|reset|to .* refused)/i,
-  /terminating connection due to administrator command/i,
+  /terminating connection due to (administrator command|unexpected postmaster exit|crash of another server process)/i,
+  /Unable to (acquire|commit against|rollback against) JDBC Connection/i,
   /I\/O error/i,
   /SocketTimeoutException|TimeoutException|DisconnectException|NotLeaderOrFollowerException/,
 ];

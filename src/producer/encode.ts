@@ -28,9 +28,11 @@ function quotedId(id: string): string {
 }
 
 function tagList(tags: readonly string[]): string {
-  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
+  // Only frozen arrays are ever cached, so a hit needs no isFrozen check.
   let t = tagsJson.get(tags);
-  if (t === undefined) tagsJson.set(tags, (t = JSON.stringify(tags)));
+  if (t !== undefined) return t;
+  t = JSON.stringify(tags);
+  if (Object.isFrozen(tags)) tagsJson.set(tags, t);
   return t;
 }
 

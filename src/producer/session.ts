@@ -1,6 +1,7 @@
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { Partitioners, type Producer } from "kafkajs";
 import { kafka } from "../kafka/client.ts";
+import { installFastProduce } from "../kafka/fast-produce.ts";
 import { registerContract } from "../registry/register.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
 import { manifestOf, produce, type Manifest } from "./send.ts";
@@ -62,6 +63,8 @@ export async function openLoadProducer(
   opts: { maxInFlight: number; partitioner: "device" | "default" },
 ): Promise<LoadProducer> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  // The load tester's records are encoded by fast-produce.ts (marked per message; other producers are untouched).
+  installFastProduce();
   const client = kafka(target.brokers, "sluice-load");
   const admin = client.admin();
   const producer = client.producer({

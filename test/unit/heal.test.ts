@@ -14,6 +14,8 @@ describe("self-healing decisions", () => {
   test("transient causes are recognised, data errors are not", () => {
     expect(isTransient(DB_DOWN)).toBe(true);
     expect(isTransient("PSQLException: This connection has been closed.")).toBe(true);
+    // Seen when the postmaster was killed -9 mid-commit (chaos scenario postgres-kill).
+    expect(isTransient("org.hibernate.TransactionException: Unable to commit against JDBC Connection\nCaused by: org.postgresql.util.PSQLException: FATAL: terminating connection due to unexpected postmaster exit")).toBe(true);
     expect(isTransient(BAD_DATA)).toBe(false);
     expect(isTransient(undefined)).toBe(false);
   });
