@@ -7,6 +7,9 @@ import { bootstrap } from "./kafka.ts";
 import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
+/** Sluice's sink (services/connect/sluice-plugin), the one connectors/metrics-sink.json uses. */
+export const SLUICE_SINK_CLASS = "dev.sluice.connect.PgUpsertSinkConnector";
+/** The Debezium JDBC sink, installed beside it (the bench's comparison, and a drop-in alternative). */
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
 export const connectUrl = (ctx: StackContext) => ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
 
@@ -77,7 +80,7 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
       const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${worker.port}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
       if (!res.ok) return false;
       const plugins = (await res.json()) as { class: string }[];
-      return plugins.some((p) => p.class === JDBC_SINK_CLASS);
+      return [SLUICE_SINK_CLASS, JDBC_SINK_CLASS].every((c) => plugins.some((p) => p.class === c));
     },
   };
 }

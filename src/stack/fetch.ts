@@ -133,6 +133,8 @@ export function ensureSluicePlugin(root: string, cache: string, v: Versions, log
     mvn(["-f", join(src, "pom.xml"), "package", `-Dkafka.version=${v.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], "building the Sluice Connect plugin (services/connect/sluice-plugin)", log);
     mkdirSync(join(tmp, "sluice"), { recursive: true });
     renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
+    // Its bundled dependencies (the PostgreSQL driver of the COPY sink) go beside it in the plugin folder.
+    for (const jar of readdirSync(join(build, "lib"))) renameSync(join(build, "lib", jar), join(tmp, "sluice", jar));
     rmSync(build, { recursive: true, force: true });
   }) as string;
 }
