@@ -5,7 +5,7 @@ import { parseFlags, type Command } from "./command.ts";
 
 export const upCommand: Command = {
   name: "up",
-  summary: "start the local stack (Kafka, Connect + Debezium JDBC sink, registry, PostgreSQL 17) and run setup",
+  summary: "start the local stack (Kafka, Connect + the Sluice and Debezium sinks, registry, PostgreSQL 17) and run setup",
   usage: `sluice up [--no-setup]
 
 Fetches what is missing (cached in ~/.cache/sluice), starts each component in health-gated order, then runs the

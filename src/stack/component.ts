@@ -16,6 +16,8 @@ export interface StackContext {
 export interface Component {
   readonly name: string;
   readonly port: number;
+  /** Other ports it listens on (Kafka's controller, Connect's metrics agent), checked free before a start. */
+  readonly otherPorts?: readonly number[];
   readonly version: string;
   /** Fetches and configures what is missing; idempotent, fast when already done. */
   prepare(): Promise<void>;

@@ -48,7 +48,8 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
   return {
     name: worker.name,
     port: worker.port,
-    version: `${ctx.versions.KAFKA_VERSION} + Debezium JDBC ${ctx.versions.DEBEZIUM_VERSION}`,
+    otherPorts: [worker.jmxPort],
+    version: `${ctx.versions.KAFKA_VERSION} + Sluice sink + Debezium JDBC ${ctx.versions.DEBEZIUM_VERSION}`,
     startTimeoutMs: 180_000,
     async prepare() {
       jars = await ensureKafkaJars(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log);

@@ -20,6 +20,7 @@ export function kafkaComponent(ctx: StackContext): Component {
   return {
     name: "kafka",
     port: ctx.env.KAFKA_PORT,
+    otherPorts: [ctx.env.KAFKA_CONTROLLER_PORT],
     version: ctx.versions.KAFKA_VERSION,
     startTimeoutMs: 90_000,
     async prepare() {

@@ -25,12 +25,14 @@ async function ensureRunning(ctx: StackContext, c: Component): Promise<"started"
     return "running";
   }
   removePid(ctx.paths.run, c.name);
-  if (await portOpen(ctx.env.SLUICE_HOST, c.port)) {
-    throw new SluiceError(
-      "PORT_IN_USE",
-      `${c.name}: port ${c.port} on ${ctx.env.SLUICE_HOST} is already in use by a process this stack did not start. ` +
-        `Stop that process, or give ${c.name} another port (see .env.example).`,
-    );
+  for (const port of [c.port, ...(c.otherPorts ?? [])]) {
+    if (await portOpen(ctx.env.SLUICE_HOST, port)) {
+      throw new SluiceError(
+        "PORT_IN_USE",
+        `${c.name}: port ${port} on ${ctx.env.SLUICE_HOST} is already in use by a process this stack did not start. ` +
+          `Stop that process, or give ${c.name} another port (see .env.example).`,
+      );
+    }
   }
   await c.prepare();
   const started = Date.now();

@@ -15,7 +15,7 @@ const rolled = `t_dbroll_${id}`;
 const DAY = 86_400_000;
 const dev = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
 
-/** The sink's statement (Debezium JDBC sink, insert.mode=upsert), one row per call. */
+/** An upsert like the sink's (its fallback path, and the Debezium JDBC sink's statement), one row per call. */
 function upsert(db: postgres.Sql, table: string, device: string, at: Date, metric: number, value: number, tags: string[] = []) {
   return db.unsafe(
     `insert into ${table} (device_id, published_at, metric_name, value, tags) values ($1, $2, $3, $4, $5)

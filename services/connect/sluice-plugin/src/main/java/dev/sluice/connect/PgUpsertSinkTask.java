@@ -36,6 +36,7 @@ public class PgUpsertSinkTask extends SinkTask {
   private ErrantRecordReporter dlq;
   private Connection conn;
   private final Map<String, PgTable> tables = new HashMap<>();
+  private final Map<String, String> topicTables = new HashMap<>();
   private final CopyBinary.Buf buf = new CopyBinary.Buf();
   private long upsertUntil;
 
@@ -58,7 +59,7 @@ public class PgUpsertSinkTask extends SinkTask {
   public void put(Collection<SinkRecord> records) {
     if (records.isEmpty()) return;
     Map<String, List<SinkRecord>> byTable = new LinkedHashMap<>();
-    for (SinkRecord r : records) byTable.computeIfAbsent(config.tableFor(r.topic()), t -> new ArrayList<>()).add(r);
+    for (SinkRecord r : records) byTable.computeIfAbsent(topicTables.computeIfAbsent(r.topic(), config::tableFor), t -> new ArrayList<>()).add(r);
     try {
       Connection c = connection();
       for (Map.Entry<String, List<SinkRecord>> e : byTable.entrySet()) {
@@ -72,11 +73,14 @@ public class PgUpsertSinkTask extends SinkTask {
   }
 
   private void write(Connection c, PgTable t, List<SinkRecord> records) throws SQLException, IOException {
-    List<SinkRecord> rows = encode(t, dedupe(t, records));
-    if (rows.isEmpty()) return;
     boolean copyFirst = config.writeMode == PgUpsertSinkConfig.WriteMode.COPY_FIRST && System.currentTimeMillis() >= upsertUntil;
+    List<SinkRecord> rows = List.of();
     try {
       if (copyFirst) {
+        // No de-duplication here: a key twice in the batch fails the COPY just as a stored key does, and both cases
+        // take the upsert below.
+        rows = encode(t, structs(records));
+        if (rows.isEmpty()) return;
         try {
           copy(c, t.copyInto);
           c.commit();
@@ -85,9 +89,13 @@ public class PgUpsertSinkTask extends SinkTask {
           c.rollback();
           if (!"23505".equals(e.getSQLState())) throw e;
           upsertUntil = System.currentTimeMillis() + UPSERT_AFTER_CONFLICT_MS;
-          log.info("{}: a key of this batch is already stored; upserting for the next {} s", t.name, UPSERT_AFTER_CONFLICT_MS / 1000);
+          log.info("{}: a key of this batch is stored already or repeated in it; upserting for the next {} s", t.name, UPSERT_AFTER_CONFLICT_MS / 1000);
         }
+        rows = encode(t, dedupe(t, rows));
+      } else {
+        rows = encode(t, dedupe(t, structs(records)));
       }
+      if (rows.isEmpty()) return;
       upsert(c, t);
     } catch (SQLException e) {
       safeRollback(c);
@@ -130,19 +138,21 @@ public class PgUpsertSinkTask extends SinkTask {
     }
   }
 
+  /** The records whose value is a struct; any other (a tombstone) goes to the DLQ. */
+  private List<SinkRecord> structs(List<SinkRecord> records) {
+    List<SinkRecord> out = new ArrayList<>(records.size());
+    for (SinkRecord r : records) {
+      if (r.value() instanceof Struct) out.add(r);
+      else report(r, new DataException("the record value must be a struct (got " + (r.value() == null ? "null, a tombstone; deletes are not supported" : r.value().getClass().getSimpleName()) + ")"));
+    }
+    return out;
+  }
+
   /** The last record of each key wins, as it would with one upsert per record; PostgreSQL refuses a key twice in one statement. */
   private List<SinkRecord> dedupe(PgTable t, List<SinkRecord> records) {
     Map<Object, SinkRecord> last = new LinkedHashMap<>(records.size() * 2);
-    List<SinkRecord> out = new ArrayList<>(records.size());
-    for (SinkRecord r : records) {
-      if (!(r.value() instanceof Struct v)) {
-        report(r, new DataException("the record value must be a struct (got " + (r.value() == null ? "null, a tombstone; deletes are not supported" : r.value().getClass().getSimpleName()) + ")"));
-        continue;
-      }
-      last.put(t.keyOf(v), r);
-    }
-    out.addAll(last.values());
-    return out;
+    for (SinkRecord r : records) last.put(t.keyOf((Struct) r.value()), r);
+    return last.size() == records.size() ? records : new ArrayList<>(last.values());
   }
 
   /** Encodes the rows into the COPY buffer; a row with a value its column cannot hold is reported, the others go on. */
