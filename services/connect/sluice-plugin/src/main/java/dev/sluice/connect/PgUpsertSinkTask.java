@@ -1,44 +1,47 @@
 package dev.sluice.connect;
 
-import java.io.IOException;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.connect.data.Struct;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
-import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes each {@link #put} batch before returning, so the offsets Connect commits afterwards are always stored rows
- * (at least once); the upsert on the record key makes a redelivered batch change nothing (exactly once in effect).
+ * Hands each {@link #put} batch to a writer thread, so Connect converts the next batch while PostgreSQL stores this
+ * one (one batch in flight: two cores stay busy instead of taking turns). Offsets are committed only for batches
+ * the writer finished ({@link #preCommit}), so a crash loses nothing; the upsert on the record key makes a re-read
+ * batch change nothing (exactly once in effect). While PostgreSQL is away the writer retries its batch and put()
+ * hands Connect's next batch back (RetriableException), which keeps the consumer in its group.
  */
 public class PgUpsertSinkTask extends SinkTask {
   private static final Logger log = LoggerFactory.getLogger(PgUpsertSinkTask.class);
-  /** After a key conflict, copy-first mode upserts for this long before it tries a plain COPY again. */
-  private static final long UPSERT_AFTER_CONFLICT_MS = 60_000;
+  /** How long preCommit and close wait for the batch in flight before they report what is done so far. */
+  private static final long SETTLE_MS = 10_000;
 
   private PgUpsertSinkConfig config;
-  private ErrantRecordReporter dlq;
-  private Connection conn;
-  private final Map<String, PgTable> tables = new HashMap<>();
-  private final Map<String, String> topicTables = new HashMap<>();
-  private final CopyBinary.Buf buf = new CopyBinary.Buf();
-  private long upsertUntil;
+  private PgBatchWriter writer;
+  private ExecutorService thread;
+  private Future<?> inFlight;
+  private volatile boolean stopping;
+  private volatile ConnectException fatal;
+  /** Next offset to read per partition, for every batch the writer finished. */
+  private final Map<TopicPartition, OffsetAndMetadata> written = new ConcurrentHashMap<>();
 
   @Override
   public String version() {
@@ -48,220 +51,112 @@ public class PgUpsertSinkTask extends SinkTask {
   @Override
   public void start(Map<String, String> props) {
     config = new PgUpsertSinkConfig(props);
+    ErrantRecordReporter dlq;
     try {
       dlq = context.errantRecordReporter();
     } catch (NoSuchMethodError | NoClassDefFoundError e) {
       dlq = null;
     }
+    writer = new PgBatchWriter(config, dlq);
+    String name = "sluice-sink-writer-" + props.getOrDefault("name", "?");
+    thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   @Override
   public void put(Collection<SinkRecord> records) {
+    throwIfFailed();
     if (records.isEmpty()) return;
-    Map<String, List<SinkRecord>> byTable = new LinkedHashMap<>();
-    for (SinkRecord r : records) byTable.computeIfAbsent(topicTables.computeIfAbsent(r.topic(), config::tableFor), t -> new ArrayList<>()).add(r);
-    try {
-      Connection c = connection();
-      for (Map.Entry<String, List<SinkRecord>> e : byTable.entrySet()) {
-        PgTable t = table(c, e.getKey(), e.getValue().get(0));
-        List<SinkRecord> all = e.getValue();
-        for (int from = 0; from < all.size(); from += config.batchSize) write(c, t, all.subList(from, Math.min(all.size(), from + config.batchSize)));
-      }
-    } catch (SQLException | IOException e) {
-      throw failure(e);
-    }
-  }
-
-  private void write(Connection c, PgTable t, List<SinkRecord> records) throws SQLException, IOException {
-    boolean copyFirst = config.writeMode == PgUpsertSinkConfig.WriteMode.COPY_FIRST && System.currentTimeMillis() >= upsertUntil;
-    List<SinkRecord> rows = List.of();
-    try {
-      if (copyFirst) {
-        // No de-duplication here: a key twice in the batch fails the COPY just as a stored key does, and both cases
-        // take the upsert below.
-        rows = encode(t, structs(records));
-        if (rows.isEmpty()) return;
-        try {
-          copy(c, t.copyInto);
-          c.commit();
-          return;
-        } catch (SQLException e) {
-          c.rollback();
-          if (!"23505".equals(e.getSQLState())) throw e;
-          upsertUntil = System.currentTimeMillis() + UPSERT_AFTER_CONFLICT_MS;
-          log.info("{}: a key of this batch is stored already or repeated in it; upserting for the next {} s", t.name, UPSERT_AFTER_CONFLICT_MS / 1000);
-        }
-        rows = encode(t, dedupe(t, rows));
-      } else {
-        rows = encode(t, dedupe(t, structs(records)));
-      }
-      if (rows.isEmpty()) return;
-      upsert(c, t);
-    } catch (SQLException e) {
-      safeRollback(c);
-      if (!isDataError(e)) throw e;
-      log.warn("{}: batch of {} rows refused ({}: {}); writing them one by one to find the bad ones", t.name, rows.size(), e.getSQLState(), e.getMessage());
-      oneByOne(c, t, rows);
-    }
-  }
-
-  private void upsert(Connection c, PgTable t) throws SQLException, IOException {
-    copy(c, t.copyStage);
-    try (Statement s = c.createStatement()) {
-      s.executeUpdate(t.moveStage);
-    }
-    c.commit(); // the stage is ON COMMIT DELETE ROWS: empty again
-  }
-
-  private void copy(Connection c, String sql) throws SQLException {
-    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
-    try {
-      in.writeToCopy(buf.a, 0, buf.n);
-      in.endCopy();
-    } finally {
-      if (in.isActive()) in.cancelCopy();
-    }
-  }
-
-  /** After a data error in a batch (which the contract converter should make impossible): isolate and report the bad rows. */
-  private void oneByOne(Connection c, PgTable t, List<SinkRecord> rows) throws SQLException, IOException {
-    for (SinkRecord r : rows) {
-      List<SinkRecord> one = encode(t, List.of(r));
-      if (one.isEmpty()) continue;
-      try {
-        upsert(c, t);
-      } catch (SQLException e) {
-        safeRollback(c);
-        if (!isDataError(e)) throw e;
-        report(r, new DataException("PostgreSQL refused the row (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e));
-      }
-    }
-  }
-
-  /** The records whose value is a struct; any other (a tombstone) goes to the DLQ. */
-  private List<SinkRecord> structs(List<SinkRecord> records) {
-    List<SinkRecord> out = new ArrayList<>(records.size());
-    for (SinkRecord r : records) {
-      if (r.value() instanceof Struct) out.add(r);
-      else report(r, new DataException("the record value must be a struct (got " + (r.value() == null ? "null, a tombstone; deletes are not supported" : r.value().getClass().getSimpleName()) + ")"));
-    }
-    return out;
-  }
-
-  /** The last record of each key wins, as it would with one upsert per record; PostgreSQL refuses a key twice in one statement. */
-  private List<SinkRecord> dedupe(PgTable t, List<SinkRecord> records) {
-    Map<Object, SinkRecord> last = new LinkedHashMap<>(records.size() * 2);
-    for (SinkRecord r : records) last.put(t.keyOf((Struct) r.value()), r);
-    return last.size() == records.size() ? records : new ArrayList<>(last.values());
-  }
-
-  /** Encodes the rows into the COPY buffer; a row with a value its column cannot hold is reported, the others go on. */
-  private List<SinkRecord> encode(PgTable t, List<SinkRecord> records) {
-    List<SinkRecord> ok = new ArrayList<>(records.size());
-    buf.header();
-    for (SinkRecord r : records) {
-      int mark = buf.n;
-      try {
-        t.encode(buf, (Struct) r.value());
-        ok.add(r);
-      } catch (DataException | ArithmeticException e) {
-        buf.n = mark;
-        report(r, e instanceof DataException d ? d : new DataException(e.getMessage(), e));
-      }
-    }
-    buf.trailer();
-    return ok;
-  }
-
-  private void report(SinkRecord r, DataException e) {
-    if (dlq == null) throw new ConnectException("record " + r.topic() + "-" + r.kafkaPartition() + "@" + r.kafkaOffset() + " cannot be stored and no DLQ is configured (errors.tolerance=all + errors.deadletterqueue.topic.name): " + e.getMessage(), e);
-    dlq.report(r, e);
-  }
-
-  private PgTable table(Connection c, String name, SinkRecord sample) throws SQLException {
-    PgTable t = tables.get(name);
-    if (t == null) {
-      t = PgTable.resolve(c, name, sample);
-      tables.put(name, t);
-      log.info("{}: writing columns {} with key {} ({})", t.name, t.columnList, t.keyList, config.writeMode);
-    }
-    return t;
-  }
-
-  private Connection connection() throws SQLException {
-    if (conn != null && !conn.isClosed()) return conn;
-    Properties p = new Properties();
-    if (config.user != null) p.setProperty("user", config.user);
-    if (config.password != null) p.setProperty("password", config.password.value());
-    p.setProperty("ApplicationName", "sluice-sink");
-    p.setProperty("tcpKeepAlive", "true");
-    // The driver class directly: DriverManager does not see drivers inside a Connect plugin's class loader.
-    Connection c = new org.postgresql.Driver().connect(config.url, p);
-    if (c == null) throw new ConnectException(PgUpsertSinkConfig.URL + " must start with jdbc:postgresql://");
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.execute("SET TIME ZONE 'UTC'"); // binary timestamps do not depend on it; error messages and defaults do
-    }
-    c.commit();
-    tables.clear(); // temporary stages live in the session
-    conn = c;
-    return c;
-  }
-
-  /** Connection and server failures are retried (the same batch comes back); anything else stops the task with the reason. */
-  private RuntimeException failure(Exception e) {
-    SQLException sql = e instanceof SQLException s ? s : null;
-    String state = sql == null ? null : sql.getSQLState();
-    if (e instanceof IOException || isTransient(state, e)) {
-      log.warn("PostgreSQL unavailable ({}: {}); retrying the batch in {} ms", state, e.getMessage(), config.retryBackoffMs);
-      closeQuietly();
+    if (!settle(config.retryBackoffMs)) {
+      // Still retrying the previous batch: give this one back, Connect redelivers it after the timeout.
       context.timeout(config.retryBackoffMs);
-      return new RetriableException("PostgreSQL unavailable (SQLSTATE " + state + "): " + e.getMessage(), e);
+      throw new RetriableException("the previous batch is not stored yet (PostgreSQL unavailable?); this one comes back in " + config.retryBackoffMs + " ms");
     }
-    closeQuietly();
-    return new ConnectException("PostgreSQL refused the batch (SQLSTATE " + state + "): " + e.getMessage()
-        + (state != null && state.startsWith("42") ? ". Check that the table exists with the contract's columns (sluice db migrate) and that the sink role may write it" : ""), e);
+    throwIfFailed();
+    List<SinkRecord> batch = new ArrayList<>(records);
+    inFlight = thread.submit(() -> writeUntilStored(batch));
   }
 
-  private boolean isTransient(String state, Exception e) {
-    if (state == null) return conn == null || isClosed();
-    String cls = state.length() >= 2 ? state.substring(0, 2) : state;
-    return cls.equals("08") || cls.equals("40") || cls.equals("53") || cls.equals("57") || cls.equals("58") || state.equals("55P03") || isClosed();
+  private void writeUntilStored(List<SinkRecord> batch) {
+    while (!stopping) {
+      try {
+        writer.write(batch);
+        Map<TopicPartition, Long> next = new HashMap<>();
+        for (SinkRecord r : batch) next.merge(new TopicPartition(r.topic(), r.kafkaPartition()), r.kafkaOffset() + 1, Math::max);
+        next.forEach((tp, o) -> written.put(tp, new OffsetAndMetadata(o)));
+        return;
+      } catch (PgBatchWriter.WriteException e) {
+        if (!e.isTransient) {
+          fatal = new ConnectException(e.getMessage(), e);
+          return;
+        }
+        log.warn("{}; retrying the batch of {} records in {} ms", e.getMessage(), batch.size(), config.retryBackoffMs);
+        try {
+          Thread.sleep(config.retryBackoffMs);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      } catch (RuntimeException e) {
+        fatal = e instanceof ConnectException c ? c : new ConnectException("the sink's writer failed: " + e, e);
+        return;
+      }
+    }
   }
 
-  private boolean isDataError(SQLException e) {
-    String state = e.getSQLState();
-    return state != null && (state.startsWith("22") || state.startsWith("23"));
-  }
-
-  private boolean isClosed() {
+  /** Waits up to {@code ms} for the batch in flight; true when none is in flight any more. */
+  private boolean settle(long ms) {
+    if (inFlight == null) return true;
     try {
-      return conn == null || conn.isClosed() || !conn.isValid(2);
-    } catch (SQLException e) {
+      inFlight.get(ms, TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      fatal = new ConnectException("the sink's writer failed: " + e.getCause(), e.getCause());
       return true;
     }
   }
 
-  private static void safeRollback(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // the connection is gone; the next put reconnects
-    }
+  private void throwIfFailed() {
+    if (fatal != null) throw fatal;
   }
 
-  private void closeQuietly() {
-    if (conn == null) return;
-    try {
-      conn.close();
-    } catch (SQLException ignored) {
-      // already broken
+  @Override
+  public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+    settle(SETTLE_MS);
+    throwIfFailed();
+    Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+    for (TopicPartition tp : currentOffsets.keySet()) {
+      OffsetAndMetadata o = written.get(tp);
+      if (o != null) done.put(tp, o);
     }
-    conn = null;
+    return done;
+  }
+
+  @Override
+  public void close(Collection<TopicPartition> partitions) {
+    settle(SETTLE_MS);
+    for (TopicPartition tp : partitions) written.remove(tp);
   }
 
   @Override
   public void stop() {
-    closeQuietly();
+    stopping = true;
+    if (thread != null) {
+      thread.shutdown();
+      try {
+        if (!thread.awaitTermination(SETTLE_MS, TimeUnit.MILLISECONDS)) thread.shutdownNow();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (writer != null) writer.close();
   }
 }
