@@ -1,0 +1,70 @@
+// `npm run bench` flags: parsed once, with zod, into a typed readonly value.
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { countFlag } from "../../src/cli/command.ts";
+
+/** Every scenario, in the order they run. */
+export const SCENARIOS = ["copy", "drain", "drain-debezium", "drain-raw", "e2e", "latency", "bun-consumer"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchFlags {
+  readonly rows: number;
+  readonly scenarios: readonly Scenario[];
+  readonly keep: boolean;
+  readonly out: string;
+  /** Connector settings for the drain and end-to-end scenarios (experiments). */
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly label: string | undefined;
+  /** Seconds of the latency scenario. */
+  readonly latencySeconds: number;
+}
+
+const schema = z.object({
+  rows: countFlag(1_000_000, 50_000_000),
+  scenario: z
+    .string()
+    .default(SCENARIOS.join(","))
+    .transform((s, ctx) => {
+      const list = s.split(",").map((x) => x.trim()).filter(Boolean);
+      const bad = list.filter((x) => !(SCENARIOS as readonly string[]).includes(x));
+      if (bad.length || list.length === 0) {
+        ctx.addIssue({ code: "custom", message: `unknown scenario ${bad.map((b) => `"${b}"`).join(", ") || "(none)"}; choose from ${SCENARIOS.join(", ")}` });
+        return z.NEVER;
+      }
+      return SCENARIOS.filter((x) => list.includes(x));
+    }),
+  keep: z.boolean().default(false),
+  out: z.string().min(1).default("bench/results"),
+  override: z
+    .array(z.string().regex(/^[\w.-]+=.*$/, 'must look like key=value, e.g. --override "batch.size=5000"'))
+    .default([]),
+  label: z.string().min(1).optional(),
+  "latency-seconds": countFlag(20, 3600),
+});
+
+/** Parses argv (without the runtime and script); throws a ZodError naming the flag and the fix. */
+export function parseBenchFlags(argv: readonly string[]): BenchFlags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      rows: { type: "string" },
+      scenario: { type: "string" },
+      keep: { type: "boolean" },
+      out: { type: "string" },
+      override: { type: "string", multiple: true },
+      label: { type: "string" },
+      "latency-seconds": { type: "string" },
+    },
+    strict: true,
+  });
+  const f = schema.parse(values);
+  return {
+    rows: f.rows,
+    scenarios: f.scenario,
+    keep: f.keep,
+    out: f.out,
+    overrides: Object.fromEntries(f.override.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+    label: f.label,
+    latencySeconds: f["latency-seconds"],
+  };
+}

@@ -1,0 +1,115 @@
+// What each process of the stack costs during a scenario: CPU seconds from /proc/<pid>/stat and memory (PSS, so
+// PostgreSQL's shared buffers are counted once across its processes) from /proc/<pid>/smaps_rollup.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** utime + stime of a /proc/<pid>/stat line, in seconds. The command name may hold spaces and parentheses. */
+export function cpuSecondsFromStat(stat: string, ticksPerSec = 100): number {
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / ticksPerSec;
+}
+
+/** The parent pid of a /proc/<pid>/stat line. */
+export function parentFromStat(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** Proportional set size in MB from /proc/<pid>/smaps_rollup (falls back to VmRSS of /proc/<pid>/status text). */
+export function memoryMbFrom(text: string): number {
+  const m = /^(?:Pss|VmRSS):\s+(\d+) kB/m.exec(text);
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+const read = (path: string) => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+};
+
+/** A named set of processes, found again at every sample (PostgreSQL starts and ends backends). */
+export interface ProcGroup {
+  readonly name: string;
+  pids(): number[];
+}
+
+/** The stack's components from their pid files; PostgreSQL is its postmaster and every child of it. */
+export function stackGroups(runDir: string, names: readonly string[] = ["connect", "kafka", "postgres", "registry", "admin"]): ProcGroup[] {
+  const pidOf = (n: string) => Number(read(join(runDir, `${n}.pid`))?.trim() ?? 0);
+  return names.map((name) => ({
+    name,
+    pids: () => {
+      const pid = pidOf(name);
+      if (!pid) return [];
+      return name === "postgres" ? [pid, ...childrenOf(pid)] : [pid];
+    },
+  }));
+}
+
+/** Children of `parent` (one level: PostgreSQL's backends and workers). */
+export function childrenOf(parent: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const stat = read(`/proc/${d}/stat`);
+    if (stat && parentFromStat(stat) === parent) out.push(Number(d));
+  }
+  return out;
+}
+
+export interface Usage {
+  /** CPU seconds per group over the measured span. */
+  readonly cpu: Record<string, number>;
+  /** Peak memory (PSS) per group, MB. */
+  readonly peakMb: Record<string, number>;
+  /** Peak of the sum over all groups, MB. */
+  readonly peakTotalMb: number;
+}
+
+/**
+ * Samples the groups every `everyMs` until stopped. A process's CPU counts from when it was first seen (0 if it
+ * started after `start`) to its last sample, so backends that come and go are counted too.
+ */
+export function meter(groups: readonly ProcGroup[], everyMs = 500): { stop(): Usage } {
+  const ticks = 100;
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  const peakMb: Record<string, number> = {};
+  let peakTotalMb = 0;
+  let initial = true;
+  const sample = () => {
+    let total = 0;
+    for (const g of groups) {
+      let mb = 0;
+      for (const pid of g.pids()) {
+        const stat = read(`/proc/${pid}/stat`);
+        if (!stat) continue;
+        const key = `${g.name}:${pid}`;
+        const cpu = cpuSecondsFromStat(stat, ticks);
+        if (!first.has(key)) first.set(key, initial ? cpu : 0);
+        last.set(key, cpu);
+        mb += memoryMbFrom(read(`/proc/${pid}/smaps_rollup`) ?? read(`/proc/${pid}/status`) ?? "");
+      }
+      peakMb[g.name] = Math.max(peakMb[g.name] ?? 0, mb);
+      total += mb;
+    }
+    peakTotalMb = Math.max(peakTotalMb, total);
+    initial = false;
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const cpu: Record<string, number> = {};
+      for (const g of groups) cpu[g.name] = 0;
+      for (const [key, v] of last) {
+        const name = key.slice(0, key.lastIndexOf(":"));
+        cpu[name] = (cpu[name] ?? 0) + v - first.get(key)!;
+      }
+      return { cpu, peakMb, peakTotalMb };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { z } from "zod";
+import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
+import { cpuSecondsFromStat, memoryMbFrom, parentFromStat } from "../../bench/lib/proc.ts";
+import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult } from "../../bench/lib/report.ts";
+
+const result = (scenario: string, rows: number, seconds: number, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
+  scenario,
+  label: scenario,
+  rows,
+  seconds,
+  cpu: { connect: 2, postgres: 1, kafka: 0.5, client: 0.25 },
+  peakMb: { connect: 900, postgres: 300 },
+  peakTotalMb: 1200,
+  ...extra,
+});
+
+describe("bench flags", () => {
+  test("defaults: 1M rows, every scenario in run order, no overrides", () => {
+    const f = parseBenchFlags([]);
+    expect(f).toMatchObject({ rows: 1_000_000, scenarios: SCENARIOS, keep: false, out: "bench/results", overrides: {}, latencySeconds: 20 });
+  });
+
+  test("rows with suffixes, a scenario subset kept in run order, repeated overrides split at the first =", () => {
+    const f = parseBenchFlags(["--rows", "2m", "--scenario", "e2e, copy", "--override", "batch.size=5000", "--override", "connection.url=jdbc:x?a=b", "--label", "exp"]);
+    expect(f.rows).toBe(2_000_000);
+    expect(f.scenarios).toEqual(["copy", "e2e"]);
+    expect(f.overrides).toEqual({ "batch.size": "5000", "connection.url": "jdbc:x?a=b" });
+    expect(f.label).toBe("exp");
+  });
+
+  test("bad values name the flag and the fix", () => {
+    const fail = (argv: string[]) => {
+      try {
+        parseBenchFlags(argv);
+      } catch (e) {
+        return e instanceof z.ZodError ? z.prettifyError(e) : (e as Error).message;
+      }
+      throw new Error("accepted");
+    };
+    expect(fail(["--rows", "ten"])).toContain("rows");
+    expect(fail(["--rows", "ten"])).toContain("whole number");
+    expect(fail(["--scenario", "copy,warp"])).toContain('unknown scenario "warp"; choose from copy, drain');
+    expect(fail(["--override", "batch.size"])).toContain("key=value");
+    expect(fail(["--speed", "9"])).toContain("--speed");
+  });
+});
+
+describe("/proc parsing", () => {
+  test("CPU seconds are utime + stime after the command name, even one with spaces and parentheses", () => {
+    const stat = "4242 (java (Connect) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 566 0 0 20 0 50 0 100 0 0";
+    expect(cpuSecondsFromStat(stat)).toBeCloseTo(18.0, 5);
+    expect(parentFromStat(stat)).toBe(1);
+  });
+
+  test("memory is PSS from smaps_rollup, else VmRSS from status, in MB", () => {
+    expect(memoryMbFrom("00400000-7fff [rollup]\nRss:  2097152 kB\nPss:  1048576 kB\n")).toBe(1024);
+    expect(memoryMbFrom("Name: postgres\nVmRSS:   204800 kB\n")).toBe(200);
+    expect(memoryMbFrom("")).toBe(0);
+  });
+});
+
+describe("bench report", () => {
+  const results = [result("copy", 1_000_000, 8), result("drain", 1_000_000, 10, { steadySeconds: 9 }), result("latency", 100_000, 10, { latency: { rate: 10_000, p50: 120, p99: 250, max: 400, samples: 500 } })];
+
+  test("rates, the ratio to the COPY of the same run and CPU per 1M rows", () => {
+    const [copy, drain, lat] = summarize(results);
+    expect(copy).toMatchObject({ rowsPerSec: 125_000, ratioToCopy: 1 });
+    expect(drain).toMatchObject({ rowsPerSec: 100_000, steadyRowsPerSec: 111_111, ratioToCopy: 0.8, cpuPer1M: { connect: 2, postgres: 1, kafka: 0.5, client: 0.3 } });
+    expect(lat!.cpuPer1M.connect).toBe(20);
+    expect(summarize([result("drain", 10, 1)])[0]!.ratioToCopy).toBeUndefined();
+  });
+
+  test("the table has a line per scenario with its ratio and latency", () => {
+    const text = renderTable(summarize(results));
+    const lines = text.split("\n");
+    expect(lines[0]).toContain("× COPY");
+    expect(lines.find((l) => l.startsWith("drain"))).toMatch(/100,000\s+0\.80\s+111,111/);
+    expect(lines.find((l) => l.startsWith("latency"))).toContain("120 / 250");
+    expect(renderMemory(summarize(results))).toContain("1,200");
+  });
+
+  test("the JSON holds every figure and parses back", () => {
+    const json = reportJson({ at: "2026-11-24T00:00:00.000Z", machine: { cores: 2, memoryGb: 24 }, versions: { kafka: "4.3.1" }, flags: { rows: 1 }, results: summarize(results) });
+    const back = JSON.parse(json);
+    expect(back.results.map((r: { scenario: string }) => r.scenario)).toEqual(["copy", "drain", "latency"]);
+    expect(back.results[1]).toMatchObject({ rowsPerSec: 100_000, ratioToCopy: 0.8, peakTotalMb: 1200 });
+  });
+
+  test("the chart is an SVG naming every scenario and its ratio", async () => {
+    const svg = await renderChart(summarize(results), "test chart");
+    expect(svg.startsWith("<svg")).toBe(true);
+    for (const s of ["copy", "drain", "latency", "0.80× COPY", "test chart"]) expect(svg).toContain(s);
+  });
+});
