@@ -1,6 +1,7 @@
 import { CompressionTypes, type Message, type Producer } from "kafkajs";
 import PQueue from "p-queue";
 import { SluiceError } from "../errors.ts";
+import { FAST_ENCODE } from "../kafka/fast-produce.ts";
 import { encodeKey, encodeValue } from "./encode.ts";
 import { partitionFor } from "./partitioner.ts";
 import { metricAt, planRun, type Run } from "./workload.ts";
@@ -80,14 +81,16 @@ export async function produce(opts: ProduceOptions): Promise<ProduceStats> {
     await queue.onSizeLessThan(concurrency);
     if (failure) break;
     const to = Math.min(from + batchSize, run.count);
-    const messages: Message[] = new Array(to - from);
+    const messages: (Message & { [FAST_ENCODE]: true })[] = new Array(to - from);
     for (let k = from; k < to; k++) {
       const m = metricAt(run, k);
+      // Marked for kafka/fast-produce.ts when it is installed (produceRun does): the same bytes, far less CPU.
       messages[k - from] = {
         key: encodeKey(m),
         value: encodeValue(m),
         partition: partitionFor(m.device_id, partitions),
         headers,
+        [FAST_ENCODE]: true,
       };
     }
     // Handled here rather than by awaiting the add() promise, so a failure is seen by the loop before it

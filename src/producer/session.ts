@@ -23,6 +23,7 @@ export async function produceRun(
   opts: { batchSize?: number; concurrency?: number; onProgress?: (sent: number) => void } = {},
 ): Promise<Manifest> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  installFastProduce();
   const client = kafka(target.brokers, "sluice-producer");
   const admin = client.admin();
   const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false, idempotent: false });
