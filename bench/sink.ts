@@ -7,49 +7,17 @@ import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import postgres from "postgres";
 import { z } from "zod";
-import { parseEnv } from "../src/config/env.ts";
-import { ConnectClient } from "../src/connect/client.ts";
-import { kafka } from "../src/kafka/client.ts";
-import type { StackContext } from "../src/stack/component.ts";
-import { connectUrl } from "../src/stack/connect.ts";
-import { bootstrap } from "../src/stack/kafka.ts";
-import { stackPaths } from "../src/stack/paths.ts";
-import { postgresUrl } from "../src/stack/postgres.ts";
-import { registryUrl } from "../src/stack/registry.ts";
-import { up } from "../src/stack/supervisor.ts";
-import { readVersions } from "../src/stack/versions.ts";
-import { setup } from "../src/setup.ts";
+import { openBench } from "./lib/context.ts";
 import { parseBenchFlags, type BenchFlags } from "./lib/flags.ts";
-import { stackGroups } from "./lib/proc.ts";
 import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult, type Summary } from "./lib/report.ts";
-import { bunConsumer, copyBaseline, DEBEZIUM, drain, endToEnd, latency, RAW_JSON_CONVERTER, type BenchContext } from "./lib/scenarios.ts";
+import { bunConsumer, copyBaseline, DEBEZIUM, drain, endToEnd, latency, RAW_JSON_CONVERTER } from "./lib/scenarios.ts";
 
 /** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
 export async function runBench(flags: BenchFlags, log: (l: string) => void): Promise<{ results: Summary[]; json: string; svg: string }> {
-  const env = parseEnv(process.env);
-  const paths = stackPaths(env);
-  const versions = readVersions(paths.root);
-  const ctx: StackContext = { env, paths, versions, log, childEnv: {} };
-  await up(ctx);
-  await setup(ctx);
-  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
-  const b: BenchContext = {
-    root: paths.root,
-    sql,
-    kafka: kafka([bootstrap(ctx)], "sluice-bench"),
-    connect: new ConnectClient(connectUrl(ctx)),
-    brokers: [bootstrap(ctx)],
-    registryUrl: registryUrl(ctx),
-    postgresUrl: postgresUrl(ctx),
-    partitions: env.TOPIC_PARTITIONS_METRICS,
-    rows: flags.rows,
-    overrides: flags.overrides,
-    groups: stackGroups(paths.run),
-    log,
-    boxes: [],
-  };
+  const bench = await openBench({ rows: flags.rows, overrides: flags.overrides, log });
+  const { b, ctx, versions } = bench;
+  const paths = ctx.paths;
   const results: ScenarioResult[] = [];
   const has = (s: string) => flags.scenarios.includes(s as never);
   try {
@@ -66,8 +34,7 @@ export async function runBench(flags: BenchFlags, log: (l: string) => void): Pro
     }
     if (has("latency")) results.push(await latency(b, (e2eRate ?? 40_000) / 2, flags.latencySeconds));
   } finally {
-    if (!flags.keep) for (const s of b.boxes) await s.dispose({ topics: true }).catch((e) => log(`could not clean up ${s.id}: ${e}`));
-    await sql.end({ timeout: 5 });
+    await bench.close(flags.keep);
   }
   const summaries = summarize(results);
   const at = new Date().toISOString();

@@ -121,8 +121,8 @@ function withClient(u: ReturnType<ReturnType<typeof meter>["stop"]>, cpu0: NodeJ
 }
 
 /** The topic filled first, then a connector started on it; timed until its last row is stored. */
-export async function drain(b: BenchContext, scenario: string, label: string, overrides: Record<string, string>): Promise<ScenarioResult> {
-  const s = await box(b, scenario);
+export async function drain(b: BenchContext, scenario: string, label: string, overrides: Record<string, string>, partitions = b.partitions): Promise<ScenarioResult> {
+  const s = await box(b, scenario, partitions);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
   await produceRun(target(b, s.topic), run);

@@ -1,0 +1,61 @@
+// The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
+import postgres from "postgres";
+import { parseEnv } from "../../src/config/env.ts";
+import { ConnectClient } from "../../src/connect/client.ts";
+import { kafka } from "../../src/kafka/client.ts";
+import { setup } from "../../src/setup.ts";
+import type { StackContext } from "../../src/stack/component.ts";
+import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
+import { bootstrap } from "../../src/stack/kafka.ts";
+import { stackPaths } from "../../src/stack/paths.ts";
+import { postgresUrl } from "../../src/stack/postgres.ts";
+import { registryUrl } from "../../src/stack/registry.ts";
+import { up } from "../../src/stack/supervisor.ts";
+import { readVersions, type Versions } from "../../src/stack/versions.ts";
+import { stackGroups } from "./proc.ts";
+import type { BenchContext } from "./scenarios.ts";
+
+export interface OpenBench {
+  readonly b: BenchContext;
+  readonly ctx: StackContext;
+  readonly versions: Versions;
+  /** The sink's JDBC URL (no credentials in it), for experiments that add connection options. */
+  readonly sinkJdbcUrl: string;
+  /** Disposes the sandboxes (unless `keep`) and closes the connections. */
+  close(keep?: boolean): Promise<void>;
+}
+
+export async function openBench(opts: { rows: number; overrides: Readonly<Record<string, string>>; log: (l: string) => void }): Promise<OpenBench> {
+  const env = parseEnv(process.env);
+  const paths = stackPaths(env);
+  const versions = readVersions(paths.root);
+  const ctx: StackContext = { env, paths, versions, log: opts.log, childEnv: {} };
+  await up(ctx);
+  await setup(ctx);
+  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
+  const b: BenchContext = {
+    root: paths.root,
+    sql,
+    kafka: kafka([bootstrap(ctx)], "sluice-bench"),
+    connect: new ConnectClient(connectUrl(ctx)),
+    brokers: [bootstrap(ctx)],
+    registryUrl: registryUrl(ctx),
+    postgresUrl: postgresUrl(ctx),
+    partitions: env.TOPIC_PARTITIONS_METRICS,
+    rows: opts.rows,
+    overrides: opts.overrides,
+    groups: stackGroups(paths.run),
+    log: opts.log,
+    boxes: [],
+  };
+  return {
+    b,
+    ctx,
+    versions,
+    sinkJdbcUrl: workerSecretsEnv(ctx).SLUICE_SINK_JDBC_URL!,
+    async close(keep = false) {
+      if (!keep) for (const s of b.boxes) await s.dispose({ topics: true }).catch((e) => opts.log(`could not clean up ${s.id}: ${e}`));
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
