@@ -39,7 +39,7 @@ export const EnvSchema = z.object({
    * file's values (1, single node). docker compose's `scale` profile (three brokers) sets 3.
    */
   TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
-  CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("1g"),
+  CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("768m"),
   KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 1g or 768m").default("512m"),
   /**
    * Addresses of a stack not started by `sluice up` (docker compose, a real cluster). When unset, they derive from

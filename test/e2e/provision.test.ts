@@ -89,11 +89,11 @@ describe("connectors plan / apply / prune on the real worker", () => {
     file(`${prefix}b`, { name: `${prefix}b`, config: { ...base, "batch.size": "5000" } });
     const cli = sluice("connectors", "plan", "--dir", dir, "--prefix", prefix, "--detailed-exitcode");
     expect(cli.code).toBe(2);
-    expect(cli.out).toContain(`~ connector ${prefix}b (1 key)\n    ~ batch.size: "10000" → "5000"`);
+    expect(cli.out).toContain(`~ connector ${prefix}b (1 key)\n    ~ batch.size: "2500" → "5000"`);
     expect(cli.out).toContain("Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged.");
     const c = freshClient();
     const done = await applyConnectors(c, desired(), { prefix });
-    expect(done.filter((a) => a.kind === "update")).toEqual([expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "10000", to: "5000" }] })]);
+    expect(done.filter((a) => a.kind === "update")).toEqual([expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "2500", to: "5000" }] })]);
     expect(c.sent[PUT_CONFIG]).toBe(1);
     expect((await connect.getConfig(`${prefix}b`))!["batch.size"]).toBe("5000");
   }, 60_000);

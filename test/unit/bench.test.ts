@@ -93,3 +93,13 @@ describe("bench report", () => {
     for (const s of ["copy", "drain", "latency", "0.80× COPY", "test chart"]) expect(svg).toContain(s);
   });
 });
+
+describe("growth bands", () => {
+  test("rows/s per band, interpolated between samples, the first band from the first sample with rows", async () => {
+    const { bandRates } = await import("../../bench/growth.ts");
+    // 0 rows for 1 s (start-up), then 100 rows/s, then 50 rows/s from row 200.
+    const samples = [{ t: 0, n: 0 }, { t: 1000, n: 100 }, { t: 2000, n: 200 }, { t: 4000, n: 300 }, { t: 6000, n: 400 }];
+    expect(bandRates(samples, 200, 400)).toEqual([{ from: 0, to: 200, rowsPerSec: 100 }, { from: 200, to: 400, rowsPerSec: 50 }]);
+    expect(bandRates([{ t: 0, n: 0 }], 10, 10)).toEqual([]);
+  });
+});

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -19,6 +20,23 @@ import (
 	_ "github.com/lib/pq"
 )
 
+// connectVersion is the version of github.com/redpanda-data/connect/v4 this binary was built with (go.mod), so
+// `--version` names it rather than the benthos library's.
+func connectVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == "github.com/redpanda-data/connect/v4" {
+				return m.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
 func main() {
-	service.RunCLI(context.Background())
+	service.RunCLI(
+		context.Background(),
+		service.CLIOptSetVersion(connectVersion()+" (Sluice bench build: kafka, sql + lib/pq, pure)", ""),
+		service.CLIOptSetBinaryName("redpanda-connect"),
+	)
 }

@@ -106,7 +106,7 @@ export async function ensureBinary(cacheDir: string, log: (l: string) => void): 
       done++;
       if (Date.now() - lastLog > 20_000) {
         lastLog = Date.now();
-        log(`redpanda-connect: build ${done}${total ? `/${total}` : ""} packages, ${Math.round((Date.now() - t0) / 1000)} s`);
+        log(`redpanda-connect: build: ${done} packages compiled${total ? ` (${total} in all, cached ones not counted)` : ""}, ${Math.round((Date.now() - t0) / 1000)} s`);
       }
     },
   });

@@ -1,0 +1,98 @@
+// `npm run bench:growth -- [--rows 20m] [--bands 10]`: does the sink's rate hold as the table grows? Fills a topic
+// with N rows, starts the Sluice sink on an empty table and samples PostgreSQL's insert counter every 2 s; prints
+// rows/s per band (0 → N/bands, …) and the last band's rate as a ratio to the first. Writes
+// bench/results/growth-<date>.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { countLanded, waitLanded } from "../src/audit/landed.ts";
+import { countFlag } from "../src/cli/command.ts";
+import { table } from "../src/cli/table.ts";
+import { produceRun } from "../src/producer/session.ts";
+import { planRun } from "../src/producer/workload.ts";
+import { createSandbox } from "../src/sandbox.ts";
+import { openBench } from "./lib/context.ts";
+
+/**
+ * Rows/s per band of `size` rows from (time ms, rows stored) samples, interpolating the time each band boundary was
+ * crossed. The first band starts at the first sample with rows, so the connector's start-up is not in it.
+ */
+export function bandRates(samples: readonly { t: number; n: number }[], size: number, total: number): { from: number; to: number; rowsPerSec: number }[] {
+  const start = samples.find((s) => s.n > 0);
+  if (!start) return [];
+  const timeAt = (n: number) => {
+    const i = samples.findIndex((s) => s.n >= n);
+    if (i < 0) return samples.at(-1)!.t;
+    if (i === 0 || samples[i]!.n === n) return samples[i]!.t;
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    return a.t + ((n - a.n) / (b.n - a.n)) * (b.t - a.t);
+  };
+  const out = [];
+  for (let from = 0; from < total; from += size) {
+    const to = Math.min(total, from + size);
+    const lo = Math.max(from, start.n);
+    if (to <= lo) continue;
+    out.push({ from, to, rowsPerSec: Math.round((to - lo) / ((timeAt(to) - timeAt(lo)) / 1000)) });
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, bands: { type: "string" } } });
+  const parsed = z.object({ rows: countFlag(20_000_000, 100_000_000), bands: countFlag(10, 100) }).safeParse(values);
+  if (!parsed.success) {
+    console.error(`npm run bench:growth: ${z.prettifyError(parsed.error)}`);
+    process.exit(2);
+  }
+  const { rows, bands } = parsed.data;
+  const log = (l: string) => console.error(`[growth ${new Date().toISOString().slice(11, 19)}] ${l}`);
+  const bench = await openBench({ rows, overrides: {}, log });
+  const { b } = bench;
+  const box = await createSandbox({ root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect }, "bench_growth", b.partitions);
+  b.boxes.push(box);
+  try {
+    const run = planRun({ seed: `growth-${Date.now()}`, count: rows, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
+    let shown = 0;
+    const produced = await produceRun({ brokers: b.brokers, registryUrl: b.registryUrl, topic: box.topic }, run, {
+      onProgress: (n) => {
+        if (n - shown >= 1_000_000) log(`backlog: ${(shown = n).toLocaleString("en-US")} produced`);
+      },
+    });
+    log(`backlog of ${rows.toLocaleString("en-US")} at ${Math.round(produced.msgPerSec).toLocaleString("en-US")} msg/s; starting the sink`);
+    const samples: { t: number; n: number }[] = [];
+    const counter = async () => {
+      const [r] = await b.sql.unsafe(`select n_tup_ins::bigint as n from pg_stat_user_tables where relid = $1::regclass`, [box.table]);
+      return Number(r?.n ?? 0);
+    };
+    samples.push({ t: Date.now(), n: 0 });
+    await box.applySink();
+    for (;;) {
+      await Bun.sleep(2000);
+      const n = await counter();
+      samples.push({ t: Date.now(), n });
+      if (samples.length % 5 === 0) log(`${n.toLocaleString("en-US")} rows`);
+      if (n >= rows) break;
+      if (samples.length > 30 && samples.at(-30)!.n === n) throw new Error(`no progress for 60 s at ${n} rows`);
+    }
+    await waitLanded(b.sql, box.table, run, { intervalMs: 2000 });
+    const exact = await countLanded(b.sql, box.table, run);
+    const perBand = bandRates(samples, Math.ceil(rows / bands), rows);
+    const first = perBand[0]!.rowsPerSec;
+    console.log(
+      table(
+        ["rows in the table", "rows/s", "× first band"],
+        perBand.map((p) => [`${(p.from / 1e6).toFixed(1)}M → ${(p.to / 1e6).toFixed(1)}M`, p.rowsPerSec.toLocaleString("en-US"), (p.rowsPerSec / first).toFixed(2)]),
+      ),
+    );
+    console.log(`stored ${exact.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")}; whole drain ${Math.round(rows / ((samples.at(-1)!.t - samples[0]!.t) / 1000)).toLocaleString("en-US")} rows/s`);
+    const dir = join(b.root, "bench", "results");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `growth-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), rows, produceMsgPerSec: produced.msgPerSec, bands: perBand, samples }, null, 2)}\n`);
+    console.log(`figures: ${file}`);
+  } finally {
+    await bench.close();
+  }
+}
