@@ -1,4 +1,3 @@
-import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { applyConnectors } from "./connect/apply.ts";
 import type { ConnectorAction } from "./connect/plan.ts";
@@ -9,7 +8,6 @@ import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topi
 import { applyTopics, connectClient, desiredConnectors, desiredTopics, MAIN_CONNECTOR, withAdmin, workerCapabilities } from "./provision.ts";
 import { registerContract } from "./registry/register.ts";
 import type { StackContext } from "./stack/component.ts";
-import { bootstrap } from "./stack/kafka.ts";
 import { postgresUrl, rolePassword } from "./stack/postgres.ts";
 import { registryUrl } from "./stack/registry.ts";
 
@@ -22,11 +20,6 @@ export interface SetupResult {
   readonly topics: TopicAction[];
   /** The connector plan that was carried out (connectors/*.json). */
   readonly connectors: ConnectorAction[];
-}
-
-/** A kafkajs client for the local stack, quiet unless something is wrong. */
-export function kafkaClient(ctx: StackContext, clientId = "sluice"): Kafka {
-  return new Kafka({ clientId, brokers: [bootstrap(ctx)], logLevel: logLevel.ERROR });
 }
 
 /** Applies the migrations, then lets the sink and analyst roles log in with the stack's passwords for them. */

@@ -46,6 +46,7 @@ export async function openBench(opts: { rows: number; overrides: Readonly<Record
     overrides: opts.overrides,
     groups: stackGroups(paths.run),
     log: opts.log,
+    cacheDir: paths.cache,
     boxes: [],
   };
   return {

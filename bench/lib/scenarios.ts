@@ -13,6 +13,7 @@ import { rng } from "../../src/producer/rng.ts";
 import { openLoadProducer, produceRun } from "../../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
+import { runRedpandaConnect } from "../peers/redpanda-connect/run.ts";
 import { meter, type ProcGroup } from "./proc.ts";
 import type { ScenarioResult } from "./report.ts";
 
@@ -30,6 +31,8 @@ export interface BenchContext {
   readonly overrides: Readonly<Record<string, string>>;
   readonly groups: readonly ProcGroup[];
   readonly log: (line: string) => void;
+  /** Download/build cache of the stack (~/.cache/sluice): the Redpanda Connect peer's binary lives there. */
+  readonly cacheDir: string;
   /** Sandboxes made, disposed by the caller. */
   readonly boxes: Sandbox[];
 }
@@ -228,4 +231,34 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
   const usage = { ...u, cpu: { ...u.cpu, client: (u.cpu.client ?? 0) + (mine.user + mine.system) / 1e6 } };
   await verify(b, s, run);
   return { scenario: "bun-consumer", label: "peer: hand-written Bun consumer (unnest upsert)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
+}
+
+/**
+ * Peer 2: Redpanda Connect's `sql_insert` with `ON CONFLICT … DO UPDATE` (bench/peers/redpanda-connect), built with
+ * Go from the module proxy on first use (cached). Undefined, with the reason logged, when it cannot be built here.
+ */
+export async function redpandaConnect(b: BenchContext): Promise<ScenarioResult | undefined> {
+  const s = await box(b, "redpanda_connect");
+  const run = newRun(b, "redpanda_connect");
+  b.log(`redpanda-connect: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
+  await produceRun(target(b, s.topic), run);
+  // Built (on first use) before the clock starts; it reads the topic from the moment it is launched.
+  const peer = await runRedpandaConnect({ brokers: b.brokers, topic: s.topic, table: s.table, pgUrl: b.postgresUrl, rows: run.count, log: b.log, cacheDir: b.cacheDir });
+  if ("notBuilt" in peer) {
+    b.log(`redpanda-connect: not measured: ${peer.notBuilt}`);
+    return undefined;
+  }
+  const start = Date.now();
+  const m = meter([...b.groups, { name: "client", pids: () => [peer.pid] }]);
+  const cpu0 = process.cpuUsage();
+  try {
+    await landed(b, s, run, "redpanda-connect");
+  } finally {
+    await peer.stop();
+  }
+  const u = m.stop();
+  const mine = process.cpuUsage(cpu0);
+  const usage = { ...u, cpu: { ...u.cpu, client: (u.cpu.client ?? 0) + (mine.user + mine.system) / 1e6 } };
+  await verify(b, s, run);
+  return { scenario: "redpanda-connect", label: "peer: Redpanda Connect sql_insert (ON CONFLICT)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
 }

@@ -1,5 +1,6 @@
 // Shared by the end-to-end tests: the running stack's context and isolated resources per test (own topic, table,
 // connector and DLQ), so tests share one stack and never see each other's rows.
+import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { parseEnv } from "../../src/config/env.ts";
@@ -45,4 +46,16 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
 export async function rowCount(table: string): Promise<number> {
   const [r] = await sql.unsafe(`select count(*)::int as n from ${table}`);
   return r!.n as number;
+}
+
+/** Reads `topic` from the beginning with a fresh group until `expected` messages arrived (or fails after 60 s). */
+export async function readAll(topic: string, expected: number): Promise<KafkaMessage[]> {
+  const consumer = client.consumer({ groupId: `read-${topic}-${Date.now()}` });
+  const got: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
+  await eventually(`${expected} messages in ${topic}`, async () => got.length >= expected, 60_000);
+  await consumer.disconnect();
+  return got;
 }

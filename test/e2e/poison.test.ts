@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { IHeaders, KafkaMessage } from "kafkajs";
+import type { IHeaders } from "kafkajs";
 import { isRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, eventually, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
 
 let box: Sandbox;
 const run = planRun({ seed: `poison-${Date.now()}`, count: 60, devices: 3, startMs: Date.UTC(2026, 10, 2) });
@@ -14,17 +14,6 @@ async function send(topic: string, messages: { key: string; value: string | null
   // One request, one partition: the records reach the sink in this order and in one batch.
   await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })) });
   await producer.disconnect();
-}
-
-async function readAll(topic: string, expected: number): Promise<KafkaMessage[]> {
-  const consumer = client.consumer({ groupId: `read-${topic}-${Date.now()}` });
-  const got: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
-  await eventually(`${expected} messages in ${topic}`, async () => got.length >= expected, 60_000);
-  await consumer.disconnect();
-  return got;
 }
 
 const header = (h: IHeaders | undefined, name: string) => h?.[name]?.toString();

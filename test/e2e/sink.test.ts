@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import type { KafkaMessage } from "kafkajs";
 import { isRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, eventually, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
 
 // Sluice's own sink (dev.sluice.connect.PgUpsertSinkConnector, binary COPY + set-based upsert): the paths the main
 // pipeline rarely takes — a key already stored, a row PostgreSQL refuses, a connection cut mid-stream.
@@ -17,17 +16,6 @@ async function send(topic: string, messages: { key: string; value: string }[], p
   await producer.connect();
   await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition })) });
   await producer.disconnect();
-}
-
-async function readAll(topic: string, expected: number): Promise<KafkaMessage[]> {
-  const consumer = client.consumer({ groupId: `read-${topic}-${Date.now()}` });
-  const got: KafkaMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void got.push(message) });
-  await eventually(`${expected} messages in ${topic}`, async () => got.length >= expected, 60_000);
-  await consumer.disconnect();
-  return got;
 }
 
 const stored = (table: string) =>
