@@ -9,7 +9,7 @@ import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
 import { openBench } from "./lib/context.ts";
 import { summarize, type ScenarioResult } from "./lib/report.ts";
-import { copyBaseline, DEBEZIUM, drain, RAW_JSON_CONVERTER } from "./lib/scenarios.ts";
+import { copyBaseline, debeziumOverrides, drain, RAW_JSON_CONVERTER } from "./lib/scenarios.ts";
 
 interface Variant {
   readonly name: string;
@@ -19,7 +19,7 @@ interface Variant {
 }
 
 /** The knobs, each against the shipped connectors/metrics-sink.json ("defaults"). */
-export function variants(sinkJdbcUrl: string): Variant[] {
+export function variants(sinkJdbcUrl: string, root: string): Variant[] {
   const batch = (n: number): Variant => ({
     name: `batch-${n}`,
     what: `batch.size and max.poll.records ${n.toLocaleString("en-US")}`,
@@ -39,7 +39,7 @@ export function variants(sinkJdbcUrl: string): Variant[] {
     { name: "header-simple", what: "SimpleHeaderConverter (Connect's default) instead of raw header bytes", overrides: { "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter" } },
     { name: "raw-json", what: "Kafka's JsonConverter, no contract check (lets poison through)", overrides: { ...RAW_JSON_CONVERTER } },
     { name: "sync-commit-off", what: "synchronous_commit=off for the sink's sessions", overrides: { "connection.url": `${sinkJdbcUrl}?options=-c%20synchronous_commit%3Doff` } },
-    { name: "debezium", what: "Debezium JDBC sink 3.6 (its best settings)", overrides: { ...DEBEZIUM } },
+    { name: "debezium", what: "Debezium JDBC sink 3.6 (its best settings)", overrides: debeziumOverrides(root) },
   ];
 }
 
@@ -53,7 +53,7 @@ if (import.meta.main) {
   const flags = parsed.data;
   const log = (l: string) => console.error(`[experiments ${new Date().toISOString().slice(11, 19)}] ${l}`);
   const bench = await openBench({ rows: flags.rows, overrides: {}, log });
-  const all = variants(bench.sinkJdbcUrl);
+  const all = variants(bench.sinkJdbcUrl, bench.b.root);
   const only = flags.only?.split(",").map((s) => s.trim());
   const chosen = all.filter((v) => v.name === "defaults" || !only || only.includes(v.name));
   const runs: Record<string, ScenarioResult[]> = {};

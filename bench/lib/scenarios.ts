@@ -5,6 +5,7 @@ import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import { countLanded, sinkSpan, spotCheck, waitLanded } from "../../src/audit/landed.ts";
 import type { ConnectClient } from "../../src/connect/client.ts";
+import { readConnectorFile } from "../../src/connect/desired.ts";
 import { E2eProbe } from "../../src/producer/e2e-latency.ts";
 import { FaultInjector, NO_FAULTS } from "../../src/producer/faults.ts";
 import { workload } from "../../src/producer/generator.ts";
@@ -38,23 +39,15 @@ export interface BenchContext {
 }
 
 /**
- * The Debezium JDBC sink 3.6 with the settings measured best for it (../shared/design.md): the comparison for the
- * Sluice sink, whatever connectors/metrics-sink.json uses.
+ * The Debezium JDBC sink 3.6 as connectors/alternatives/debezium/metrics-sink.json configures it (the settings
+ * measured best for it in ../shared/design.md), minus what each sandbox sets (topic, table, DLQ): the comparison for
+ * the Sluice sink, and a check that the alternative file works.
  */
-export const DEBEZIUM = {
-  "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
-  "insert.mode": "upsert",
-  "primary.key.mode": "record_key",
-  "delete.enabled": "false",
-  "schema.evolution": "none",
-  "database.time_zone": "UTC",
-  "use.reduction.buffer": "true",
-  "batch.size": "10000",
-  "consumer.override.max.poll.records": "10000",
-  "flush.max.retries": "40",
-  "flush.retry.delay.ms": "2000",
-  "connection.restart.on.errors": "true",
-} as const;
+export function debeziumOverrides(root: string): Record<string, string> {
+  const { config } = readConnectorFile(join(root, "connectors", "alternatives", "debezium", "metrics-sink.json"));
+  const { topics: _t, "collection.name.format": _c, "errors.deadletterqueue.topic.name": _d, ...rest } = config;
+  return rest;
+}
 
 /** Kafka's JsonConverter with the contract's Connect schema and no key/value check: what the contract check costs. */
 export const RAW_JSON_CONVERTER = {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { z } from "zod";
 import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
 import { cpuSecondsFromStat, memoryMbFrom, parentFromStat } from "../../bench/lib/proc.ts";
@@ -101,5 +102,16 @@ describe("growth bands", () => {
     const samples = [{ t: 0, n: 0 }, { t: 1000, n: 100 }, { t: 2000, n: 200 }, { t: 4000, n: 300 }, { t: 6000, n: 400 }];
     expect(bandRates(samples, 200, 400)).toEqual([{ from: 0, to: 200, rowsPerSec: 100 }, { from: 200, to: 400, rowsPerSec: 50 }]);
     expect(bandRates([{ t: 0, n: 0 }], 10, 10)).toEqual([]);
+  });
+});
+
+describe("the Debezium alternative connector file", () => {
+  test("parses, keeps the settings the design notes require, and leaves topic, table and DLQ to each sandbox", async () => {
+    const { debeziumOverrides } = await import("../../bench/lib/scenarios.ts");
+    const o = debeziumOverrides(join(import.meta.dir, "..", ".."));
+    expect(o).toMatchObject({ "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "insert.mode": "upsert", "primary.key.mode": "record_key", "use.reduction.buffer": "true" });
+    expect(o["batch.size"]).toBe(o["consumer.override.max.poll.records"]);
+    expect(o["connection.password"]).toBe("${env:SLUICE_SINK_DB_PASSWORD}");
+    for (const k of ["topics", "collection.name.format", "errors.deadletterqueue.topic.name"]) expect(o[k]).toBeUndefined();
   });
 });
