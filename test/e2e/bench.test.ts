@@ -11,10 +11,10 @@ const out = mkdtempSync(join(tmpdir(), "sluice-bench-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("npm run bench", () => {
-  test("20,000 rows through COPY, the Sluice sink and the Bun consumer peer: JSON and SVG written, every row landed", async () => {
-    const flags = parseBenchFlags(["--rows", "20000", "--scenario", "copy,drain,bun-consumer", "--out", out, "--label", "test"]);
+  test("20,000 rows through COPY, the Sluice sink, the Debezium alternative and the Bun consumer peer: JSON and SVG written, every row landed", async () => {
+    const flags = parseBenchFlags(["--rows", "20000", "--scenario", "copy,drain,drain-debezium,bun-consumer", "--out", out, "--label", "test"]);
     const r = await runBench(flags, () => {});
-    expect(r.results.map((x) => x.scenario)).toEqual(["copy", "drain", "bun-consumer"]);
+    expect(r.results.map((x) => x.scenario)).toEqual(["copy", "drain", "drain-debezium", "bun-consumer"]);
     const json = JSON.parse(readFileSync(r.json, "utf8"));
     expect(json.flags.rows).toBe(20_000);
     for (const x of json.results) {
