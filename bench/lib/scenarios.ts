@@ -110,7 +110,7 @@ export async function copyBaseline(b: BenchContext): Promise<ScenarioResult> {
   return { scenario: "copy", label: "COPY (text, one stream)", rows: run.count, seconds, ...usage };
 }
 
-/** Adds this process's CPU as the "client" group. */
+/** Sets the "client" group to this process's CPU since `cpu0`, plus `extra` (a child the meter followed). */
 function withClient(u: ReturnType<ReturnType<typeof meter>["stop"]>, cpu0: NodeJS.CpuUsage, extra = 0) {
   const c = process.cpuUsage(cpu0);
   return { ...u, cpu: { ...u.cpu, client: (c.user + c.system) / 1e6 + extra } };
@@ -220,8 +220,7 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
     await exited;
   }
   const u = m.stop();
-  const mine = process.cpuUsage(cpu0);
-  const usage = { ...u, cpu: { ...u.cpu, client: (u.cpu.client ?? 0) + (mine.user + mine.system) / 1e6 } };
+  const usage = withClient(u, cpu0, u.cpu.client ?? 0);
   await verify(b, s, run);
   return { scenario: "bun-consumer", label: "peer: hand-written Bun consumer (unnest upsert)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
 }
@@ -250,8 +249,7 @@ export async function redpandaConnect(b: BenchContext): Promise<ScenarioResult |
     await peer.stop();
   }
   const u = m.stop();
-  const mine = process.cpuUsage(cpu0);
-  const usage = { ...u, cpu: { ...u.cpu, client: (u.cpu.client ?? 0) + (mine.user + mine.system) / 1e6 } };
+  const usage = withClient(u, cpu0, u.cpu.client ?? 0);
   await verify(b, s, run);
   return { scenario: "redpanda-connect", label: "peer: Redpanda Connect sql_insert (ON CONFLICT)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
 }
