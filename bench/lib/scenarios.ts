@@ -69,9 +69,27 @@ async function box(b: BenchContext, label: string, partitions = b.partitions): P
 
 const target = (b: BenchContext, topic: string) => ({ brokers: b.brokers, registryUrl: b.registryUrl, topic });
 
-/** Polls every 2 s only: the count is a query over the whole table, and polling must not steal the sink's CPU. */
-const landed = (b: BenchContext, s: Sandbox, run: Run, what: string) =>
-  waitLanded(b.sql, s.table, run, { intervalMs: 2000, onProgress: (k) => b.log(`${what}: ${k.toLocaleString("en-US")} landed`) });
+/**
+ * Waits for every row of the run. Counting is a query over the whole table, so until PostgreSQL's insert counter for
+ * the table (cheap to read) says all rows may be there, only the counter is polled: the wait must not steal the
+ * sink's CPU. Then the exact count decides.
+ */
+async function landed(b: BenchContext, s: Sandbox, run: Run, what: string): Promise<void> {
+  let last = -1;
+  let movedAt = Date.now();
+  for (;;) {
+    const [r] = await b.sql.unsafe(`select coalesce(n_tup_ins, 0)::bigint as n from pg_stat_user_tables where relid = $1::regclass`, [s.table]);
+    const n = Number(r?.n ?? 0);
+    if (n >= run.count) break;
+    if (n !== last) {
+      if (Math.floor(n / 500_000) !== Math.floor(Math.max(0, last) / 500_000)) b.log(`${what}: about ${n.toLocaleString("en-US")} stored`);
+      last = n;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > 120_000) break; // let the exact wait below report what is missing
+    await Bun.sleep(500);
+  }
+  await waitLanded(b.sql, s.table, run, { intervalMs: 1000, onProgress: (k) => b.log(`${what}: ${k.toLocaleString("en-US")} landed`) });
+}
 
 async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {
   const bad = await spotCheck(b.sql, s.table, run, 1000);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { z } from "zod";
 import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
-import { cpuSecondsFromStat, memoryMbFrom, parentFromStat } from "../../bench/lib/proc.ts";
+import { cpuSecondsFromStat, groupMemoryMb, memoryFromStatus, parentFromStat } from "../../bench/lib/proc.ts";
 import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult } from "../../bench/lib/report.ts";
 
 const result = (scenario: string, rows: number, seconds: number, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
@@ -54,10 +54,13 @@ describe("/proc parsing", () => {
     expect(parentFromStat(stat)).toBe(1);
   });
 
-  test("memory is PSS from smaps_rollup, else VmRSS from status, in MB", () => {
-    expect(memoryMbFrom("00400000-7fff [rollup]\nRss:  2097152 kB\nPss:  1048576 kB\n")).toBe(1024);
-    expect(memoryMbFrom("Name: postgres\nVmRSS:   204800 kB\n")).toBe(200);
-    expect(memoryMbFrom("")).toBe(0);
+  test("memory: private pages of every process, shared memory (PostgreSQL's buffers) once, in MB", () => {
+    const backend = memoryFromStatus("Name: postgres\nVmRSS:\t  307200 kB\nRssAnon:\t   10240 kB\nRssFile:\t   10240 kB\nRssShmem:\t  286720 kB\n");
+    const postmaster = memoryFromStatus("Name: postgres\nVmRSS:\t 1064960 kB\nRssAnon:\t   20480 kB\nRssFile:\t   20480 kB\nRssShmem:\t 1024000 kB\n");
+    expect(backend).toEqual({ privateMb: 20, sharedMb: 280 });
+    expect(groupMemoryMb([backend, postmaster])).toBe(20 + 40 + 1000);
+    expect(memoryFromStatus("Name: old\nVmRSS:   204800 kB\n")).toEqual({ privateMb: 200, sharedMb: 0 });
+    expect(groupMemoryMb([])).toBe(0);
   });
 });
 
