@@ -15,20 +15,23 @@ export function parentFromStat(stat: string): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
 }
 
-/** Resident memory of one process from its /proc/<pid>/status text, in MB: private (anon + file) and shared. */
-export function memoryFromStatus(text: string): { privateMb: number; sharedMb: number } {
+/**
+ * Resident memory of one process from its /proc/<pid>/status text, in MB: its own anonymous pages, and the pages it
+ * shares with its siblings (mapped files: the binary and libraries; shared memory: PostgreSQL's buffers).
+ */
+export function memoryFromStatus(text: string): { privateMb: number; fileMb: number; shmemMb: number } {
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
   const anon = kb("RssAnon");
   const file = kb("RssFile");
   const shmem = kb("RssShmem");
   // Kernels without the split report VmRSS only.
-  if (anon + file + shmem === 0) return { privateMb: kb("VmRSS") / 1024, sharedMb: 0 };
-  return { privateMb: (anon + file) / 1024, sharedMb: shmem / 1024 };
+  if (anon + file + shmem === 0) return { privateMb: kb("VmRSS") / 1024, fileMb: 0, shmemMb: 0 };
+  return { privateMb: anon / 1024, fileMb: file / 1024, shmemMb: shmem / 1024 };
 }
 
-/** A group's resident memory: every process's private pages, plus the largest share of shared memory once. */
-export function groupMemoryMb(parts: readonly { privateMb: number; sharedMb: number }[]): number {
-  return parts.reduce((a, p) => a + p.privateMb, 0) + Math.max(0, ...parts.map((p) => p.sharedMb));
+/** A group's resident memory: every process's own pages, plus what its processes share counted once. */
+export function groupMemoryMb(parts: readonly { privateMb: number; fileMb: number; shmemMb: number }[]): number {
+  return parts.reduce((a, p) => a + p.privateMb, 0) + Math.max(0, ...parts.map((p) => p.fileMb)) + Math.max(0, ...parts.map((p) => p.shmemMb));
 }
 
 const read = (path: string) => {

@@ -54,12 +54,12 @@ describe("/proc parsing", () => {
     expect(parentFromStat(stat)).toBe(1);
   });
 
-  test("memory: private pages of every process, shared memory (PostgreSQL's buffers) once, in MB", () => {
+  test("memory: anonymous pages of every process, mapped files and shared memory (PostgreSQL's buffers) once, in MB", () => {
     const backend = memoryFromStatus("Name: postgres\nVmRSS:\t  307200 kB\nRssAnon:\t   10240 kB\nRssFile:\t   10240 kB\nRssShmem:\t  286720 kB\n");
     const postmaster = memoryFromStatus("Name: postgres\nVmRSS:\t 1064960 kB\nRssAnon:\t   20480 kB\nRssFile:\t   20480 kB\nRssShmem:\t 1024000 kB\n");
-    expect(backend).toEqual({ privateMb: 20, sharedMb: 280 });
-    expect(groupMemoryMb([backend, postmaster])).toBe(20 + 40 + 1000);
-    expect(memoryFromStatus("Name: old\nVmRSS:   204800 kB\n")).toEqual({ privateMb: 200, sharedMb: 0 });
+    expect(backend).toEqual({ privateMb: 10, fileMb: 10, shmemMb: 280 });
+    expect(groupMemoryMb([backend, postmaster])).toBe(10 + 20 + 20 + 1000);
+    expect(memoryFromStatus("Name: old\nVmRSS:   204800 kB\n")).toEqual({ privateMb: 200, fileMb: 0, shmemMb: 0 });
     expect(groupMemoryMb([])).toBe(0);
   });
 });
