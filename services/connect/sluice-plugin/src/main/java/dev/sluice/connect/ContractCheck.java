@@ -17,21 +17,22 @@ import org.apache.kafka.connect.errors.DataException;
  * Every failure is a DataException naming the field, what was expected and what was got.
  */
 final class ContractCheck {
-  private final String type;
+  // Package-private: FastReader compiles the same constraints into its token checks.
+  final String type;
   private final String description;
-  private final List<JsonNode> enumValues;
-  private final Predicate<String> pattern;
+  final List<JsonNode> enumValues;
+  final Predicate<String> pattern;
   private final String patternText;
-  private final Double minimum;
-  private final Double maximum;
-  private final Integer minLength;
-  private final Integer maxLength;
-  private final Integer minItems;
-  private final Integer maxItems;
-  private final ContractCheck items;
-  private final Map<String, ContractCheck> properties;
-  private final List<String> required;
-  private final boolean closed;
+  final Double minimum;
+  final Double maximum;
+  final Integer minLength;
+  final Integer maxLength;
+  final Integer minItems;
+  final Integer maxItems;
+  final ContractCheck items;
+  final Map<String, ContractCheck> properties;
+  final List<String> required;
+  final boolean closed;
 
   private ContractCheck(JsonNode s) {
     type = s.path("type").asText(null);

@@ -1,0 +1,105 @@
+// The contract converter reads a record token by token first and falls back to a JSON tree for anything its fast
+// path cannot vouch for. This proves the two paths agree: every record, valid or poison (the producer's own bytes and
+// thousands of mutations of them), gives the same value or the same error through both, for the value and the key.
+// It runs the plugin as built by the stack (the supervisor's cache), in a JVM of its own; no Connect worker needed.
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../../src/contract/index.ts";
+import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
+import { rng } from "../../src/producer/rng.ts";
+import { metricAt, planRun } from "../../src/producer/workload.ts";
+import { ensureKafkaJars, ensureSluicePlugin } from "../../src/stack/fetch.ts";
+import { ctx } from "./harness.ts";
+
+/** Replacements for one field's JSON text: edge cases of every kind the contract and the parser care about. */
+const EDGES = [
+  "null", "true", '"x"', '""', "0", "-0", "10", "10.0", "1e1", "1E+1", "-1", "0.5", "40000", "-32769", "32768",
+  "253402300799999", "253402300800000", "9223372036854775807", "9223372036854775808", "1e999", "-1e999", "1.5e308",
+  "123456789012345678901234567890", "[]", '["a"]', '["a\\u0000b"]', '["\\ud800"]', '["\\ud83d\\ude00"]', "{}",
+  `[${Array(16).fill('"t"').join(",")}]`, `[${Array(17).fill('"t"').join(",")}]`, `["${"x".repeat(64)}"]`, `["${"x".repeat(65)}"]`,
+  `["${"\\ud83d\\ude00".repeat(64)}"]`, '"3F2B6C1E-8A4D-4F7E-9C2A-1B3D5E7F9A0C"', '"3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c"',
+  '"3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0"', '"3f2b6c1e\\u002d8a4d-4f7e-9c2a-1b3d5e7f9a0c"', "[1]", '[null]', "01", "NaN",
+];
+
+/** Whole-record mutations of a valid record's JSON text. */
+function mutateText(text: string, r: () => number): string[] {
+  const cut = Math.floor(r() * text.length);
+  return [
+    text + " ", text + "x", text + "{}", ` ${text}`, text.slice(0, cut), text.slice(cut), `${text.slice(0, cut)}\u0000${text.slice(cut)}`,
+    text.replace("{", '{"value":1,'), text.replace("{", '{"unit":"C",'), text.replace("{", "{ "), text.replace(/,/, ", "),
+    text.replace(/"tags":\[[^\]]*\]/, '"tags":[]'), text.replace(/,"tags":\[[^\]]*\]/, ""), `[${text}]`, "", "null", "{}",
+    `\ufeff${text}`,
+  ];
+}
+
+/** Every field of `text` replaced by each edge value, and dropped, and repeated. */
+function mutateFields(text: string): string[] {
+  const obj = JSON.parse(text) as Record<string, unknown>;
+  const out: string[] = [];
+  for (const f of Object.keys(obj)) {
+    for (const e of EDGES) {
+      const parts = Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}:${k === f ? e : JSON.stringify(v)}`);
+      out.push(`{${parts.join(",")}}`);
+    }
+    const { [f]: _dropped, ...rest } = obj;
+    out.push(JSON.stringify(rest));
+    out.push(`{${JSON.stringify(f)}:${JSON.stringify(obj[f])},${text.slice(1)}`);
+    out.push(text.replace(`"${f}"`, `"${f.toUpperCase()}"`));
+  }
+  return out;
+}
+
+function corpus(records: string[], seed: string): string[] {
+  const r = rng(seed).next;
+  const out = [...records];
+  for (const [i, t] of records.entries()) {
+    out.push(...mutateText(t, r));
+    if (i < 8) out.push(...mutateFields(t));
+  }
+  return out;
+}
+
+type Outcome = { fast: string; tree: string; path: string };
+
+function runBothPaths(schema: unknown, contract: unknown, records: string[]): Outcome[] {
+  const jars = ensureKafkaJars(ctx.paths.root, ctx.paths.cache, ctx.versions, () => {}) as string;
+  const plugin = ensureSluicePlugin(ctx.paths.root, ctx.paths.cache, ctx.versions, () => {});
+  const input = [JSON.stringify(schema), JSON.stringify(contract), ...records.map((x) => Buffer.from(x, "utf8").toString("base64"))].join("\n");
+  const r = spawnSync("java", ["-Xmx256m", "-cp", `${join(plugin, "sluice", "*")}:${join(jars, "libs", "*")}`, join(ctx.paths.root, "test", "fixtures", "ConverterDiff.java")], {
+    input,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`ConverterDiff failed (${r.status}): ${r.stderr}`);
+  const lines = r.stdout.trimEnd().split("\n");
+  expect(lines.length).toBe(records.length);
+  return lines.map((l) => {
+    const [fast, tree, path] = l.split("\t") as [string, string, string];
+    return { fast, tree, path };
+  });
+}
+
+const run = planRun({ seed: "converter-paths", count: 400, devices: 50, startMs: Date.UTC(2026, 5, 1) });
+const metrics = Array.from({ length: run.count }, (_, k) => metricAt(run, k));
+
+describe("contract converter: fast path and tree path agree", () => {
+  for (const [what, schema, contract, records] of [
+    ["value", valueConnectSchema(), valueJsonSchema(), metrics.map(encodeValue)],
+    ["key", keyConnectSchema(), keyJsonSchema(), metrics.map(encodeKey)],
+  ] as const) {
+    test(`${what}: the producer's records and thousands of mutations give the same value or the same error`, () => {
+      const all = corpus([...records], `converter-paths-${what}`);
+      const results = runBothPaths(schema, contract, all);
+      const differ = results.map((x, i) => ({ record: all[i], ...x })).filter((x) => x.fast !== x.tree);
+      expect(differ.slice(0, 5)).toEqual([]);
+      // The producer's records all take the fast path (it is not a path that always hands over), and the corpus
+      // covers both outcomes: mutations accepted on the fast path, and thousands refused.
+      const own = results.slice(0, records.length);
+      expect(own.filter((x) => !x.tree.startsWith("ok ") || x.path !== "fast")).toEqual([]);
+      const mutants = results.slice(records.length);
+      expect(mutants.filter((x) => x.tree.startsWith("ok ") && x.path === "fast").length).toBeGreaterThan(100);
+      expect(mutants.filter((x) => x.tree.startsWith("err ")).length).toBeGreaterThan(1000);
+    }, 120_000);
+  }
+});
