@@ -9,7 +9,7 @@ import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
 import { openBench } from "./lib/context.ts";
 import { summarize, type ScenarioResult } from "./lib/report.ts";
-import { copyBaseline, debeziumOverrides, drain, RAW_JSON_CONVERTER } from "./lib/scenarios.ts";
+import { copyBaseline, debeziumOverrides, drain, RAW_JSON_CONVERTER, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
 
 interface Variant {
   readonly name: string;
@@ -37,6 +37,7 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
     { name: "partitions-2", what: "2 topic partitions (tasks.max=2)", overrides: {}, partitions: 2 },
     { name: "fetch-default", what: "Kafka's fetch defaults (fetch.min.bytes=1, fetch.max.wait.ms=500)", overrides: { "consumer.override.fetch.min.bytes": "1", "consumer.override.fetch.max.wait.ms": "500" } },
     { name: "header-simple", what: "SimpleHeaderConverter (Connect's default) instead of raw header bytes", overrides: { "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter" } },
+    { name: "tree-path", what: "contract converter without its fast path (every record through a JSON tree)", overrides: { ...TREE_PATH_CONVERTER } },
     { name: "raw-json", what: "Kafka's JsonConverter, no contract check (lets poison through)", overrides: { ...RAW_JSON_CONVERTER } },
     { name: "sync-commit-off", what: "synchronous_commit=off for the sink's sessions", overrides: { "connection.url": `${sinkJdbcUrl}?options=-c%20synchronous_commit%3Doff` } },
     { name: "debezium", what: "Debezium JDBC sink 3.6 (its best settings)", overrides: debeziumOverrides(root) },

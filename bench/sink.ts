@@ -11,7 +11,7 @@ import { z } from "zod";
 import { openBench } from "./lib/context.ts";
 import { parseBenchFlags, type BenchFlags } from "./lib/flags.ts";
 import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult, type Summary } from "./lib/report.ts";
-import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency, RAW_JSON_CONVERTER, redpandaConnect } from "./lib/scenarios.ts";
+import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency, RAW_JSON_CONVERTER, redpandaConnect, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
 
 /** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
 export async function runBench(flags: BenchFlags, log: (l: string) => void): Promise<{ results: Summary[]; json: string; svg: string }> {
@@ -25,6 +25,7 @@ export async function runBench(flags: BenchFlags, log: (l: string) => void): Pro
     if (flags.scenarios.some((x) => x !== "copy")) await drain({ ...b, rows: Math.min(200_000, b.rows) }, "warmup", "warm-up", { ...flags.overrides });
     if (has("copy")) results.push(await copyBaseline(b));
     if (has("drain")) results.push(await drain(b, "drain", "Sluice sink draining a backlog", { ...flags.overrides }));
+    if (has("drain-tree")) results.push(await drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", { ...flags.overrides, ...TREE_PATH_CONVERTER }));
     if (has("drain-debezium")) results.push(await drain(b, "drain-debezium", "Debezium JDBC sink draining a backlog", debeziumOverrides(b.root)));
     if (has("drain-raw")) results.push(await drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", { ...RAW_JSON_CONVERTER, ...flags.overrides }));
     if (has("bun-consumer")) results.push(await bunConsumer(b));

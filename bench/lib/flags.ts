@@ -4,7 +4,7 @@ import { z } from "zod";
 import { countFlag } from "../../src/cli/command.ts";
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS = ["copy", "drain", "drain-debezium", "drain-raw", "bun-consumer", "redpanda-connect", "e2e", "latency"] as const;
+export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "redpanda-connect", "e2e", "latency"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchFlags {

@@ -58,6 +58,9 @@ export const RAW_JSON_CONVERTER = {
   transforms: "",
 } as const;
 
+/** The contract converter with its token-by-token fast path off: every record through the JSON tree (the converter before it). */
+export const TREE_PATH_CONVERTER = { "key.converter.fast.path": "false", "value.converter.fast.path": "false" } as const;
+
 const newRun = (b: BenchContext, label: string, count = b.rows): Run =>
   planRun({ seed: `bench-${label}-${Date.now()}`, count, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
 

@@ -68,7 +68,7 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
       return spawnDetached({
         cmd: "java",
         args: [
-          "-cp", classpath(jars), ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root),
+          "-cp", classpath(jars), ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root, ctx.env.JVM_GC),
           jmxAgentArg(jmxAgent, ctx.env.SLUICE_HOST, worker.jmxPort, ctx.paths.root),
           "org.apache.kafka.connect.cli.ConnectDistributed", config,
         ],

@@ -45,7 +45,7 @@ export function kafkaComponent(ctx: StackContext): Component {
     start() {
       return spawnDetached({
         cmd: "java",
-        args: ["-cp", classpath(jars), ...jvmArgs(ctx.env.KAFKA_HEAP, ctx.paths.root), "kafka.Kafka", config],
+        args: ["-cp", classpath(jars), ...jvmArgs(ctx.env.KAFKA_HEAP, ctx.paths.root, ctx.env.JVM_GC), "kafka.Kafka", config],
         cwd: dir,
         env: { ...process.env, ...ctx.childEnv },
         log: logFile(ctx, "kafka"),

@@ -22,7 +22,7 @@ final class ContractCheck {
   private final String description;
   final List<JsonNode> enumValues;
   final Predicate<String> pattern;
-  private final String patternText;
+  final String patternText;
   final Double minimum;
   final Double maximum;
   final Integer minLength;
@@ -180,6 +180,25 @@ final class ContractCheck {
     if (patternText.equals(NO_NUL_PATTERN)) return s -> s.indexOf('\0') < 0;
     Pattern p = Pattern.compile(patternText.endsWith("$") && !patternText.endsWith("\\$") ? patternText.substring(0, patternText.length() - 1) + "\\z" : patternText);
     return s -> p.matcher(s).find();
+  }
+
+  /** Whether a pattern is the contract's lowercase-uuid pattern (which readers may check without a regex). */
+  static boolean isUuidPattern(String patternText) {
+    return UUID_PATTERN.equals(patternText);
+  }
+
+  /** {@link #isLowercaseUuid(String)} on ASCII bytes. */
+  static boolean isLowercaseUuid(byte[] b, int off, int len) {
+    if (len != 36) return false;
+    for (int i = 0; i < 36; i++) {
+      byte c = b[off + i];
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (c != '-') return false;
+      } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean isLowercaseUuid(String s) {

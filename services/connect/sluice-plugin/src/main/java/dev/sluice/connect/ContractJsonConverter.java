@@ -3,6 +3,7 @@ package dev.sluice.connect;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,9 +33,11 @@ import org.apache.kafka.connect.storage.Converter;
  * instead of failing the sink task in PostgreSQL or being silently narrowed (JsonConverter alone reads "hot" as 0.0
  * for a double and 40000 as -25536 for an int16).
  *
- * <p>A record is first read by {@link FastReader} (tokens straight into a Connect struct, checked on the way); only
- * when it cannot vouch for the record is the record parsed into a tree (with duplicate-key detection), checked by
- * {@link ContractCheck}, which names the violation, and converted from the tree.
+ * <p>Three readers, each only for what the one before cannot vouch for: {@link ByteReader} scans the bytes of plain
+ * ASCII JSON straight into a Connect struct, checking the contract on the way (nearly every record); {@link
+ * FastReader} does the same from Jackson's tokens (escapes, non-ASCII text, unusual numbers); the tree path parses
+ * into a JSON tree (with duplicate-key detection), where {@link ContractCheck} names the violation. Every DLQ reason
+ * comes from the tree path.
  */
 public class ContractJsonConverter implements Converter {
   public static final String SCHEMA_CONTENT = "schema.content";
@@ -45,12 +48,14 @@ public class ContractJsonConverter implements Converter {
       .define(SCHEMA_CONTENT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "Kafka Connect schema of the records, as JSON")
       .define(CONTRACT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "JSON Schema every record must satisfy")
       .define(FAST_PATH, ConfigDef.Type.BOOLEAN, true, ConfigDef.Importance.LOW,
-          "Read records token by token first (the tree path only for records it cannot vouch for); false: always build the JSON tree, as a comparison");
+          "Read records with the byte scanner and the token reader first (the JSON tree only for records they cannot vouch for); false: always build the JSON tree, as a comparison");
 
   private ObjectReader reader;
   private Schema schema;
   private ContractCheck check;
+  private ByteReader bytes;
   private FastReader fast;
+  private long streamReads;
   private long treeReads;
   private final JsonConverter writer = new JsonConverter();
 
@@ -72,7 +77,8 @@ public class ContractJsonConverter implements Converter {
       check = ContractCheck.compile(mapper.readTree(contract.toString()));
       // Its own factory: the mapper's has strict duplicate detection on, which the fast path does by field index.
       boolean wanted = !"false".equalsIgnoreCase(String.valueOf(configs.get(FAST_PATH)));
-      fast = wanted ? FastReader.compile(new JsonFactory(), schema, check) : null;
+      bytes = wanted ? ByteReader.compile(schema, check) : null;
+      fast = wanted ? FastReader.compile(JsonFactory.builder().disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build(), schema, check) : null;
     } catch (JsonProcessingException e) {
       throw new DataException("ContractJsonConverter: " + SCHEMA_CONTENT + " or " + CONTRACT + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
@@ -90,7 +96,15 @@ public class ContractJsonConverter implements Converter {
   @Override
   public SchemaAndValue toConnectData(String topic, byte[] value) {
     if (value == null) throw new DataException("empty record (tombstone): the metric contract has no deletes");
+    if (bytes != null) {
+      try {
+        return new SchemaAndValue(schema, bytes.read(value));
+      } catch (FastReader.Unsure e) {
+        // the next reader decides
+      }
+    }
     if (fast != null) {
+      streamReads++;
       try {
         return new SchemaAndValue(schema, fast.read(value));
       } catch (FastReader.Unsure e) {
@@ -137,6 +151,11 @@ public class ContractJsonConverter implements Converter {
       default:
         throw new DataException("unsupported Connect type in schema.content: " + s.type());
     }
+  }
+
+  /** Records handed to Jackson's token reader so far (the byte scanner could not vouch for them). */
+  public long streamReads() {
+    return streamReads;
   }
 
   /** Records read through the JSON tree so far (all of them when the fast path is off): poison, mostly. */
