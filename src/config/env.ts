@@ -39,10 +39,10 @@ export const EnvSchema = z.object({
    * file's values (1, single node). docker compose's `scale` profile (three brokers) sets 3.
    */
   TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
-  CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("768m"),
+  CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("640m"),
   KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 1g or 768m").default("512m"),
   /** Collector of the broker's and the worker's JVMs (src/stack/java.ts). */
-  JVM_GC: z.enum(["g1", "parallel"]).default("g1"),
+  JVM_GC: z.enum(["g1", "parallel"]).default("parallel"),
   /**
    * Addresses of a stack not started by `sluice up` (docker compose, a real cluster). When unset, they derive from
    * SLUICE_HOST and the ports above.

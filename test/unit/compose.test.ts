@@ -19,7 +19,7 @@ import { desiredConnectors, localizeTopics, MAIN_CONNECTOR } from "../../src/pro
 import { render, type StackContext } from "../../src/stack/component.ts";
 import { workerSecretsEnv } from "../../src/stack/connect.ts";
 import { JMX_EXPORTER_VERSION } from "../../src/stack/fetch.ts";
-import { jvmArgs } from "../../src/stack/java.ts";
+import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { components } from "../../src/stack/supervisor.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
@@ -326,6 +326,7 @@ describe("compose agrees with the local stack", () => {
     const localTz = jvmArgs(localEnv.CONNECT_HEAP, root).filter((a) => a.startsWith("-Duser.timezone"));
     for (const a of localTz) expect(env.KAFKA_OPTS).toContain(a);
     expect(env.KAFKA_HEAP_OPTS).toBe(`-Xms${localEnv.CONNECT_HEAP} -Xmx${localEnv.CONNECT_HEAP}`);
+    for (const flag of GC_FLAGS[localEnv.JVM_GC]) expect(env.KAFKA_JVM_PERFORMANCE_OPTS).toContain(flag);
     const agent = /-javaagent:(\S+?)=0\.0\.0\.0:(\d+):(\S+)/.exec(env.KAFKA_OPTS ?? "");
     expect(agent).not.toBeNull();
     const dockerfile = readFileSync(join(services, "connect", "Dockerfile"), "utf8");
