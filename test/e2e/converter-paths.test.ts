@@ -56,12 +56,35 @@ function mutateFields(text: string): string[] {
   return out;
 }
 
+/** Hard cases of decimal-to-double rounding, then doubles from random bits in three spellings each. */
+function doubleTexts(r: () => number): string[] {
+  const hard = [
+    "2.2250738585072011e-308", "2.2250738585072012e-308", "4.9e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
+    "1.7976931348623157e308", "1.7976931348623158e308", "9007199254740993", "9007199254740993.0", "0.1", "0.30000000000000004",
+    "1.00000000000000011102230246251565404236316680908203125", "123456789012345678901234567890.5", "1e23", "8.41e21",
+    "5e-324", "1e-323", "0.000000000000000000000000000001", "3.14159265358979323846264338327950288",
+  ];
+  const view = new DataView(new ArrayBuffer(8));
+  const out = [...hard];
+  while (out.length < 3000) {
+    view.setUint32(0, Math.floor(r() * 2 ** 32));
+    view.setUint32(4, Math.floor(r() * 2 ** 32));
+    const x = view.getFloat64(0);
+    if (Number.isFinite(x)) out.push(String(x), x.toPrecision(17), x.toExponential(19).replace("e+", "e"));
+  }
+  return out;
+}
+
 function corpus(records: string[], seed: string): string[] {
   const r = rng(seed).next;
   const out = [...records];
   for (const [i, t] of records.entries()) {
     out.push(...mutateText(t, r));
     if (i < 8) out.push(...mutateFields(t));
+  }
+  // The value's double through every reader: each must give the bits Double.parseDouble gives.
+  if (records[0]?.includes('"value":')) {
+    for (const [i, d] of doubleTexts(r).entries()) out.push(records[i % records.length]!.replace(/"value":[^,]+/, `"value":${d}`));
   }
   return out;
 }

@@ -187,16 +187,21 @@ final class ContractCheck {
     return UUID_PATTERN.equals(patternText);
   }
 
-  /** {@link #isLowercaseUuid(String)} on ASCII bytes. */
+  /** Lowercase hex digits, by byte value. */
+  private static final boolean[] HEX = new boolean[128];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) HEX[c] = true;
+    for (char c = 'a'; c <= 'f'; c++) HEX[c] = true;
+  }
+
+  /** {@link #isLowercaseUuid(String)} on ASCII bytes (a table lookup per digit: this runs for every record). */
   static boolean isLowercaseUuid(byte[] b, int off, int len) {
-    if (len != 36) return false;
+    if (len != 36 || b[off + 8] != '-' || b[off + 13] != '-' || b[off + 18] != '-' || b[off + 23] != '-') return false;
     for (int i = 0; i < 36; i++) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) continue;
       byte c = b[off + i];
-      if (i == 8 || i == 13 || i == 18 || i == 23) {
-        if (c != '-') return false;
-      } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
+      if (c < 0 || !HEX[c]) return false;
     }
     return true;
   }
