@@ -75,10 +75,11 @@ public class ContractJsonConverter implements Converter {
     try {
       schema = writer.asConnectSchema(mapper.readTree(content.toString()));
       check = ContractCheck.compile(mapper.readTree(contract.toString()));
-      // Its own factory: the mapper's has strict duplicate detection on, which the fast path does by field index.
+      // The token reader gets its own factory: the mapper's detects duplicate keys, which the plan does by field index.
       boolean wanted = !"false".equalsIgnoreCase(String.valueOf(configs.get(FAST_PATH)));
-      bytes = wanted ? ByteReader.compile(schema, check) : null;
-      fast = wanted ? FastReader.compile(JsonFactory.builder().disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build(), schema, check) : null;
+      ReadPlan plan = wanted ? ReadPlan.compile(schema, check) : null;
+      bytes = plan == null ? null : new ByteReader(plan);
+      fast = plan == null ? null : new FastReader(JsonFactory.builder().disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build(), plan);
     } catch (JsonProcessingException e) {
       throw new DataException("ContractJsonConverter: " + SCHEMA_CONTENT + " or " + CONTRACT + " is not valid JSON: " + e.getOriginalMessage(), e);
     }
