@@ -1,4 +1,5 @@
-// `npm run bench -- [--rows N] [--scenario copy,drain,…] [--override key=value …] [--label TEXT] [--keep]`
+// `npm run bench -- [--rows N] [--scenario copy,drain,…] [--override key=value …] [--compression none|gzip|lz4|zstd]
+//   [--label TEXT] [--keep]`
 // On the live stack, in one run and one process tree: the COPY baseline, the Sluice sink draining a backlog, the
 // Debezium JDBC sink and Kafka's raw JsonConverter on the same backlog, end to end with the producer at its maximum,
 // produce → row latency at half that rate, and a hand-written Bun consumer as a peer. Prints the table (rows/s, ratio
@@ -15,7 +16,7 @@ import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency,
 
 /** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
 export async function runBench(flags: BenchFlags, log: (l: string) => void): Promise<{ results: Summary[]; json: string; svg: string }> {
-  const bench = await openBench({ rows: flags.rows, overrides: flags.overrides, log });
+  const bench = await openBench({ rows: flags.rows, overrides: flags.overrides, log, compression: flags.compression });
   const { b, ctx, versions } = bench;
   const paths = ctx.paths;
   const results: ScenarioResult[] = [];

@@ -1,6 +1,7 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
 import { parseEnv } from "../../src/config/env.ts";
+import type { CompressionName } from "../../src/producer/codecs.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { setup } from "../../src/setup.ts";
@@ -25,7 +26,12 @@ export interface OpenBench {
   close(keep?: boolean): Promise<void>;
 }
 
-export async function openBench(opts: { rows: number; overrides: Readonly<Record<string, string>>; log: (l: string) => void }): Promise<OpenBench> {
+export async function openBench(opts: {
+  rows: number;
+  overrides: Readonly<Record<string, string>>;
+  log: (l: string) => void;
+  compression?: CompressionName;
+}): Promise<OpenBench> {
   const env = parseEnv(process.env);
   const paths = stackPaths(env);
   const versions = readVersions(paths.root);
@@ -48,6 +54,7 @@ export async function openBench(opts: { rows: number; overrides: Readonly<Record
     log: opts.log,
     cacheDir: paths.cache,
     boxes: [],
+    compression: opts.compression ?? "none",
   };
   return {
     b,

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { countFlag } from "../../src/cli/command.ts";
+import { COMPRESSION, type CompressionName } from "../../src/producer/codecs.ts";
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "redpanda-connect", "e2e", "latency"] as const;
@@ -17,6 +18,8 @@ export interface BenchFlags {
   readonly label: string | undefined;
   /** Seconds of the latency scenario. */
   readonly latencySeconds: number;
+  /** Producer compression for the backlogs, end to end and latency (the sink decompresses). */
+  readonly compression: CompressionName;
 }
 
 const schema = z.object({
@@ -40,6 +43,7 @@ const schema = z.object({
     .default([]),
   label: z.string().min(1).optional(),
   "latency-seconds": countFlag(20, 3600),
+  compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default("none"),
 });
 
 /** Parses argv (without the runtime and script); throws a ZodError naming the flag and the fix. */
@@ -54,6 +58,7 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
       override: { type: "string", multiple: true },
       label: { type: "string" },
       "latency-seconds": { type: "string" },
+      compression: { type: "string" },
     },
     strict: true,
   });
@@ -66,5 +71,6 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
     overrides: Object.fromEntries(f.override.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
     label: f.label,
     latencySeconds: f["latency-seconds"],
+    compression: f.compression,
   };
 }

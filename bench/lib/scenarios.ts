@@ -6,6 +6,7 @@ import type { Sql } from "postgres";
 import { countLanded, sinkSpan, spotCheck, waitLanded } from "../../src/audit/landed.ts";
 import type { ConnectClient } from "../../src/connect/client.ts";
 import { readConnectorFile } from "../../src/connect/desired.ts";
+import type { CompressionName } from "../../src/producer/codecs.ts";
 import { E2eProbe } from "../../src/producer/e2e-latency.ts";
 import { FaultInjector, NO_FAULTS } from "../../src/producer/faults.ts";
 import { workload } from "../../src/producer/generator.ts";
@@ -36,6 +37,8 @@ export interface BenchContext {
   readonly cacheDir: string;
   /** Sandboxes made, disposed by the caller. */
   readonly boxes: Sandbox[];
+  /** Producer compression of every scenario that produces through Sluice's producer. */
+  readonly compression: CompressionName;
 }
 
 /**
@@ -142,7 +145,7 @@ export async function drain(b: BenchContext, scenario: string, label: string, ov
   const s = await box(b, scenario, partitions);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run);
+  await produceRun(target(b, s.topic), run, { compression: b.compression });
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const start = Date.now();
@@ -162,7 +165,7 @@ export async function endToEnd(b: BenchContext): Promise<ScenarioResult> {
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const start = Date.now();
-  await produceRun(target(b, s.topic), run);
+  await produceRun(target(b, s.topic), run, { compression: b.compression });
   await landed(b, s, run, "e2e");
   const usage = withClient(m.stop(), cpu0);
   await verify(b, s, run);
@@ -192,7 +195,7 @@ export async function latency(b: BenchContext, rate: number, seconds: number): P
       durationMs: seconds * 1000,
       batchSize: 500,
       concurrency: 8,
-      compression: "none",
+      compression: b.compression,
       acks: -1,
       partitioner: "device",
       onSample: (x, at) => probe.sample(x, at),
@@ -222,7 +225,7 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
   const s = await box(b, "bun_consumer");
   const run = newRun(b, "bun_consumer");
   b.log(`bun-consumer: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run);
+  await produceRun(target(b, s.topic), run, { compression: b.compression });
   let childPid = 0;
   const childGroup: ProcGroup = { name: "client", pids: () => (childPid ? [childPid] : []) };
   const m = meter([...b.groups, childGroup]);
@@ -254,7 +257,7 @@ export async function redpandaConnect(b: BenchContext): Promise<ScenarioResult |
   const s = await box(b, "redpanda_connect");
   const run = newRun(b, "redpanda_connect");
   b.log(`redpanda-connect: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run);
+  await produceRun(target(b, s.topic), run, { compression: b.compression });
   // Built (on first use) before the clock starts; it reads the topic from the moment it is launched.
   const peer = await runRedpandaConnect({ brokers: b.brokers, topic: s.topic, table: s.table, pgUrl: b.postgresUrl, rows: run.count, log: b.log, cacheDir: b.cacheDir });
   if ("notBuilt" in peer) {

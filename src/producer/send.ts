@@ -1,7 +1,8 @@
-import { CompressionTypes, type Message, type Producer } from "kafkajs";
+import type { Message, Producer } from "kafkajs";
 import PQueue from "p-queue";
 import { SluiceError } from "../errors.ts";
 import { FAST_ENCODE } from "../kafka/fast-produce.ts";
+import { COMPRESSION, type CompressionName } from "./codecs.ts";
 import { encodeKey, encodeValue } from "./encode.ts";
 import { partitionFor } from "./partitioner.ts";
 import { metricAt, planRun, type Run } from "./workload.ts";
@@ -24,8 +25,8 @@ export interface ProduceOptions {
   batchSize?: number;
   /** `send` calls in flight. Default 8. */
   concurrency?: number;
-  /** Default `none`. gzip is the only codec kafkajs has built in (lz4/zstd would need a registered codec). */
-  compression?: "none" | "gzip";
+  /** Default `none`. lz4 and zstd come from codecs.ts (kafkajs has only gzip built in). */
+  compression?: CompressionName;
   /** Default -1 (all in-sync replicas). */
   acks?: -1 | 0 | 1;
   /** Called after each acknowledged batch with the total acknowledged so far. */
@@ -38,8 +39,6 @@ export interface ProduceStats {
   elapsedMs: number;
   msgPerSec: number;
 }
-
-const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP } as const;
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new SluiceError("INVALID_PRODUCE", `${name} must be an integer ≥ 1, got ${v}`);
@@ -67,7 +66,7 @@ export async function produce(opts: ProduceOptions): Promise<ProduceStats> {
   if (!Number.isSafeInteger(schemaId) || schemaId < 0) {
     throw new SluiceError("INVALID_PRODUCE", `schemaId must be the registry's integer schema id, got ${schemaId}`);
   }
-  if (compression === undefined) throw new SluiceError("INVALID_PRODUCE", `compression must be none or gzip, got ${opts.compression}`);
+  if (compression === undefined) throw new SluiceError("INVALID_PRODUCE", `compression must be one of ${Object.keys(COMPRESSION).join(", ")}, got ${opts.compression}`);
   // One shared headers object: kafkajs only reads it, and one allocation per message would be waste.
   const headers = { [SCHEMA_ID_HEADER]: String(schemaId) };
 

@@ -3,6 +3,7 @@ import { Partitioners, type Producer } from "kafkajs";
 import { kafka } from "../kafka/client.ts";
 import { installFastProduce } from "../kafka/fast-produce.ts";
 import { registerContract } from "../registry/register.ts";
+import type { CompressionName } from "./codecs.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
 import { manifestOf, produce, type Manifest } from "./send.ts";
 import type { Run } from "./workload.ts";
@@ -20,7 +21,7 @@ export interface ProducerTarget {
 export async function produceRun(
   target: ProducerTarget,
   run: Run,
-  opts: { batchSize?: number; concurrency?: number; onProgress?: (sent: number) => void } = {},
+  opts: { batchSize?: number; concurrency?: number; compression?: CompressionName; onProgress?: (sent: number) => void } = {},
 ): Promise<Manifest> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
   installFastProduce();
@@ -38,6 +39,7 @@ export async function produceRun(
       schemaId,
       batchSize: opts.batchSize,
       concurrency: opts.concurrency,
+      compression: opts.compression,
       onProgress: opts.onProgress,
     });
     return manifestOf(run, target.topic, stats);

@@ -19,7 +19,8 @@ const result = (scenario: string, rows: number, seconds: number, extra: Partial<
 describe("bench flags", () => {
   test("defaults: 1M rows, every scenario in run order, no overrides", () => {
     const f = parseBenchFlags([]);
-    expect(f).toMatchObject({ rows: 1_000_000, scenarios: SCENARIOS, keep: false, out: "bench/results", overrides: {}, latencySeconds: 20 });
+    expect(f).toMatchObject({ rows: 1_000_000, scenarios: SCENARIOS, keep: false, out: "bench/results", overrides: {}, latencySeconds: 20, compression: "none" });
+    expect(parseBenchFlags(["--compression", "zstd"]).compression).toBe("zstd");
   });
 
   test("rows with suffixes, a scenario subset kept in run order, repeated overrides split at the first =", () => {
@@ -43,6 +44,7 @@ describe("bench flags", () => {
     expect(fail(["--rows", "ten"])).toContain("whole number");
     expect(fail(["--scenario", "copy,warp"])).toContain('unknown scenario "warp"; choose from copy, drain');
     expect(fail(["--override", "batch.size"])).toContain("key=value");
+    expect(fail(["--compression", "snappy"])).toContain("compression");
     expect(fail(["--speed", "9"])).toContain("--speed");
   });
 });
