@@ -54,7 +54,7 @@ export async function openBench(opts: {
     log: opts.log,
     cacheDir: paths.cache,
     boxes: [],
-    compression: opts.compression ?? "none",
+    compression: opts.compression ?? "zstd",
   };
   return {
     b,

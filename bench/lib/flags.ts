@@ -43,7 +43,7 @@ const schema = z.object({
     .default([]),
   label: z.string().min(1).optional(),
   "latency-seconds": countFlag(20, 3600),
-  compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default("none"),
+  compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default("zstd"),
 });
 
 /** Parses argv (without the runtime and script); throws a ZodError naming the flag and the fix. */

@@ -39,7 +39,7 @@ describe("produce flags", () => {
     ]);
     expect(parse([], parseEnv({ KAFKA_BATCH_SIZE: "1000", PRODUCER_MAX_DEVICES: "50" }))).toMatchObject({ "batch-size": 1000, "max-devices": 50 });
     expect(f.codes).toEqual([...CODES]);
-    expect(f.compression).toBe("none");
+    expect(f.compression).toBe("zstd");
   });
 
   test("values: rate, duration, ratios, lists", () => {
