@@ -17,25 +17,26 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 const mb = (bytes: number) => `${Math.floor(bytes / MB)}MB`;
 
 /**
- * - shared_buffers: 25 % of RAM, 128 MB to 768 MB. PostgreSQL shares the machine with Kafka and Connect, and the whole
- *   stack must stay within 3 GB resident (issue 10); the OS page cache holds the rest of the day's partition and its
- *   primary key. Measured: 128 MB, 1 GB and 6 GB within noise up to 3.6M rows (bench/pg-knobs.ts), and no decline of
- *   the sink's rate from 0 to 20M rows in one table with 1 GB (npm run bench:growth).
+ * - shared_buffers: 25 % of RAM, 128 MB to 512 MB. PostgreSQL shares the machine with Kafka and Connect, and the whole
+ *   stack must stay within 3 GB resident (issue 10; with 768 MB a stack an hour into bench runs reached 3,035 MiB);
+ *   the OS page cache holds the rest of the day's partition and its primary key. Measured: 128 MB, 1 GB and 6 GB
+ *   within noise up to 3.6M rows (bench/pg-knobs.ts), and no decline of the sink's rate from 0 to 20M rows in one
+ *   table with 1 GB (npm run bench:growth).
  * - effective_cache_size: 50 % of RAM: only tells the planner how much is cached (index scans over rollups).
  * - maintenance_work_mem: RAM / 32, 64 MB to 1 GB: index builds when a partition is attached, autovacuum's dead-tuple
  *   list (upserts leave one dead tuple per update).
  * - work_mem: RAM / 1024, 4 MB to 64 MB: per sort/hash node; the analyst pack's percentile and DISTINCT ON sorts.
- * - wal_buffers: 64 MB once shared_buffers reaches 768 MB (else 16 MB): one batch of 10,000 upserts writes ~5 MB of
+ * - wal_buffers: 64 MB once shared_buffers reaches 512 MB (else 16 MB): one batch of 10,000 upserts writes ~5 MB of
  *   WAL, so a batch never waits for a WAL buffer flush.
  */
 export function memorySettings(totalBytes: number): MemorySettings {
-  const shared = clamp(totalBytes * 0.25, 128 * MB, 768 * MB);
+  const shared = clamp(totalBytes * 0.25, 128 * MB, 512 * MB);
   return {
     shared_buffers: mb(shared),
     effective_cache_size: mb(totalBytes * 0.5),
     maintenance_work_mem: mb(clamp(totalBytes / 32, 64 * MB, 1024 * MB)),
     work_mem: mb(clamp(totalBytes / 1024, 4 * MB, 64 * MB)),
-    wal_buffers: shared >= 768 * MB ? "64MB" : "16MB",
+    wal_buffers: shared >= 512 * MB ? "64MB" : "16MB",
   };
 }
 

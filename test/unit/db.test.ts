@@ -56,7 +56,7 @@ describe("PostgreSQL memory settings from the machine", () => {
   const GiB = 1024 ** 3;
   test("24 GiB: the fixed values of services/postgres/postgresql.conf", () => {
     expect(memorySettings(24 * GiB)).toEqual({
-      shared_buffers: "768MB",
+      shared_buffers: "512MB",
       effective_cache_size: "12288MB",
       maintenance_work_mem: "768MB",
       work_mem: "24MB",
@@ -65,7 +65,7 @@ describe("PostgreSQL memory settings from the machine", () => {
   });
   test("small and large machines stay within the bounds", () => {
     expect(memorySettings(1 * GiB)).toMatchObject({ shared_buffers: "256MB", maintenance_work_mem: "64MB", work_mem: "4MB", wal_buffers: "16MB" });
-    expect(memorySettings(256 * GiB)).toMatchObject({ shared_buffers: "768MB", maintenance_work_mem: "1024MB", work_mem: "64MB" });
+    expect(memorySettings(256 * GiB)).toMatchObject({ shared_buffers: "512MB", maintenance_work_mem: "1024MB", work_mem: "64MB" });
   });
   test("the include file sets each setting once", () => {
     const lines = renderMemoryConf(24 * GiB).split("\n").filter((l) => /^\w+ = /.test(l));
