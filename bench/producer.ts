@@ -12,7 +12,7 @@ import { table } from "../src/cli/table.ts";
 import { parseEnv } from "../src/config/env.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { ensureTopics } from "../src/kafka/topics.ts";
-import "../src/producer/codecs.ts";
+import "../src/kafka/codecs.ts";
 import { FaultInjector, NO_FAULTS } from "../src/producer/faults.ts";
 import { workload } from "../src/producer/generator.ts";
 import { runLoad, type Mode } from "../src/producer/loadtest.ts";

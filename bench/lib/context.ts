@@ -1,7 +1,7 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
 import { parseEnv } from "../../src/config/env.ts";
-import type { CompressionName } from "../../src/producer/codecs.ts";
+import { DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { setup } from "../../src/setup.ts";
@@ -54,7 +54,7 @@ export async function openBench(opts: {
     log: opts.log,
     cacheDir: paths.cache,
     boxes: [],
-    compression: opts.compression ?? "zstd",
+    compression: opts.compression ?? DEFAULT_COMPRESSION,
   };
   return {
     b,

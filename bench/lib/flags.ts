@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { countFlag } from "../../src/cli/command.ts";
-import { COMPRESSION, type CompressionName } from "../../src/producer/codecs.ts";
+import { COMPRESSION, DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "redpanda-connect", "e2e", "latency"] as const;
@@ -43,7 +43,7 @@ const schema = z.object({
     .default([]),
   label: z.string().min(1).optional(),
   "latency-seconds": countFlag(20, 3600),
-  compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default("zstd"),
+  compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default(DEFAULT_COMPRESSION),
 });
 
 /** Parses argv (without the runtime and script); throws a ZodError naming the flag and the fix. */

@@ -6,7 +6,7 @@ import type { Sql } from "postgres";
 import { countLanded, sinkSpan, spotCheck, waitLanded } from "../../src/audit/landed.ts";
 import type { ConnectClient } from "../../src/connect/client.ts";
 import { readConnectorFile } from "../../src/connect/desired.ts";
-import type { CompressionName } from "../../src/producer/codecs.ts";
+import type { CompressionName } from "../../src/kafka/codecs.ts";
 import { E2eProbe } from "../../src/producer/e2e-latency.ts";
 import { FaultInjector, NO_FAULTS } from "../../src/producer/faults.ts";
 import { workload } from "../../src/producer/generator.ts";

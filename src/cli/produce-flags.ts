@@ -2,6 +2,7 @@ import type { ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import type { Env } from "../config/env.ts";
 import { CODES, type MetricCode } from "../contract/index.ts";
+import { DEFAULT_COMPRESSION } from "../kafka/codecs.ts";
 import { INVALID_KINDS, MALFORMED_KINDS } from "../producer/faults.ts";
 import { parseThresholds } from "../producer/thresholds.ts";
 
@@ -116,7 +117,7 @@ export const PRODUCE_FLAGS = {
   "batch-size": { type: "string", arg: "B", help: "messages per Kafka produce request", env: "KAFKA_BATCH_SIZE", default: e("KAFKA_BATCH_SIZE"), schema: int(1, 100_000) },
   concurrency: { type: "string", arg: "C", help: "batches in flight (p-queue)", env: "PRODUCER_QUEUE_CONCURRENCY", default: e("PRODUCER_QUEUE_CONCURRENCY"), schema: int(1, 256) },
   "max-in-flight": { type: "string", arg: "N", help: "kafkajs maxInFlightRequests per broker connection", env: "KAFKA_MAX_IN_FLIGHT", default: e("KAFKA_MAX_IN_FLIGHT"), schema: int(1, 100) },
-  compression: { type: "string", arg: "C", help: "none, gzip, lz4 or zstd", default: () => "zstd", schema: oneOf(["none", "gzip", "lz4", "zstd"]) },
+  compression: { type: "string", arg: "C", help: "none, gzip, lz4 or zstd", default: () => DEFAULT_COMPRESSION, schema: oneOf(["none", "gzip", "lz4", "zstd"]) },
   acks: { type: "string", arg: "A", help: "all (every in-sync replica), 1 (leader) or 0 (none)", default: () => "all", schema: oneOf(["all", "1", "0"]) },
   partitioner: { type: "string", arg: "P", help: "device (Sluice's, by device id) or default (kafkajs', by whole key; for comparison)", default: () => "device", schema: oneOf(["device", "default"]) },
   "no-schema-header": { type: "boolean", help: "omit the sluice-schema-id header on every record (~10 % more msg/s at --max)", schema: z.boolean() },

@@ -16,7 +16,7 @@ import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { parseFlags, type Command } from "./command.ts";
 import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./produce-flags.ts";
-import "../producer/codecs.ts";
+import "../kafka/codecs.ts";
 
 export const produceCommand: Command = {
   name: "produce",

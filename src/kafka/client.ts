@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 // Every client made here reads and writes lz4 and zstd batches (the producer's default is zstd).
-import "../producer/codecs.ts";
+import "./codecs.ts";
 
 const require = createRequire(import.meta.url);
 

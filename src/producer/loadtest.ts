@@ -2,7 +2,7 @@ import type { Message, Producer } from "kafkajs";
 import PQueue from "p-queue";
 import { FAST_ENCODE } from "../kafka/fast-produce.ts";
 import type { Metric } from "../contract/index.ts";
-import { COMPRESSION, type CompressionName } from "./codecs.ts";
+import { COMPRESSION, type CompressionName } from "../kafka/codecs.ts";
 import { validRecord, type FaultInjector, type FaultKind, type Outgoing } from "./faults.ts";
 import type { Workload } from "./generator.ts";
 import { histogram, latencyStats } from "./latency.ts";

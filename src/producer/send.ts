@@ -2,7 +2,7 @@ import type { Message, Producer } from "kafkajs";
 import PQueue from "p-queue";
 import { SluiceError } from "../errors.ts";
 import { FAST_ENCODE } from "../kafka/fast-produce.ts";
-import { COMPRESSION, type CompressionName } from "./codecs.ts";
+import { COMPRESSION, DEFAULT_COMPRESSION, type CompressionName } from "../kafka/codecs.ts";
 import { encodeKey, encodeValue } from "./encode.ts";
 import { partitionFor } from "./partitioner.ts";
 import { metricAt, planRun, type Run } from "./workload.ts";
@@ -25,8 +25,7 @@ export interface ProduceOptions {
   batchSize?: number;
   /** `send` calls in flight. Default 8. */
   concurrency?: number;
-  /** Default `zstd`: the broker, the worker and the producer each spent less CPU per row with it than without
-   * (npm run bench -- --compression). lz4 and zstd come from codecs.ts (kafkajs has only gzip built in). */
+  /** Default {@link DEFAULT_COMPRESSION}. lz4 and zstd come from codecs.ts (kafkajs has only gzip built in). */
   compression?: CompressionName;
   /** Default -1 (all in-sync replicas). */
   acks?: -1 | 0 | 1;
@@ -62,7 +61,7 @@ export async function produce(opts: ProduceOptions): Promise<ProduceStats> {
   const partitions = positiveInt("partitions", opts.partitions);
   const batchSize = positiveInt("batchSize", opts.batchSize ?? 1000);
   const concurrency = positiveInt("concurrency", opts.concurrency ?? 8);
-  const compression = COMPRESSION[opts.compression ?? "zstd"];
+  const compression = COMPRESSION[opts.compression ?? DEFAULT_COMPRESSION];
   const acks = opts.acks ?? -1;
   if (!Number.isSafeInteger(schemaId) || schemaId < 0) {
     throw new SluiceError("INVALID_PRODUCE", `schemaId must be the registry's integer schema id, got ${schemaId}`);

@@ -3,7 +3,7 @@ import { Partitioners, type Producer } from "kafkajs";
 import { kafka } from "../kafka/client.ts";
 import { installFastProduce } from "../kafka/fast-produce.ts";
 import { registerContract } from "../registry/register.ts";
-import type { CompressionName } from "./codecs.ts";
+import type { CompressionName } from "../kafka/codecs.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
 import { manifestOf, produce, type Manifest } from "./send.ts";
 import type { Run } from "./workload.ts";

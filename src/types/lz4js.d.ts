@@ -1,4 +1,4 @@
-// lz4js ships no types; only what src/producer/codecs.ts and lz4-frame.ts use.
+// lz4js ships no types; only what src/kafka/codecs.ts and lz4-frame.ts use.
 declare module "lz4js" {
   /** Compresses to one LZ4 frame (dependent blocks: Kafka refuses these; see lz4-frame.ts). */
   export function compress(src: Uint8Array, maxSize?: number): Uint8Array;

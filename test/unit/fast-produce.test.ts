@@ -2,7 +2,7 @@ import { afterAll, describe, expect, spyOn, test } from "bun:test";
 import { createRequire } from "node:module";
 import { CompressionTypes } from "kafkajs";
 import { encodeRecords, FAST_ENCODE, installFastProduce, originalProduceV7 } from "../../src/kafka/fast-produce.ts";
-import "../../src/producer/codecs.ts";
+import "../../src/kafka/codecs.ts";
 
 // The load tester's record encoder must write exactly the bytes kafkajs writes.
 const require = createRequire(import.meta.url);

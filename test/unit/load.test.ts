@@ -8,11 +8,11 @@ import { produceFlagsHelp, produceFlagsSchema, produceParseOptions, PRODUCE_FLAG
 import { parseEnv } from "../../src/config/env.ts";
 import { CODES, Metric } from "../../src/contract/index.ts";
 import { SluiceError } from "../../src/errors.ts";
-import { COMPRESSION } from "../../src/producer/codecs.ts";
+import { COMPRESSION } from "../../src/kafka/codecs.ts";
 import { FaultInjector, INVALID_KINDS, invalidRecord, malformedRecord, MALFORMED_KINDS, NO_FAULTS, type Outgoing } from "../../src/producer/faults.ts";
 import { workload, type WorkloadSpec } from "../../src/producer/generator.ts";
 import { runLoad } from "../../src/producer/loadtest.ts";
-import { lz4Frame } from "../../src/producer/lz4-frame.ts";
+import { lz4Frame } from "../../src/kafka/lz4-frame.ts";
 import { checksumHex, ManifestBuilder, rowChecksum, type Bucket } from "../../src/producer/manifest.ts";
 import { summaryLines, thresholdValues, windowLine } from "../../src/producer/report.ts";
 import { rng } from "../../src/producer/rng.ts";

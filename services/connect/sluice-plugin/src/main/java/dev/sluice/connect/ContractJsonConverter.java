@@ -100,7 +100,7 @@ public class ContractJsonConverter implements Converter {
     if (bytes != null) {
       try {
         return new SchemaAndValue(schema, bytes.read(value));
-      } catch (FastReader.Unsure e) {
+      } catch (ReadPlan.Unsure e) {
         // the next reader decides
       }
     }
@@ -108,7 +108,7 @@ public class ContractJsonConverter implements Converter {
       streamReads++;
       try {
         return new SchemaAndValue(schema, fast.read(value));
-      } catch (FastReader.Unsure e) {
+      } catch (ReadPlan.Unsure e) {
         // the tree path below decides, and names the violation
       }
     }

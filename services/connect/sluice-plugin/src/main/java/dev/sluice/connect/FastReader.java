@@ -17,15 +17,6 @@ import java.util.List;
  * never accept what the tree path refuses, and the DLQ reasons stay exactly the tree path's.
  */
 final class FastReader {
-  /** "Hand the record to the next reader"; preallocated and without a stack trace, because it is control flow. */
-  static final class Unsure extends Exception {
-    private Unsure() {
-      super(null, null, false, false);
-    }
-  }
-
-  static final Unsure UNSURE = new Unsure();
-
   private final JsonFactory factory;
   private final ReadPlan root;
 
@@ -35,68 +26,68 @@ final class FastReader {
     this.root = root;
   }
 
-  /** The record's Connect value, or {@link #UNSURE}. */
-  Object read(byte[] bytes) throws Unsure {
+  /** The record's Connect value, or {@link ReadPlan#UNSURE}. */
+  Object read(byte[] bytes) throws ReadPlan.Unsure {
     try (JsonParser p = factory.createParser(bytes)) {
       Object v = read(p, p.nextToken(), root);
-      if (p.nextToken() != null) throw UNSURE;
+      if (p.nextToken() != null) throw ReadPlan.UNSURE;
       return v;
     } catch (IOException e) {
-      throw UNSURE;
+      throw ReadPlan.UNSURE;
     }
   }
 
-  private static Object read(JsonParser p, JsonToken t, ReadPlan n) throws IOException, Unsure {
+  private static Object read(JsonParser p, JsonToken t, ReadPlan n) throws IOException, ReadPlan.Unsure {
     switch (n.kind) {
       case STRUCT: {
-        if (t != JsonToken.START_OBJECT) throw UNSURE;
+        if (t != JsonToken.START_OBJECT) throw ReadPlan.UNSURE;
         Object[] values = new Object[n.fields.length];
         long seen = 0;
         for (JsonToken f = p.nextToken(); f != JsonToken.END_OBJECT; f = p.nextToken()) {
           int k = indexOf(n, p.currentName());
-          if (k < 0 || (seen & (1L << k)) != 0) throw UNSURE; // unknown or repeated
+          if (k < 0 || (seen & (1L << k)) != 0) throw ReadPlan.UNSURE; // unknown or repeated
           seen |= 1L << k;
           values[k] = read(p, p.nextToken(), n.children[k]);
         }
         Object st = n.struct(values, seen);
-        if (st == null) throw UNSURE;
+        if (st == null) throw ReadPlan.UNSURE;
         return st;
       }
       case ARRAY: {
-        if (t != JsonToken.START_ARRAY) throw UNSURE;
+        if (t != JsonToken.START_ARRAY) throw ReadPlan.UNSURE;
         List<Object> out = new ArrayList<>();
         for (JsonToken e = p.nextToken(); e != JsonToken.END_ARRAY; e = p.nextToken()) {
-          if (out.size() == n.maxItems) throw UNSURE;
+          if (out.size() == n.maxItems) throw ReadPlan.UNSURE;
           out.add(read(p, e, n.item));
         }
-        if (out.size() < n.minItems) throw UNSURE;
+        if (out.size() < n.minItems) throw ReadPlan.UNSURE;
         return out;
       }
       case STRING: {
-        if (t != JsonToken.VALUE_STRING) throw UNSURE;
+        if (t != JsonToken.VALUE_STRING) throw ReadPlan.UNSURE;
         String s = p.getText();
-        if (!n.accepts(s)) throw UNSURE;
+        if (!n.accepts(s)) throw ReadPlan.UNSURE;
         return s;
       }
       case INTEGER: {
         // Only plain int/long tokens: a float such as 10.0 or a BigInteger is the tree path's to judge.
-        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) throw UNSURE;
+        if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) throw ReadPlan.UNSURE;
         long v = p.getLongValue();
-        if (!n.accepts(v)) throw UNSURE;
+        if (!n.accepts(v)) throw ReadPlan.UNSURE;
         return n.box.apply(v);
       }
       case DOUBLE: {
         if (t == JsonToken.VALUE_NUMBER_INT) {
-          if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) throw UNSURE;
+          if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) throw ReadPlan.UNSURE;
         } else if (t != JsonToken.VALUE_NUMBER_FLOAT) {
-          throw UNSURE;
+          throw ReadPlan.UNSURE;
         }
         double d = p.getDoubleValue();
-        if (!n.accepts(d)) throw UNSURE;
+        if (!n.accepts(d)) throw ReadPlan.UNSURE;
         return d;
       }
       default:
-        throw UNSURE;
+        throw ReadPlan.UNSURE;
     }
   }
 

@@ -16,6 +16,15 @@ import org.apache.kafka.connect.data.Timestamp;
  * constraint a reader can check exactly get a plan; anything else (no plan) always takes the tree path.
  */
 final class ReadPlan {
+  /** A reader's "hand the record to the next reader"; preallocated and without a stack trace: it is control flow. */
+  static final class Unsure extends Exception {
+    private Unsure() {
+      super(null, null, false, false);
+    }
+  }
+
+  static final Unsure UNSURE = new Unsure();
+
   enum Kind { STRUCT, ARRAY, STRING, INTEGER, DOUBLE }
 
   final Kind kind;
