@@ -2,7 +2,7 @@
 // running (with the Connect worker in a non-UTC zone, to prove no timestamp shifts) and stops it afterwards; a stack
 // that was already running is used as it is and left running.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseEnv } from "../src/config/env.ts";
 import { setup } from "../src/setup.ts";
@@ -49,9 +49,32 @@ function bunTest(name: string, dir: string): { passed: number; failed: number } 
   return { passed, failed };
 }
 
+/** `mvn test` of the Sluice Connect plugin (JUnit 5), built into the data dir so the work tree stays clean. */
+function mavenTest(): { passed: number; failed: number } {
+  const build = join(paths.data, "plugin-test-build");
+  rmSync(join(build, "surefire-reports"), { recursive: true, force: true });
+  const pom = join(paths.root, "services", "connect", "sluice-plugin", "pom.xml");
+  const r = spawnSync("mvn", ["-B", "-ntp", "-f", pom, "test", `-Dkafka.version=${ctx.versions.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], {
+    cwd: paths.root,
+    stdio: "inherit",
+  });
+  let passed = 0;
+  let failed = 0;
+  const dir = join(build, "surefire-reports");
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith("TEST-") && n.endsWith(".xml")) : []) {
+    const head = /<testsuite\b[^>]*>/.exec(readFileSync(join(dir, f), "utf8"))?.[0] ?? "";
+    const attr = (a: string) => Number(new RegExp(`\\b${a}="(\\d+)"`).exec(head)?.[1] ?? 0);
+    failed += attr("failures") + attr("errors");
+    passed += attr("tests") - attr("failures") - attr("errors") - attr("skipped");
+  }
+  if (r.status !== 0 && failed === 0) failed = 1;
+  return { passed, failed };
+}
+
 // Chromium, promtool and schemathesis: installed here when missing, so a fresh CI machine has them.
 const missingTools = ensureTestTools(paths.data, (l) => console.error(`[tools] ${l}`));
 if (missingTools.length) console.error(`[tools] still missing: ${missingTools.join(", ")}; the tests that need them will fail`);
+const java = mavenTest();
 const unit = bunTest("unit", "test/unit");
 let e2e = { passed: 0, failed: 0 };
 let started: string[] = [];
@@ -71,7 +94,7 @@ try {
     await down(ctx);
   }
 }
-const passed = unit.passed + e2e.passed;
-const failed = unit.failed + e2e.failed;
+const passed = java.passed + unit.passed + e2e.passed;
+const failed = java.failed + unit.failed + e2e.failed;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

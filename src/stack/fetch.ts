@@ -130,7 +130,7 @@ export function ensureSluicePlugin(root: string, cache: string, v: Versions, log
   const dir = join(cache, `sluice-plugin-${hash.digest("hex").slice(0, 12)}-kafka-${v.KAFKA_VERSION}`);
   return cached(dir, (tmp) => {
     const build = `${tmp}-build`;
-    mvn(["-f", join(src, "pom.xml"), "package", `-Dkafka.version=${v.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], "building the Sluice Connect plugin (services/connect/sluice-plugin)", log);
+    mvn(["-f", join(src, "pom.xml"), "package", "-DskipTests", `-Dkafka.version=${v.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], "building the Sluice Connect plugin (services/connect/sluice-plugin)", log);
     mkdirSync(join(tmp, "sluice"), { recursive: true });
     renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
     // Its bundled dependencies (the PostgreSQL driver of the COPY sink) go beside it in the plugin folder.
