@@ -13,7 +13,6 @@ import java.util.Properties;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
-import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
@@ -22,8 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes batches of records into their tables over one connection: binary COPY (straight into the table, or into a
- * stage moved by one upsert), de-duplication by key, and the search for rows PostgreSQL refuses. Not thread-safe: one
- * writer thread per task uses it.
+ * stage moved by one upsert), de-duplication by key, and the search for rows PostgreSQL refuses. Refused records are
+ * collected as dead letters ({@link #takeDeadLetters}) for the task to deliver once the batch is stored; errors are
+ * classified by {@link SqlStates}, and a refusal of most rows for one reason stops the writer ({@link Refusals}).
+ * Not thread-safe: one writer thread per task uses it.
  */
 final class PgBatchWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PgBatchWriter.class);
@@ -31,7 +32,9 @@ final class PgBatchWriter implements AutoCloseable {
   private static final long UPSERT_AFTER_CONFLICT_MS = 60_000;
 
   private final PgUpsertSinkConfig config;
-  private final ErrantRecordReporter dlq;
+  private final boolean hasDlq;
+  private final List<DeadLetters.Letter> letters = new ArrayList<>();
+  private final Refusals refusals = new Refusals();
   private Connection conn;
   private final Map<String, PgTable> tables = new HashMap<>();
   private final Map<String, String> topicTables = new HashMap<>();
@@ -48,13 +51,17 @@ final class PgBatchWriter implements AutoCloseable {
     }
   }
 
-  PgBatchWriter(PgUpsertSinkConfig config, ErrantRecordReporter dlq) {
+  PgBatchWriter(PgUpsertSinkConfig config, boolean hasDlq) {
     this.config = config;
-    this.dlq = dlq;
+    this.hasDlq = hasDlq;
   }
 
-  /** Writes every record (in transactions of at most batch.size rows per table); a refused row goes to the DLQ. */
+  /**
+   * Writes every record (in transactions of at most batch.size rows per table); a refused row becomes a dead letter,
+   * unless most rows are refused for one reason, which fails the write (nothing of it dead-lettered).
+   */
   void write(List<SinkRecord> records) throws WriteException {
+    letters.clear();
     Map<String, List<SinkRecord>> byTable = new LinkedHashMap<>();
     for (SinkRecord r : records) byTable.computeIfAbsent(topicTables.computeIfAbsent(r.topic(), config::tableFor), t -> new ArrayList<>()).add(r);
     try {
@@ -65,11 +72,22 @@ final class PgBatchWriter implements AutoCloseable {
         for (int from = 0; from < all.size(); from += config.batchSize) write(c, t, all.subList(from, Math.min(all.size(), from + config.batchSize)));
       }
     } catch (SQLException | IOException e) {
+      letters.clear();
       throw failure(e);
+    } catch (WriteException e) {
+      letters.clear();
+      throw e;
     }
   }
 
-  private void write(Connection c, PgTable t, List<SinkRecord> records) throws SQLException, IOException {
+  /** The dead letters of the last {@link #write}, in record order; they must be delivered before its offsets count. */
+  List<DeadLetters.Letter> takeDeadLetters() {
+    List<DeadLetters.Letter> out = List.copyOf(letters);
+    letters.clear();
+    return out;
+  }
+
+  private void write(Connection c, PgTable t, List<SinkRecord> records) throws SQLException, IOException, WriteException {
     boolean copyFirst = config.writeMode == PgUpsertSinkConfig.WriteMode.COPY_FIRST && System.currentTimeMillis() >= upsertUntil;
     List<SinkRecord> rows = List.of();
     try {
@@ -81,6 +99,7 @@ final class PgBatchWriter implements AutoCloseable {
         try {
           copy(c, t.copyInto);
           c.commit();
+          refusals.stored();
           return;
         } catch (SQLException e) {
           c.rollback();
@@ -94,9 +113,10 @@ final class PgBatchWriter implements AutoCloseable {
       }
       if (rows.isEmpty()) return;
       upsert(c, t);
+      refusals.stored();
     } catch (SQLException e) {
       safeRollback(c);
-      if (!isDataError(e)) throw e;
+      if (SqlStates.of(e.getSQLState()).action() != SqlStates.Action.REFUSE_ROW) throw e;
       log.warn("{}: batch of {} rows refused ({}: {}); writing them one by one to find the bad ones", t.name, rows.size(), e.getSQLState(), e.getMessage());
       oneByOne(c, t, rows);
     }
@@ -120,19 +140,42 @@ final class PgBatchWriter implements AutoCloseable {
     }
   }
 
-  /** After a data error in a batch (which the contract converter should make impossible): isolate and report the bad rows. */
-  private void oneByOne(Connection c, PgTable t, List<SinkRecord> rows) throws SQLException, IOException {
+  /**
+   * After a data error in a batch (which the contract converter should make impossible): isolate the bad rows as dead
+   * letters, or stop when one SQLSTATE refuses most of them (then the table is the problem, not the data).
+   */
+  private void oneByOne(Connection c, PgTable t, List<SinkRecord> rows) throws SQLException, IOException, WriteException {
+    refusals.startBatch();
+    SQLException firstRefusal = null;
     for (SinkRecord r : rows) {
       List<SinkRecord> one = encode(t, List.of(r));
       if (one.isEmpty()) continue;
       try {
         upsert(c, t);
+        refusals.stored();
       } catch (SQLException e) {
         safeRollback(c);
-        if (!isDataError(e)) throw e;
+        if (SqlStates.of(e.getSQLState()).action() != SqlStates.Action.REFUSE_ROW) throw e;
+        if (firstRefusal == null) firstRefusal = e;
+        if (refusals.refused(e.getSQLState())) throw systemic(t, e, rows.size());
         report(r, new DataException("PostgreSQL refused the row (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e));
       }
     }
+    String state = refusals.systemicState();
+    if (state != null) throw systemic(t, firstRefusal != null && state.equals(firstRefusal.getSQLState()) ? firstRefusal : null, state, rows.size());
+  }
+
+  private WriteException systemic(PgTable t, SQLException e, int rows) {
+    return systemic(t, e, e.getSQLState(), rows);
+  }
+
+  /** Most rows refused alike: the cause is the table; dead-lettering them would drain the stream into the DLQ. */
+  private WriteException systemic(PgTable t, SQLException e, String state, int rows) {
+    return new WriteException(t.name + ": PostgreSQL refused " + refusals.refusedInBatch(state) + " of the "
+        + refusals.rowsInBatch() + " rows tried (batch of " + rows + ") with SQLSTATE " + state
+        + (e == null ? "" : " (" + e.getMessage() + ")") + ". So many rows refused alike point at the table, not the data: "
+        + SqlStates.of(state).hint() + ". Nothing of this batch went to the DLQ and its offsets are not committed; fix the "
+        + "cause, then restart the task (sluice connectors restart)", e, false);
   }
 
   /** The records whose value is a struct; any other (a tombstone) goes to the DLQ. */
@@ -171,8 +214,8 @@ final class PgBatchWriter implements AutoCloseable {
   }
 
   private void report(SinkRecord r, DataException e) {
-    if (dlq == null) throw new ConnectException("record " + r.topic() + "-" + r.kafkaPartition() + "@" + r.kafkaOffset() + " cannot be stored and no DLQ is configured (errors.tolerance=all + errors.deadletterqueue.topic.name): " + e.getMessage(), e);
-    dlq.report(r, e);
+    if (!hasDlq) throw new ConnectException("record " + r.topic() + "-" + r.kafkaPartition() + "@" + r.kafkaOffset() + " cannot be stored and no DLQ is configured (errors.tolerance=all + errors.deadletterqueue.topic.name): " + e.getMessage(), e);
+    letters.add(new DeadLetters.Letter(r, e));
   }
 
   private PgTable table(Connection c, String name, SinkRecord sample) throws SQLException {
@@ -205,34 +248,16 @@ final class PgBatchWriter implements AutoCloseable {
     return c;
   }
 
-  /** Connection and server failures may pass; anything else needs an operator. The connection is dropped either way. */
+  /**
+   * Classified by SQLSTATE alone ({@link SqlStates}): whether a connection is open says nothing about whether a retry
+   * can help (a wrong password fails with no connection too). The connection is dropped either way.
+   */
   private WriteException failure(Exception e) {
-    SQLException sql = e instanceof SQLException s ? s : null;
-    String state = sql == null ? null : sql.getSQLState();
-    boolean again = e instanceof IOException || isTransient(state);
+    String state = e instanceof SQLException s ? s.getSQLState() : null;
+    SqlStates.Verdict v = SqlStates.of(state);
     closeQuietly();
-    if (again) return new WriteException("PostgreSQL unavailable (SQLSTATE " + state + "): " + e.getMessage(), e, true);
-    return new WriteException("PostgreSQL refused the batch (SQLSTATE " + state + "): " + e.getMessage()
-        + (state != null && state.startsWith("42") ? ". Check that the table exists with the contract's columns (sluice db migrate) and that the sink role may write it" : ""), e, false);
-  }
-
-  private boolean isTransient(String state) {
-    if (state == null) return conn == null || isClosed();
-    String cls = state.length() >= 2 ? state.substring(0, 2) : state;
-    return cls.equals("08") || cls.equals("40") || cls.equals("53") || cls.equals("57") || cls.equals("58") || state.equals("55P03") || isClosed();
-  }
-
-  private boolean isDataError(SQLException e) {
-    String state = e.getSQLState();
-    return state != null && (state.startsWith("22") || state.startsWith("23"));
-  }
-
-  private boolean isClosed() {
-    try {
-      return conn == null || conn.isClosed() || !conn.isValid(2);
-    } catch (SQLException e) {
-      return true;
-    }
+    if (v.action() == SqlStates.Action.RETRY) return new WriteException("PostgreSQL unavailable (SQLSTATE " + state + "): " + e.getMessage(), e, true);
+    return new WriteException("PostgreSQL refused the batch (SQLSTATE " + state + "): " + e.getMessage() + ". " + v.hint(), e, false);
   }
 
   private static void safeRollback(Connection c) {

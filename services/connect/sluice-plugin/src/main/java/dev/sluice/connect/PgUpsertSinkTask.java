@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands each {@link #put} batch to a writer thread, so Connect converts the next batch while PostgreSQL stores this
  * one (one batch in flight: two cores stay busy instead of taking turns). Offsets are committed only for batches
- * the writer finished ({@link #preCommit}), so a crash loses nothing; the upsert on the record key makes a re-read
- * batch change nothing (exactly once in effect). While PostgreSQL is away the writer retries its batch and put()
+ * the writer finished ({@link #preCommit}): its rows stored and its dead letters acknowledged by the DLQ
+ * ({@link DeadLetters}), so a crash loses nothing; the upsert on the record key makes a re-read batch change nothing
+ * (exactly once in effect). A permanent cause (wrong password, missing table, most rows refused alike) fails the
+ * task with a hint instead of retrying or dead-lettering forever ({@link SqlStates}, {@link Refusals}). While PostgreSQL is away the writer retries its batch and put()
  * hands Connect's next batch back (RetriableException), which keeps the consumer in its group.
  */
 public class PgUpsertSinkTask extends SinkTask {
@@ -36,10 +38,14 @@ public class PgUpsertSinkTask extends SinkTask {
 
   private PgUpsertSinkConfig config;
   private PgBatchWriter writer;
+  private DeadLetters deadLetters;
   private ExecutorService thread;
   private Future<?> inFlight;
   private volatile boolean stopping;
   private volatile ConnectException fatal;
+  /** Batches handed to the writer (task thread only), and batches it finished: equal when nothing is pending. */
+  private long submitted;
+  private volatile long finished;
   /** Next offset to read per partition, for every batch the writer finished. */
   private final Map<TopicPartition, OffsetAndMetadata> written = new ConcurrentHashMap<>();
 
@@ -57,7 +63,8 @@ public class PgUpsertSinkTask extends SinkTask {
     } catch (NoSuchMethodError | NoClassDefFoundError e) {
       dlq = null;
     }
-    writer = new PgBatchWriter(config, dlq);
+    writer = new PgBatchWriter(config, dlq != null);
+    deadLetters = dlq == null ? null : new DeadLetters(dlq, DeadLetters.ACK_TIMEOUT_MS, new DlqFailureCounter(props.getOrDefault("name", "")));
     String name = "sluice-sink-writer-" + props.getOrDefault("name", "?");
     thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, name);
@@ -77,6 +84,7 @@ public class PgUpsertSinkTask extends SinkTask {
     }
     throwIfFailed();
     List<SinkRecord> batch = new ArrayList<>(records);
+    submitted++;
     inFlight = thread.submit(() -> writeUntilStored(batch));
   }
 
@@ -84,9 +92,12 @@ public class PgUpsertSinkTask extends SinkTask {
     while (!stopping) {
       try {
         writer.write(batch);
+        List<DeadLetters.Letter> letters = writer.takeDeadLetters();
+        if (!letters.isEmpty() && !deadLetters.deliver(letters, config.retryBackoffMs, () -> !stopping)) return;
         Map<TopicPartition, Long> next = new HashMap<>();
         for (SinkRecord r : batch) next.merge(new TopicPartition(r.topic(), r.kafkaPartition()), r.kafkaOffset() + 1, Math::max);
         next.forEach((tp, o) -> written.put(tp, new OffsetAndMetadata(o)));
+        finished++;
         return;
       } catch (PgBatchWriter.WriteException e) {
         if (!e.isTransient) {
@@ -100,6 +111,9 @@ public class PgUpsertSinkTask extends SinkTask {
           Thread.currentThread().interrupt();
           return;
         }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       } catch (RuntimeException e) {
         fatal = e instanceof ConnectException c ? c : new ConnectException("the sink's writer failed: " + e, e);
         return;
@@ -132,6 +146,10 @@ public class PgUpsertSinkTask extends SinkTask {
   public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
     settle(SETTLE_MS);
     throwIfFailed();
+    // Every batch finished: commit all Connect handed over, including records it dead-lettered or filtered after the
+    // last stored one (Connect awaited their DLQ writes before this call); otherwise a restart or rebalance would
+    // read them again and dead-letter them twice.
+    if (finished == submitted) return currentOffsets;
     Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
     for (TopicPartition tp : currentOffsets.keySet()) {
       OffsetAndMetadata o = written.get(tp);
