@@ -9,7 +9,7 @@ import { kafka } from "./kafka/client.ts";
 import { planTopics, readTopicsFile, type TopicAction, type TopicDecl } from "./kafka/topic-plan.ts";
 import { applyTopicPlan, liveTopics } from "./kafka/topics.ts";
 import type { StackContext } from "./stack/component.ts";
-import { connectUrl } from "./stack/connect.ts";
+import { connectUrl, providerPolicy } from "./stack/connect.ts";
 import { bootstrap } from "./stack/kafka.ts";
 
 /**
@@ -53,7 +53,8 @@ export function desiredTopics(ctx: StackContext, file = topicsFile(ctx), prefix 
  * contract's schemas; the main sink reads METRICS_TOPIC and writes bad records to DLQ_TOPIC.
  */
 export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), prefix = ""): ConnectorSpec[] {
-  return readConnectorDir(dir, prefix).map((spec) =>
+  // Refuses a file whose ${env:…}/${file:…} references the worker would not resolve.
+  return readConnectorDir(dir, prefix, providerPolicy(ctx)).map((spec) =>
     renderConnector(spec, {
       ...(spec.name === MAIN_CONNECTOR ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC } : {}),
       // A DLQ the worker creates itself gets the cluster's replication factor too.

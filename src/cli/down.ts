@@ -7,8 +7,9 @@ export const downCommand: Command = {
   summary: "stop the processes the local stack started (data is kept)",
   usage: `sluice down
 
-Stops exactly the processes recorded in the stack's pid files, in reverse start order. Data stays in the data
-directory, so the next \`sluice up\` continues where this one stopped.`,
+Stops exactly the processes recorded in the stack's pid files, in reverse start order. A pid file records the
+process's start time and boot: a pid now used by another process (after a reboot) is never signalled, only its
+stale file removed. Data stays in the data directory, so the next \`sluice up\` continues where this one stopped.`,
   async run(argv, { ctx, out }) {
     parseFlags("down", argv, {}, z.object({}));
     const stopped = await down(ctx);

@@ -52,6 +52,8 @@ export const EnvSchema = z.object({
   CONNECT_URL: z.url().optional(),
   /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */
   SINK_JDBC_URL: z.string().startsWith("jdbc:postgresql://").optional(),
+  /** The one folder the Connect worker's file config provider reads (`${file:…}`); default <data>/secrets/connect. */
+  CONNECT_SECRETS_DIR: z.string().min(1).optional(),
   /** Time zone of the Connect worker's process (TZ). The stack pins the JVM to UTC whatever this is. */
   CONNECT_TZ: z.string().optional(),
   /** Load tester (`sluice produce`) defaults, under the original PoC's names: sends in flight (p-queue). */

@@ -2,7 +2,7 @@ import { SluiceError } from "../errors.ts";
 import type { ConnectClient, ConnectorStatus } from "./client.ts";
 import type { ConnectorSpec } from "./desired.ts";
 import { planConnectors, type ConnectorAction, type PlanOptions } from "./plan.ts";
-import { SECRET_KEY } from "./secrets.ts";
+import { redact, SECRET_KEY } from "./secrets.ts";
 
 /** True when the connector and every task run (and there is at least one task). */
 export function isRunning(s: ConnectorStatus | undefined): boolean {
@@ -74,9 +74,13 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** Connect's messages quote the offending value ("Invalid value X for configuration k"); hide it for secret keys. */
+/**
+ * Connect's messages quote the offending value ("Invalid value X for configuration k"): hidden whole for secret keys,
+ * scrubbed of credentials (a password inside a URL) for any other.
+ */
 function hideValue(key: string, message: string): string {
-  return SECRET_KEY.test(key) ? message.replace(/Invalid value .*? for configuration/s, "Invalid value (hidden) for configuration") : message;
+  if (!SECRET_KEY.test(key)) return redact(message);
+  return message.replace(/Invalid value .*? for configuration/s, "Invalid value (hidden) for configuration");
 }
 
 /**

@@ -64,8 +64,14 @@ export class ConnectClient {
     return this.call<Record<string, string>>("GET", `/connectors/${encodeURIComponent(name)}/config`, undefined, [404]);
   }
 
-  status(name: string) {
-    return this.call<ConnectorStatus>("GET", `/connectors/${encodeURIComponent(name)}/status`, undefined, [404]);
+  /** The connector's and its tasks' states; traces are scrubbed of credentials (they can quote resolved configs). */
+  async status(name: string): Promise<ConnectorStatus | undefined> {
+    const path = `/connectors/${encodeURIComponent(name)}/status`;
+    const s = await this.call<ConnectorStatus>("GET", path, undefined, [404]);
+    if (!s) return s;
+    const scrub = <T extends { trace?: string }>(o: T): T =>
+      o.trace === undefined ? o : { ...o, trace: redact(o.trace) };
+    return { ...s, connector: scrub(s.connector), tasks: s.tasks.map(scrub) };
   }
 
   delete(name: string) {

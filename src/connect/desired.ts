@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
-import { isLiteralSecret } from "./secrets.ts";
+import { holdsEmbeddedSecret, isLiteralSecret, referenceProblems, type ProviderPolicy } from "./secrets.ts";
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 
@@ -21,6 +21,14 @@ const ConnectorConfig = z
           path: [k],
           message: `holds a literal secret; reference it through a config provider instead, e.g. "\${env:SLUICE_SINK_DB_PASSWORD}"`,
         });
+      } else if (holdsEmbeddedSecret(v)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [k],
+          message:
+            "holds a credential inside its value (a password in a URL, a parameter or a JAAS config); " +
+            'reference it through a config provider instead, e.g. "password=${env:SLUICE_SINK_DB_PASSWORD}"',
+        });
       }
     }
   });
@@ -34,9 +42,10 @@ export type ConnectorSpec = Readonly<z.infer<typeof ConnectorFile>>;
 
 /**
  * Checks a parsed connector file. Two forms: `{ name, config }`, or the config alone, named by the file
- * (`connectors/<name>.json`). The name inside must match the file's, so one file is one connector.
+ * (`connectors/<name>.json`). The name inside must match the file's, so one file is one connector. With `policy`
+ * (the worker's config providers), a `${env:…}` or `${file:…}` reference the worker would not resolve is refused.
  */
-export function parseConnectorFile(raw: unknown, path: string): ConnectorSpec {
+export function parseConnectorFile(raw: unknown, path: string, policy?: ProviderPolicy): ConnectorSpec {
   const fileName = basename(path).replace(/\.json$/, "");
   const wrapped = typeof raw === "object" && raw !== null && "config" in raw && typeof (raw as { config: unknown }).config === "object";
   const candidate = wrapped ? raw : { name: fileName, config: raw };
@@ -49,32 +58,40 @@ export function parseConnectorFile(raw: unknown, path: string): ConnectorSpec {
       `${path}: connector name "${inner !== undefined && inner !== r.data.name ? inner : r.data.name}" does not match the file name "${fileName}"; rename the file or the connector so they agree.`,
     );
   }
+  const refused = policy ? referenceProblems(r.data.config, policy) : [];
+  if (refused.length) {
+    throw new SluiceError(
+      "CONNECTOR_FILE",
+      `${path}:\n${refused.map((p) => `  config.${p.key}: ${p.reference} ${p.message}`).join("\n")}\n` +
+        "Fix the key(s) above.",
+    );
+  }
   return r.data;
 }
 
-/** Reads and checks one `connectors/*.json` file. */
-export function readConnectorFile(path: string): ConnectorSpec {
+/** Reads and checks one `connectors/*.json` file (and its provider references, given the worker's `policy`). */
+export function readConnectorFile(path: string, policy?: ProviderPolicy): ConnectorSpec {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
     throw new SluiceError("CONNECTOR_FILE", `${path}: not readable JSON (${(e as Error).message}); fix the file.`);
   }
-  return parseConnectorFile(raw, path);
+  return parseConnectorFile(raw, path, policy);
 }
 
 /**
  * Reads every `*.json` in a directory of connector files (sorted by name), keeping those whose name starts with
  * `prefix`. Every file is checked, so one bad file stops the whole run before anything changes.
  */
-export function readConnectorDir(dir: string, prefix = ""): ConnectorSpec[] {
+export function readConnectorDir(dir: string, prefix = "", policy?: ProviderPolicy): ConnectorSpec[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
   } catch (e) {
     throw new SluiceError("CONNECTOR_FILE", `cannot read the connector directory ${dir} (${(e as Error).message}); pass an existing directory.`);
   }
-  return files.map((f) => readConnectorFile(join(dir, f))).filter((s) => s.name.startsWith(prefix));
+  return files.map((f) => readConnectorFile(join(dir, f), policy)).filter((s) => s.name.startsWith(prefix));
 }
 
 /**

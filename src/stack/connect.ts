@@ -1,11 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import type { ProviderPolicy } from "../connect/secrets.ts";
 import { logFile, render, type Component, type StackContext } from "./component.ts";
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
 import { rolePassword } from "./postgres.ts";
-import { spawnDetached } from "./process.ts";
+import { baseChildEnv, spawnDetached } from "./process.ts";
 
 /** Sluice's sink (services/connect/sluice-plugin), the one connectors/metrics-sink.json uses. */
 export const SLUICE_SINK_CLASS = "dev.sluice.connect.PgUpsertSinkConnector";
@@ -25,6 +26,28 @@ export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
     SLUICE_SINK_DB_USER: "sluice_sink",
     SLUICE_SINK_DB_PASSWORD: rolePassword(ctx, "sink"),
   };
+}
+
+/**
+ * Variables the worker's env config provider resolves for connector configs, matched whole (the worker's
+ * `config.providers.env.param.allowlist.pattern`): the sink's own, nothing else of the worker's environment.
+ */
+export const SINK_ENV_PATTERN = "SLUICE_SINK_[A-Z0-9_]+";
+
+/**
+ * The one folder the worker's file config provider may read (`config.providers.file.param.allowed.paths`):
+ * CONNECT_SECRETS_DIR, else <data dir>/secrets/connect. Not the stack's whole secrets folder, which also holds the
+ * superuser's and the other roles' passwords.
+ */
+export function connectSecretsDir(ctx: StackContext): string {
+  const dir = ctx.env.CONNECT_SECRETS_DIR;
+  if (!dir) return join(ctx.paths.secrets, "connect");
+  return isAbsolute(dir) ? dir : resolve(ctx.paths.root, dir);
+}
+
+/** What connector configs may reference through the worker's providers; `sluice connectors` checks files with it. */
+export function providerPolicy(ctx: StackContext): ProviderPolicy {
+  return { envPattern: SINK_ENV_PATTERN, secretsDir: connectSecretsDir(ctx) };
 }
 
 /**
@@ -57,10 +80,18 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
       const plugins = `${debezium},${ensureSluicePlugin(ctx.paths.root, ctx.paths.cache, ctx.versions, ctx.log)}`;
       jmxAgent = await ensureJmxExporter(ctx.paths.cache, ctx.log);
       mkdirSync(dir, { recursive: true });
+      // The file provider refuses to start with an allowed path that does not exist.
+      mkdirSync(connectSecretsDir(ctx), { recursive: true, mode: 0o700 });
       const template = readFileSync(join(ctx.paths.root, "services", "connect", "worker.properties"), "utf8");
       writeFileSync(
         config,
-        render(template, { BOOTSTRAP: bootstrap(ctx), HOST: ctx.env.SLUICE_HOST, PORT: worker.port, PLUGIN_PATH: plugins }),
+        render(template, {
+          BOOTSTRAP: bootstrap(ctx),
+          HOST: ctx.env.SLUICE_HOST,
+          PORT: worker.port,
+          PLUGIN_PATH: plugins,
+          SECRETS_DIR: connectSecretsDir(ctx),
+        }),
       );
     },
     start() {
@@ -73,7 +104,7 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
           "org.apache.kafka.connect.cli.ConnectDistributed", config,
         ],
         cwd: dir,
-        env: { ...process.env, ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
+        env: { ...baseChildEnv(), ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
         log: logFile(ctx, worker.name),
       });
     },

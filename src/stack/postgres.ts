@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { SluiceError } from "../errors.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
-import { spawnDetached } from "./process.ts";
+import { baseChildEnv, spawnDetached } from "./process.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -97,7 +97,7 @@ export function postgresComponent(ctx: StackContext): Component {
           "-D", pgdata, "-U", ctx.env.POSTGRES_USER, `--pwfile=${pw}`, "--auth=scram-sha-256",
           "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
         ]);
-        const r = spawnSync(cmd, args, { encoding: "utf8" });
+        const r = spawnSync(cmd, args, { encoding: "utf8", env: baseChildEnv() });
         rmSync(pw, { force: true });
         if (r.status !== 0) {
           throw new SluiceError("PG_INITDB", `postgres: initdb failed:\n${r.stderr || r.stdout}\nRemove ${pgdata} and run \`sluice up\` again.`);
@@ -119,7 +119,8 @@ export function postgresComponent(ctx: StackContext): Component {
         "-D", pgdata, "-p", String(ctx.env.POSTGRES_PORT),
         "-c", `listen_addresses=${ctx.env.SLUICE_HOST}`, "-c", "unix_socket_directories=",
       ]);
-      return spawnDetached({ cmd, args, cwd: dir, env: { ...process.env, ...ctx.childEnv }, log: logFile(ctx, "postgres") });
+      const env = { ...baseChildEnv(), ...ctx.childEnv };
+      return spawnDetached({ cmd, args, cwd: dir, env, log: logFile(ctx, "postgres") });
     },
     async healthy() {
       const { env } = ctx;

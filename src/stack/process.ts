@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { SluiceError } from "../errors.ts";
@@ -28,55 +28,176 @@ export function spawnDetached(opts: {
   }
 }
 
+/**
+ * Variables of the parent's environment a child of the stack may inherit: what finds and runs the program (PATH,
+ * HOME, TMPDIR), locale and zone, and the JVM's own settings. Everything else (the user's shell, tokens, the
+ * passwords Bun loads from `.env`) stays out, so a connector config, a plugin or a crash dump cannot read it.
+ */
+const CHILD_ENV_KEYS: ReadonlySet<string> = new Set([
+  "PATH", "HOME", "TMPDIR", "LANG", "TZ", "JAVA_HOME", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
+]);
+
+/** True when a child of the stack may inherit the variable `key` (see {@link baseChildEnv}). */
+export function childEnvAllowed(key: string): boolean {
+  return CHILD_ENV_KEYS.has(key) || /^LC_[A-Z]+$/.test(key);
+}
+
+/**
+ * The environment every child process of the stack starts from: only the allowed variables of `parent` (by default
+ * this process's environment). Components add their own variables on top, never `...process.env`.
+ */
+export function baseChildEnv(
+  parent: Readonly<Record<string, string | undefined>> = process.env,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parent)) if (v !== undefined && childEnvAllowed(k)) env[k] = v;
+  return env;
+}
+
+/**
+ * Who a pid file's process is: on Linux a pid is unique only together with the process's start time (field 22 of
+ * /proc/<pid>/stat, clock ticks since boot) and the boot it belongs to. `exe` is recorded for messages only: a process
+ * may exec another program (setpriv → postgres) and stay the same process.
+ */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly bootId: string;
+  readonly startTime: string;
+  readonly exe?: string;
+}
+
+const BOOT_ID = "/proc/sys/kernel/random/boot_id";
+
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined when there is no such process. */
+function procStat(pid: number): { state: string; startTime: string } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may itself hold spaces and parentheses: split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const [state, startTime] = [fields[0], fields[19]];
+  return state && startTime ? { state, startTime } : undefined;
+}
+
+function readOr(path: string, read: (p: string) => string): string | undefined {
+  try {
+    return read(path).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The identity of a running process, or undefined when it does not exist (or is a zombie). */
+export function identify(pid: number): ProcessIdentity | undefined {
+  const stat = procStat(pid);
+  const bootId = readOr(BOOT_ID, (p) => readFileSync(p, "utf8"));
+  if (!stat || stat.state === "Z" || !bootId) return undefined;
+  const exe = readOr(`/proc/${pid}/exe`, readlinkSync);
+  return { pid, bootId, startTime: stat.startTime, ...(exe ? { exe } : {}) };
+}
+
+/** True when the process `id` describes still runs: same pid, same boot, same start time, not a zombie. */
+export function isSameProcess(id: ProcessIdentity): boolean {
+  const now = identify(id.pid);
+  return !!now && now.bootId === id.bootId && now.startTime === id.startTime;
+}
+
+/** True when a process with this pid exists and is not a zombie (whoever it is: see {@link isSameProcess}). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    // A zombie still answers kill(0); /proc tells it apart.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  const stat = procStat(pid);
+  return !!stat && stat.state !== "Z";
 }
 
 export const pidFile = (runDir: string, name: string) => join(runDir, `${name}.pid`);
 
-export function readPid(runDir: string, name: string): number | undefined {
+/**
+ * What a pid file says: `identity` (written by this version: pid, boot, start time), `legacy` (a bare pid from an
+ * older version, which cannot tell whether the pid still belongs to our process), or undefined (no or unreadable file).
+ */
+export type PidRecord =
+  | { readonly kind: "identity"; readonly id: ProcessIdentity }
+  | { readonly kind: "legacy"; readonly pid: number };
+
+const positivePid = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+
+export function readPidRecord(runDir: string, name: string): PidRecord | undefined {
   const f = pidFile(runDir, name);
   if (!existsSync(f)) return undefined;
-  const pid = Number(readFileSync(f, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  const text = readFileSync(f, "utf8").trim();
+  if (/^\d+$/.test(text)) return positivePid(Number(text)) ? { kind: "legacy", pid: Number(text) } : undefined;
+  try {
+    const v = JSON.parse(text) as Partial<ProcessIdentity>;
+    if (positivePid(v.pid) && typeof v.bootId === "string" && typeof v.startTime === "string") {
+      const exe = typeof v.exe === "string" ? { exe: v.exe } : {};
+      return { kind: "identity", id: { pid: v.pid, bootId: v.bootId, startTime: v.startTime, ...exe } };
+    }
+  } catch {}
+  return undefined;
 }
 
-export function writePid(runDir: string, name: string, pid: number): void {
-  writeFileSync(pidFile(runDir, name), `${pid}\n`);
+/** The pid a pid file names (either format), whoever runs under it now; for display and tests. */
+export function readPid(runDir: string, name: string): number | undefined {
+  const r = readPidRecord(runDir, name);
+  return r?.kind === "identity" ? r.id.pid : r?.pid;
+}
+
+/**
+ * The identity recorded for `name` when its process still runs; otherwise undefined (no file, a legacy bare pid, or
+ * a pid now used by another process after a restart or reboot). Only a pid returned here may be signalled.
+ */
+export function ownedProcess(runDir: string, name: string): ProcessIdentity | undefined {
+  const r = readPidRecord(runDir, name);
+  return r?.kind === "identity" && isSameProcess(r.id) ? r.id : undefined;
+}
+
+/** Records the identity of the process just started under `pid`; fails when it is already gone. */
+export function writePid(runDir: string, name: string, pid: number): ProcessIdentity {
+  const id = identify(pid);
+  if (!id) {
+    throw new SluiceError("START_FAILED", `${name} (pid ${pid}) exited as it started; see its log (sluice logs).`);
+  }
+  writeFileSync(pidFile(runDir, name), `${JSON.stringify(id)}\n`);
+  return id;
 }
 
 export function removePid(runDir: string, name: string): void {
   rmSync(pidFile(runDir, name), { force: true });
 }
 
-/** The given signal (SIGTERM by default), then SIGKILL after `graceMs`; resolves once the process is gone. */
+/**
+ * The given signal (SIGTERM by default), then SIGKILL after `graceMs`; resolves once the process is gone. Signals
+ * only while the process still matches `id`, so a pid reused by another process meanwhile is never touched.
+ */
 export async function stopPid(
-  pid: number,
+  id: ProcessIdentity,
   opts: { graceMs?: number; signal?: NodeJS.Signals } = {},
 ): Promise<"stopped" | "killed" | "absent"> {
   const graceMs = opts.graceMs ?? 30_000;
-  if (!isAlive(pid)) return "absent";
+  if (!isSameProcess(id)) return "absent";
   try {
-    process.kill(pid, opts.signal ?? "SIGTERM");
+    process.kill(id.pid, opts.signal ?? "SIGTERM");
   } catch {
     return "absent";
   }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return "stopped";
+    if (!isSameProcess(id)) return "stopped";
     await Bun.sleep(100);
   }
+  if (!isSameProcess(id)) return "stopped";
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(id.pid, "SIGKILL");
   } catch {}
-  while (isAlive(pid)) await Bun.sleep(50);
+  while (isSameProcess(id)) await Bun.sleep(50);
   return "killed";
 }
 

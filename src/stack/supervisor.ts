@@ -6,7 +6,9 @@ import { connectComponent } from "./connect.ts";
 import { requireTools } from "./fetch.ts";
 import { kafkaComponent } from "./kafka.ts";
 import { postgresComponent } from "./postgres.ts";
-import { isAlive, portOpen, readPid, removePid, stopPid, waitUntil, writePid } from "./process.ts";
+import {
+  isSameProcess, ownedProcess, portOpen, readPidRecord, removePid, stopPid, waitUntil, writePid, type PidRecord,
+} from "./process.ts";
 import { registryComponent } from "./registry.ts";
 
 /** Components in start order; `down` stops them in reverse. */
@@ -16,15 +18,34 @@ export function components(ctx: StackContext): Component[] {
 
 const healthy = (c: Component) => c.healthy().catch(() => false);
 
+/**
+ * Removes a pid file whose process is not (or cannot be shown to be) the one this stack started, saying why. Its pid is
+ * never signalled: after a restart or a reboot it may belong to anyone.
+ */
+function forgetStale(ctx: StackContext, name: string, record: PidRecord | undefined): void {
+  if (!record) return removePid(ctx.paths.run, name);
+  if (record.kind === "legacy") {
+    const pid = record.pid;
+    ctx.log(
+      `${name}: pid file holds a bare pid (${pid}) from an older Sluice, which cannot prove the process is still ` +
+        `ours; not signalled. If \`ps -p ${pid} -o args\` shows ${name} of this stack, stop it with \`kill ${pid}\`.`,
+    );
+  } else {
+    const pid = record.id.pid;
+    ctx.log(`${name}: stale pid file (pid ${pid} is gone or now another process); removed, nothing signalled`);
+  }
+  removePid(ctx.paths.run, name);
+}
+
 /** Starts one component unless it already runs; waits until it is healthy. */
 async function ensureRunning(ctx: StackContext, c: Component): Promise<"started" | "running"> {
-  const pid = readPid(ctx.paths.run, c.name);
   const log = logFile(ctx, c.name);
-  if (pid && isAlive(pid)) {
-    await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isAlive(pid), log });
+  const owned = ownedProcess(ctx.paths.run, c.name);
+  if (owned) {
+    await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isSameProcess(owned), log });
     return "running";
   }
-  removePid(ctx.paths.run, c.name);
+  forgetStale(ctx, c.name, readPidRecord(ctx.paths.run, c.name));
   for (const port of [c.port, ...(c.otherPorts ?? [])]) {
     if (await portOpen(ctx.env.SLUICE_HOST, port)) {
       throw new SluiceError(
@@ -38,8 +59,8 @@ async function ensureRunning(ctx: StackContext, c: Component): Promise<"started"
   const started = Date.now();
   ctx.log(`${c.name}: starting on port ${c.port}…`);
   const newPid = c.start();
-  writePid(ctx.paths.run, c.name, newPid);
-  await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isAlive(newPid), log });
+  const id = writePid(ctx.paths.run, c.name, newPid);
+  await waitUntil(c.name, () => healthy(c), { timeoutMs: c.startTimeoutMs, alive: () => isSameProcess(id), log });
   ctx.log(`${c.name}: healthy in ${((Date.now() - started) / 1000).toFixed(1)} s (pid ${newPid})`);
   return "started";
 }
@@ -65,17 +86,25 @@ export async function up(ctx: StackContext): Promise<string[]> {
   return started;
 }
 
-/** Stops exactly the processes this stack started (by pid file), in reverse start order. */
+/**
+ * Stops exactly the processes this stack started, in reverse start order: a pid file's process is signalled only
+ * while it still has the identity recorded at start (boot, start time); any other pid file is removed unsignalled.
+ */
 export async function down(ctx: StackContext): Promise<string[]> {
   const stopped: string[] = [];
   if (!existsSync(ctx.paths.run)) return stopped;
   for (const c of components(ctx).reverse()) {
-    const pid = readPid(ctx.paths.run, c.name);
-    if (!pid) continue;
-    const how = await stopPid(pid, { signal: c.stopSignal });
+    const record = readPidRecord(ctx.paths.run, c.name);
+    if (!record) continue;
+    const owned = ownedProcess(ctx.paths.run, c.name);
+    if (!owned) {
+      forgetStale(ctx, c.name, record);
+      continue;
+    }
+    const how = await stopPid(owned, { signal: c.stopSignal });
     removePid(ctx.paths.run, c.name);
     if (how !== "absent") {
-      ctx.log(`${c.name}: ${how} (pid ${pid})`);
+      ctx.log(`${c.name}: ${how} (pid ${owned.pid})`);
       stopped.push(c.name);
     }
   }
@@ -96,8 +125,10 @@ export interface ComponentStatus {
 export async function status(ctx: StackContext): Promise<ComponentStatus[]> {
   return Promise.all(
     components(ctx).map(async (c) => {
-      const pid = readPid(ctx.paths.run, c.name) ?? null;
-      const running = pid !== null && isAlive(pid);
+      // A pid file whose process is not ours any more (stale, or a bare legacy pid) is not "running".
+      const owned = ownedProcess(ctx.paths.run, c.name);
+      const pid = owned?.pid ?? null;
+      const running = owned !== undefined;
       return { name: c.name, pid, running, port: c.port, healthy: running && (await healthy(c)), version: c.version, log: logFile(ctx, c.name) };
     }),
   );

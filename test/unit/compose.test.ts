@@ -17,7 +17,7 @@ import { ROLES } from "../../src/db/roles.ts";
 import { readTopicsFile } from "../../src/kafka/topic-plan.ts";
 import { desiredConnectors, localizeTopics, MAIN_CONNECTOR } from "../../src/provision.ts";
 import { render, type StackContext } from "../../src/stack/component.ts";
-import { workerSecretsEnv } from "../../src/stack/connect.ts";
+import { connectSecretsDir, workerSecretsEnv } from "../../src/stack/connect.ts";
 import { JMX_EXPORTER_VERSION } from "../../src/stack/fetch.ts";
 import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { components } from "../../src/stack/supervisor.ts";
@@ -300,8 +300,15 @@ describe("compose agrees with the local stack", () => {
     expect(dockerfile).toContain("COPY services/connect/worker.properties /etc/sluice/worker.properties.template");
     const pluginDir = /mkdir -p (\/opt\/connect-plugins)\//.exec(dockerfile)?.[1];
     const template = readFileSync(join(services, "connect", "worker.properties"), "utf8");
-    const local = parseProperties(render(template, { BOOTSTRAP: "127.0.0.1:19092", HOST: "127.0.0.1", PORT: 18083, PLUGIN_PATH: "/plugins" }));
-    const differ = new Set(["bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port", "plugin.path"]);
+    const local = parseProperties(
+      render(template, {
+        BOOTSTRAP: "127.0.0.1:19092", HOST: "127.0.0.1", PORT: 18083, PLUGIN_PATH: "/plugins", SECRETS_DIR: "/secrets",
+      }),
+    );
+    const secretsKey = "config.providers.file.param.allowed.paths";
+    const differ = new Set([
+      "bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port", "plugin.path", secretsKey,
+    ]);
     for (const [name, set, rf] of [["connect", base, "1"], ["connect", scale, "3"], ["connect-2", scale, "3"]] as const) {
       const s = svc(name, set);
       expect(shellCommand(s)).toContain("/etc/sluice/worker.properties.template");
@@ -315,6 +322,11 @@ describe("compose agrees with the local stack", () => {
       expect(worker.listeners).toBe("http://0.0.0.0:8083");
       expect([worker["rest.advertised.host.name"], worker["rest.advertised.port"]]).toEqual([name, "8083"]);
       expect(worker["plugin.path"]).toBe(pluginDir!);
+      // The file provider's folder: created by the image, and the one the setup job checks connector files against.
+      expect(dockerfile).toContain(worker[secretsKey]!);
+      const setup = parseEnv(serviceEnv(svc("setup", set)));
+      const setupCtx = { env: setup, paths: stackPaths(setup, root) } as StackContext;
+      expect(worker[secretsKey]).toBe(connectSecretsDir(setupCtx));
       expect(JSON.stringify(s.healthcheck?.test)).toContain("localhost:8083/");
     }
     // The Redpanda listener the worker bootstraps from.
