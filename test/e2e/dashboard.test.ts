@@ -14,7 +14,7 @@ import { createApp } from "../../src/server/app.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
-import { postgresUrl } from "../../src/stack/postgres.ts";
+import { roleUrl } from "../../src/stack/postgres.ts";
 import { CHROMIUM } from "../tools.ts";
 import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
 
@@ -32,8 +32,8 @@ beforeAll(async () => {
     brokers,
     connectUrl: connectUrl(ctx),
     registryUrl: registry,
-    postgresUrl: postgresUrl(ctx),
-    apiKeys: ["dashboard-test-key"],
+    postgresUrl: roleUrl(ctx, "monitor"),
+    apiKeys: [{ key: "dashboard-test-key", scopes: ["admin"], legacy: false }],
     topic: box.topic,
     dlqTopic: box.dlq,
     connector: box.connector,
