@@ -9,7 +9,12 @@ import type { Sql } from "postgres";
  * - monitor (migration 0005): what the admin service (`sluice serve`) logs in as for /ready, /metrics and the
  *   dashboard; it reads PostgreSQL's per-table statistics counters and no table's rows.
  */
-export const ROLES = { owner: "sluice_owner", sink: "sluice_sink", analyst: "sluice_analyst", monitor: "sluice_monitor" } as const;
+export const ROLES = {
+  owner: "sluice_owner",
+  sink: "sluice_sink",
+  analyst: "sluice_analyst",
+  monitor: "sluice_monitor",
+} as const;
 
 /** The roles that log in with a password (the owner never logs in). */
 export const LOGIN_ROLES = ["sink", "analyst", "monitor"] as const;

@@ -81,28 +81,33 @@ export function createApp(deps: ServerDeps) {
 
   /** Logs a failure in full (scrubbed) under the request's id; what the client gets is only the id. */
   const logFailure = (c: Context<Env>, e: Error) => {
-    const id = c.get("requestId");
+    const id = c.get("requestId") ?? randomUUID();
     log(`request ${id}: ${c.req.method} ${c.req.path} failed: ${scrub(e.stack ?? `${e.name}: ${e.message}`)}`);
     return id;
   };
-  const seeLog = (id: string) => `; the server log has the details under request id ${id}`;
+  /** An error body that points at the log line instead of carrying the failure's text. */
+  const failure = (id: string, code: string, what: string) =>
+    errorBody(code, `${what}; the server log has the details under request id ${id}`, { requestId: id });
 
   // Answers never carry an exception's text (it can hold Connect's stack traces, addresses or config values).
   app.onError((e, c) => {
     const id = logFailure(c, e);
     const code = e instanceof SluiceError ? e.code : "INTERNAL";
     if (code === "CONNECT_HTTP_404") {
-      return c.json(errorBody("NOT_FOUND", `Kafka Connect has no such connector or task (${deps.connector})${seeLog(id)}`, { requestId: id }), 404);
+      return c.json(failure(id, "NOT_FOUND", `Kafka Connect has no such connector or task (${deps.connector})`), 404);
     }
     // Connect answers 409 while its worker group rebalances: the same request succeeds a moment later.
     if (code === "CONNECT_HTTP_409") {
-      return c.json(errorBody("CONNECT_REBALANCING", `Kafka Connect is rebalancing; retry after the delay in Retry-After${seeLog(id)}`, { requestId: id }), 409, { "Retry-After": RETRY_AFTER_BUSY });
+      const what = "Kafka Connect is rebalancing; retry after the delay in Retry-After";
+      const body = failure(id, "CONNECT_REBALANCING", what);
+      return c.json(body, 409, { "Retry-After": RETRY_AFTER_BUSY });
     }
     if (e instanceof SluiceError && e.retryable) {
-      c.header("Retry-After", RETRY_AFTER_DOWN);
-      return c.json(errorBody(code, `a component the server depends on failed (${code}); retry after the delay in Retry-After${seeLog(id)}`, { requestId: id }), 503);
+      const what = `a component the server depends on failed (${code}); retry after the delay in Retry-After`;
+      const body = failure(id, code, what);
+      return c.json(body, 503, { "Retry-After": RETRY_AFTER_DOWN });
     }
-    return c.json(errorBody("INTERNAL", `internal error${seeLog(id)}`, { requestId: id }), 500);
+    return c.json(failure(id, "INTERNAL", "internal error"), 500);
   });
 
   // Every answer carries its request id, so a client can quote it and an operator find the log line.
@@ -138,11 +143,15 @@ export function createApp(deps: ServerDeps) {
     const granted = key ? scopesOf(key) : new Set();
     if (!key || granted.size === 0) {
       c.header("WWW-Authenticate", 'ApiKey header="X-API-Key"');
-      const why = key ? "the API key is not valid" : "this route needs an API key in the X-API-Key header (or Authorization: Bearer)";
+      const why = key
+        ? "the API key is not valid"
+        : "this route needs an API key in the X-API-Key header (or Authorization: Bearer)";
       return c.json(errorBody("UNAUTHENTICATED", `${why}; ${c.req.path} needs a key with the ${needed} scope`), 401);
     }
     if (!granted.has(needed)) {
-      return c.json(errorBody("FORBIDDEN", `this API key has the ${[...granted].join(", ")} scope, not ${needed}; ${c.req.path} needs an ${needed} key`), 403);
+      const has = [...granted].join(", ");
+      const why = `this API key has the ${has} scope, not ${needed}; ${c.req.path} needs an ${needed} key`;
+      return c.json(errorBody("FORBIDDEN", why), 403);
     }
     c.set("keyId", keyId(key));
     return next();
@@ -153,7 +162,9 @@ export function createApp(deps: ServerDeps) {
   app.get("/ready", async (c) => {
     const r = await ready();
     // Unauthenticated: a failing check's detail (e.g. the first line of a task's trace) is scrubbed of credentials.
-    const components = Object.fromEntries(Object.entries(r.components).map(([k, v]) => [k, v.detail ? { ...v, detail: scrub(v.detail) } : v]));
+    const components = Object.fromEntries(
+      Object.entries(r.components).map(([k, v]) => [k, v.detail ? { ...v, detail: scrub(v.detail) } : v]),
+    );
     return c.json({ ...r, components }, r.ready ? 200 : 503);
   });
 
@@ -177,9 +188,8 @@ export function createApp(deps: ServerDeps) {
   // Bounded: at most maxStreams open streams, each holding at most one event (src/server/events.ts).
   app.get("/events", (c) => {
     if (streams >= maxStreams) {
-      return c.json(errorBody("TOO_MANY_STREAMS", `${streams} event streams are open, the most this server serves; retry after the delay in Retry-After`), 503, {
-        "Retry-After": RETRY_AFTER_DOWN,
-      });
+      const why = `${streams} event streams are open, the most this server serves; retry after Retry-After`;
+      return c.json(errorBody("TOO_MANY_STREAMS", why), 503, { "Retry-After": RETRY_AFTER_DOWN });
     }
     streams++;
     const body = eventStream({
@@ -188,7 +198,11 @@ export function createApp(deps: ServerDeps) {
       stallMs: deps.eventStallMs ?? EVENT_STALL_MS,
       onClose: () => streams--,
     });
-    return c.body(body, 200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+    return c.body(body, 200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+    });
   });
 
   const ingestBodyLimit = bodyLimit({
@@ -264,11 +278,9 @@ export function createApp(deps: ServerDeps) {
       if (idem) idempotency.abandon(idem.scope, idem.key);
       const code = e instanceof SluiceError ? e.code : "KAFKA_UNAVAILABLE";
       const id = logFailure(c, e as Error);
-      return c.json(
-        errorBody(code, `Kafka did not acknowledge the batch; nothing may be assumed written, retry after the delay in Retry-After (with the same Idempotency-Key)${seeLog(id)}`, { requestId: id }),
-        503,
-        { "Retry-After": RETRY_AFTER_DOWN },
-      );
+      const what = "Kafka did not acknowledge the batch; nothing may be assumed written, retry after the delay in " +
+        "Retry-After (with the same Idempotency-Key)";
+      return c.json(failure(id, code, what), 503, { "Retry-After": RETRY_AFTER_DOWN });
     } finally {
       inFlight--;
       metrics.ingestInFlight.set(inFlight);

@@ -68,7 +68,8 @@ export class ApiKeyListError extends Error {}
 export function parseApiKeys(text: string, defaultScope?: Scope): ApiKey[] {
   return splitKeyList(text).map((entry, i) => {
     const m = /^([A-Za-z]+):(.*)$/.exec(entry);
-    if (!m) return defaultScope ? { key: entry, scopes: [defaultScope], legacy: false } : { key: entry, scopes: [...SCOPES], legacy: true };
+    if (!m && defaultScope) return { key: entry, scopes: [defaultScope], legacy: false };
+    if (!m) return { key: entry, scopes: [...SCOPES], legacy: true };
     const scope = m[1]!.toLowerCase();
     if (!(SCOPES as readonly string[]).includes(scope)) {
       throw new ApiKeyListError(`entry ${i + 1} has the unknown scope "${m[1]}"; write ingest:KEY or admin:KEY`);
@@ -79,7 +80,8 @@ export function parseApiKeys(text: string, defaultScope?: Scope): ApiKey[] {
 }
 
 /** The scope a route needs: admin under /v1/admin/, ingest for the rest of /v1 (the pipeline view is public). */
-export const scopeOf = (path: string): Scope => (path === "/v1/admin" || path.startsWith("/v1/admin/") ? "admin" : "ingest");
+export const scopeOf = (path: string): Scope =>
+  path === "/v1/admin" || path.startsWith("/v1/admin/") ? "admin" : "ingest";
 
 /** A short, non-reversible name for a key (for scoping idempotency keys), never the key itself. */
 export const keyId = (key: string) => digest(key).toString("hex").slice(0, 16);

@@ -83,7 +83,8 @@ function show(v) {
   $("connector-name").textContent = v.connector ? v.connector.name : "Connect does not answer";
   // Built as elements with textContent, never as HTML: a state or id from Connect cannot inject markup.
   const tasks = v.connector ? v.connector.tasks : [];
-  $("tasks").replaceChildren(...(tasks.length ? tasks.map((t) => row([String(t.id), t.state], cls(t.state))) : [row(["no tasks"])]));
+  const rows = tasks.map((t) => row([String(t.id), t.state], cls(t.state)));
+  $("tasks").replaceChildren(...(rows.length ? rows : [row(["no tasks"])]));
   const errs = Object.entries(v.errors || {}).map(([k, m]) => k + ": " + m);
   $("errors").textContent = errs.join("\\n");
   $("status").textContent = "live · updated " + new Date(v.at).toLocaleTimeString();

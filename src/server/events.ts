@@ -56,7 +56,9 @@ export function eventStream(o: EventStreamOptions): ReadableStream<Uint8Array> {
       },
       async pull(controller) {
         clearTimeout(stall);
-        if (!first) await new Promise<void>((resolve) => (pause = { timer: setTimeout(resolve, o.intervalMs), resolve }));
+        if (!first) {
+          await new Promise<void>((resolve) => (pause = { timer: setTimeout(resolve, o.intervalMs), resolve }));
+        }
         first = false;
         pause = undefined;
         if (ended) return;

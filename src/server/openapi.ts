@@ -43,10 +43,11 @@ export function openApiDocument(limits: IngestLimits) {
       description:
         "HTTP ingest of IoT metrics into Kafka (same encoding, partitioning and schema-id header as the Sluice producer), " +
         "health and readiness, Prometheus metrics, connector administration and a DLQ peek. Ingest and admin routes need an " +
-        "API key in the X-API-Key header (or Authorization: Bearer), and each key has a scope: an `ingest` key may only " +
-        "POST /v1/metrics, an `admin` key may only use /v1/admin/* (connector status and restarts, DLQ payloads). No " +
-        "key or an unknown key is 401; a valid key outside its scope is 403. Error answers never carry internal " +
-        "details: they name a request id (also in the X-Request-Id header) under which the server logs them.",
+        "API key in the X-API-Key header (or Authorization: Bearer), and each key has a scope: an `ingest` key " +
+        "may only POST /v1/metrics, an `admin` key may only use /v1/admin/* (connector status and restarts, DLQ " +
+        "payloads). No key or an unknown key is 401; a valid key outside its scope is 403. Error answers never " +
+        "carry internal details: they name a request id (also in the X-Request-Id header) under which the server " +
+        "logs them.",
     },
     servers: [{ url: "/" }],
     paths: {
@@ -60,6 +61,7 @@ export function openApiDocument(limits: IngestLimits) {
       "/ready": {
         get: {
           summary: "Readiness: Kafka, Connect, the registry, PostgreSQL and the sink connector with all tasks RUNNING.",
+          description: "One check runs at a time, shared by concurrent callers; its result answers for one second.",
           operationId: "ready",
           responses: { "200": json(ref("Readiness"), "Every component is ready."), "503": json(ref("Readiness"), "At least one component is not ready.") },
         },
@@ -120,7 +122,12 @@ export function openApiDocument(limits: IngestLimits) {
           summary: "Status of the sink connector and its tasks.",
           operationId: "connectorStatus",
           ...withScope(admin),
-          responses: { "200": json(ref("ConnectorStatus"), "Connector status (traces scrubbed of credentials)."), ...admin.authErrors, "404": err("The connector does not exist."), "503": err("Kafka Connect does not answer.", retryAfter) },
+          responses: {
+            "200": json(ref("ConnectorStatus"), "Connector status (traces scrubbed of credentials)."),
+            ...admin.authErrors,
+            "404": err("The connector does not exist."),
+            "503": err("Kafka Connect does not answer.", retryAfter),
+          },
         },
       },
       "/v1/admin/connector/restart": {
@@ -164,13 +171,23 @@ export function openApiDocument(limits: IngestLimits) {
           operationId: "peekDlq",
           ...withScope(admin),
           parameters: [{ name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 10 } }],
-          responses: { "200": json(ref("DlqPeek"), "Records, oldest first."), "400": err("Invalid limit."), ...admin.authErrors, "503": err("Kafka does not answer.", retryAfter) },
+          responses: {
+            "200": json(ref("DlqPeek"), "Records, oldest first."),
+            "400": err("Invalid limit."),
+            ...admin.authErrors,
+            "503": err("Kafka does not answer.", retryAfter),
+          },
         },
       },
     },
     components: {
       securitySchemes: {
-        ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "A key with the scope the operation's x-sluice-scope names." },
+        ApiKey: {
+          type: "apiKey",
+          in: "header",
+          name: "X-API-Key",
+          description: "A key with the scope the operation's x-sluice-scope names (ingest or admin).",
+        },
         Bearer: { type: "http", scheme: "bearer", description: "The same key as a bearer token." },
       },
       schemas: {
@@ -190,7 +207,11 @@ export function openApiDocument(limits: IngestLimits) {
           type: "object",
           required: ["error"],
           properties: {
-            error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } },
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { type: "string" }, message: { type: "string" } },
+            },
             requestId: { type: "string", description: "Id under which the server logged the failure's details." },
           },
         },

@@ -60,7 +60,11 @@ export async function readiness(deps: ServerDeps): Promise<Readiness> {
  * answers every call for `maxAgeMs` after it completed, so a tight probe loop or many probes cost the components five
  * checks a second at most.
  */
-export function readinessCache(deps: ServerDeps, maxAgeMs = 1000, now: () => number = Date.now): () => Promise<Readiness> {
+export function readinessCache(
+  deps: ServerDeps,
+  maxAgeMs = 1000,
+  now: () => number = Date.now,
+): () => Promise<Readiness> {
   let running: Promise<Readiness> | undefined;
   let last: { at: number; result: Readiness } | undefined;
   return () => {

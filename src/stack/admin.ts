@@ -27,14 +27,16 @@ function parseList(text: string, source: string): ApiKey[] {
 export function adminApiKeys(ctx: StackContext): { keys: ApiKey[]; source: string } {
   if (ctx.env.SLUICE_API_KEYS) {
     const keys = parseList(ctx.env.SLUICE_API_KEYS, "SLUICE_API_KEYS");
-    if (keys.length === 0) throw new ConfigError("SLUICE_API_KEYS holds no key; give one or more ingest:KEY / admin:KEY entries separated by commas (see .env.example).");
+    if (keys.length === 0) {
+      throw new ConfigError("SLUICE_API_KEYS holds no key; give ingest:KEY / admin:KEY entries (see .env.example).");
+    }
     return { keys, source: "SLUICE_API_KEYS" };
   }
   if (ctx.env.SLUICE_API_KEY_FILE) {
     const f = ctx.env.SLUICE_API_KEY_FILE;
     if (!existsSync(f)) throw new ConfigError(`SLUICE_API_KEY_FILE is ${f}, which does not exist; create it with one key per line or unset the variable.`);
     const keys = parseList(readFileSync(f, "utf8"), `SLUICE_API_KEY_FILE (${f})`);
-    if (keys.length === 0) throw new ConfigError(`SLUICE_API_KEY_FILE (${f}) holds no key; put one ingest:KEY or admin:KEY per line in it.`);
+    if (keys.length === 0) throw new ConfigError(`SLUICE_API_KEY_FILE (${f}) holds no key; write ingest:KEY or admin:KEY lines.`);
     return { keys, source: f };
   }
   const keys = SCOPES.flatMap((scope) => {
@@ -66,7 +68,10 @@ const SERVE_SETTINGS = [
  * credentials: the monitoring role's password and, when configured, its API keys. Never the superuser's, the
  * sink's or the analyst's password, nor anything else the shell that ran `sluice up` happens to hold.
  */
-export function adminChildEnv(ctx: StackContext, parent: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function adminChildEnv(
+  ctx: StackContext,
+  parent: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of PROCESS_BASICS) if (parent[k] !== undefined) env[k] = parent[k];
   for (const k of SERVE_SETTINGS) if (ctx.env[k] !== undefined) env[k] = String(ctx.env[k]);
