@@ -36,7 +36,9 @@ export function adminApiKeys(ctx: StackContext): { keys: ApiKey[]; source: strin
     const f = ctx.env.SLUICE_API_KEY_FILE;
     if (!existsSync(f)) throw new ConfigError(`SLUICE_API_KEY_FILE is ${f}, which does not exist; create it with one key per line or unset the variable.`);
     const keys = parseList(readFileSync(f, "utf8"), `SLUICE_API_KEY_FILE (${f})`);
-    if (keys.length === 0) throw new ConfigError(`SLUICE_API_KEY_FILE (${f}) holds no key; write ingest:KEY or admin:KEY lines.`);
+    if (keys.length === 0) {
+      throw new ConfigError(`SLUICE_API_KEY_FILE (${f}) holds no key; write ingest:KEY or admin:KEY lines in it.`);
+    }
     return { keys, source: f };
   }
   const keys = SCOPES.flatMap((scope) => {

@@ -438,6 +438,31 @@ describe("HTTP edges", () => {
     await next!.body!.cancel();
   });
 
+  test("/events over a real socket: a client that goes away frees its slot", async () => {
+    const app = createApp({ ...deps(), maxEventStreams: 1, streamIntervalMs: 20 });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, idleTimeout: 60 });
+    const url = `http://127.0.0.1:${server.port}/events`;
+    try {
+      const gone = new AbortController();
+      const first = await fetch(url, { signal: gone.signal });
+      const reader = first.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toStartWith("event: pipeline\n");
+      expect((await fetch(url)).status).toBe(503);
+      gone.abort();
+      const deadline = Date.now() + 5000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        const res = await fetch(url);
+        status = res.status;
+        await res.body?.cancel();
+        if (status !== 200) await Bun.sleep(25);
+      }
+      expect(status).toBe(200);
+    } finally {
+      await server.stop(true);
+    }
+  });
+
   test("the dashboard builds its rows from text, never from HTML", async () => {
     const html = await (await createApp(deps()).request("/")).text();
     expect(html).not.toContain("innerHTML");
