@@ -60,7 +60,7 @@ try {
     connectUrl: connectUrl(ctx),
     registryUrl: registryUrl(ctx),
     postgresUrl: postgresUrl(ctx),
-    apiKeys: [key],
+    apiKeys: [{ key, scopes: ["ingest"], legacy: false }],
     topic: http.topic,
     dlqTopic: http.dlq,
     connector: http.connector,

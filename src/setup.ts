@@ -22,12 +22,12 @@ export interface SetupResult {
   readonly connectors: ConnectorAction[];
 }
 
-/** Applies the migrations, then lets the sink and analyst roles log in with the stack's passwords for them. */
+/** Applies the migrations, then lets the sink, analyst and monitor roles log in with the stack's passwords for them. */
 export async function migrateDatabase(ctx: StackContext): Promise<void> {
   await migrateDb(postgresUrl(ctx));
   const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
   try {
-    await applyRoleLogins(sql, { sink: rolePassword(ctx, "sink"), analyst: rolePassword(ctx, "analyst") });
+    await applyRoleLogins(sql, (role) => rolePassword(ctx, role));
   } finally {
     await sql.end({ timeout: 5 });
   }

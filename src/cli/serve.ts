@@ -4,11 +4,12 @@ import { ConnectClient } from "../connect/client.ts";
 import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
 import { createApp } from "../server/app.ts";
+import type { Scope } from "../server/auth.ts";
 import { serverDeps } from "../server/runtime.ts";
 import { adminApiKeys } from "../stack/admin.ts";
 import { connectUrl } from "../stack/connect.ts";
 import { bootstrap } from "../stack/kafka.ts";
-import { postgresUrl } from "../stack/postgres.ts";
+import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { parseFlags, type Command } from "./command.ts";
 
@@ -19,20 +20,27 @@ export const serveCommand: Command = {
 
   --port P   port on SLUICE_HOST (default ADMIN_PORT, 3000)
 
-Routes: GET /health, GET /ready, GET /metrics (Prometheus), POST /v1/metrics (ingest, API key), /v1/admin/* (API key),
+Routes: GET /health, GET /ready, GET /metrics (Prometheus), POST /v1/metrics (ingest key), /v1/admin/* (admin key),
 GET / (live dashboard), GET /openapi.json. Also restarts Connect tasks that failed on a transient cause (database or
-broker away) with backoff, counted in sluice_healer_restarts_total. API keys come from SLUICE_API_KEYS, SLUICE_API_KEY_FILE or
-<data dir>/secrets/admin-api-key (generated when none is configured). Runs until SIGINT/SIGTERM.`,
+broker away) with backoff, counted in sluice_healer_restarts_total. API keys (ingest:KEY, admin:KEY) come from
+SLUICE_API_KEYS, SLUICE_API_KEY_FILE or <data dir>/secrets/{ingest,admin}-api-key (generated when none is configured).
+PostgreSQL is read as the monitoring role sluice_monitor (POSTGRES_MONITOR_PASSWORD or its generated secret), never as
+the superuser. Runs until SIGINT/SIGTERM.`,
   async run(argv, { ctx, out, signal }) {
     const { flags } = parseFlags("serve", argv, { port: { type: "string" } }, z.object({ port: z.coerce.number().int().min(1).max(65535).optional() }));
     const port = flags.port ?? ctx.env.ADMIN_PORT;
     const { keys, source } = adminApiKeys(ctx);
+    const legacy = keys.filter((k) => k.legacy).length;
+    if (legacy > 0) {
+      ctx.log(`sluice serve: ${legacy} API key(s) in ${source} have no scope and keep both ingest and admin rights; ` +
+        "write them as ingest:KEY or admin:KEY to give each client only what it needs");
+    }
     const connector = readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")).name;
     const { deps, close } = serverDeps({
       brokers: [bootstrap(ctx)],
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
-      postgresUrl: postgresUrl(ctx),
+      postgresUrl: roleUrl(ctx, "monitor"),
       apiKeys: keys,
       topic: ctx.env.METRICS_TOPIC,
       dlqTopic: ctx.env.DLQ_TOPIC,
@@ -45,10 +53,12 @@ broker away) with backoff, counted in sluice_healer_restarts_total. API keys com
       log: ctx.log,
       onRestart: (connector) => healerRestarts.set(connector, (healerRestarts.get(connector) ?? 0) + 1),
     });
-    const app = createApp({ ...deps, healerRestarts });
+    const app = createApp({ ...deps, healerRestarts, log: ctx.log });
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
     const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
-    out(`sluice serve: http://${ctx.env.SLUICE_HOST}:${server.port} (topic ${deps.topic}, connector ${connector}, ${keys.length} API key(s) from ${source})`);
+    const count = (scope: Scope) => keys.filter((k) => k.scopes.includes(scope)).length;
+    out(`sluice serve: http://${ctx.env.SLUICE_HOST}:${server.port} (topic ${deps.topic}, connector ${connector}, ` +
+      `${count("ingest")} ingest and ${count("admin")} admin API key(s) from ${source})`);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });

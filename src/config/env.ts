@@ -25,6 +25,8 @@ export const EnvSchema = z.object({
   /** Passwords of the sink and analyst login roles; when unset the local stack generates them into <data dir>/secrets/. */
   POSTGRES_SINK_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   POSTGRES_ANALYST_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  /** Password of the monitoring role the admin service logs in as (sluice_monitor); generated like the two above. */
+  POSTGRES_MONITOR_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** Width of a `metrics` partition (`sluice db maintain`): 1d, 6h, 1w… (no months: ranges are fixed-length). */
   METRICS_PARTITION_INTERVAL: z.string().regex(/^\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)$/, "must look like 1d, 6h, 30m or 1w").default("1d"),
   /** Partitions `sluice db maintain` keeps created ahead of now. */
@@ -75,11 +77,12 @@ export const EnvSchema = z.object({
   /** Port of the Prometheus JMX exporter agent in the Kafka Connect worker (Connect and JVM metrics). */
   CONNECT_JMX_PORT: port(18084),
   /**
-   * API keys accepted by the ingest and admin routes, comma-separated. When neither this nor SLUICE_API_KEY_FILE is
-   * set, the local stack generates one on first `up` into <data dir>/secrets/admin-api-key.
+   * API keys of the ingest and admin routes, comma-separated, each with its scope: `ingest:KEY` (POST /v1/metrics) or
+   * `admin:KEY` (/v1/admin/*); a bare KEY (written before scopes existed) keeps both. When neither this nor
+   * SLUICE_API_KEY_FILE is set, the local stack generates one key per scope on first `up` into <data dir>/secrets/.
    */
   SLUICE_API_KEYS: z.string().min(1).optional(),
-  /** A file holding the API keys (one per line or comma-separated; `#` comments). */
+  /** A file holding the API keys, written like SLUICE_API_KEYS (one per line or comma-separated; `#` comments). */
   SLUICE_API_KEY_FILE: z.string().min(1).optional(),
 });
 

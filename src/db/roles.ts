@@ -6,10 +6,26 @@ import type { Sql } from "postgres";
  * - sink: what the Connect worker logs in as; INSERT/UPDATE on `metrics` (plus SELECT of the upserted columns,
  *   which `ON CONFLICT … DO UPDATE SET v = EXCLUDED.v` needs), nothing else.
  * - analyst: read-only on the metrics, the rollups and their freshness; `sluice query` logs in as it.
+ * - monitor (migration 0005): what the admin service (`sluice serve`) logs in as for /ready, /metrics and the
+ *   dashboard; it reads PostgreSQL's per-table statistics counters and no table's rows.
  */
-export const ROLES = { owner: "sluice_owner", sink: "sluice_sink", analyst: "sluice_analyst" } as const;
+export const ROLES = {
+  owner: "sluice_owner",
+  sink: "sluice_sink",
+  analyst: "sluice_analyst",
+  monitor: "sluice_monitor",
+} as const;
 
-export type LoginRole = "sink" | "analyst";
+/** The roles that log in with a password (the owner never logs in). */
+export const LOGIN_ROLES = ["sink", "analyst", "monitor"] as const;
+export type LoginRole = (typeof LOGIN_ROLES)[number];
+
+/** The setting that gives each login role its password (else the local stack generates one into its secrets). */
+export const ROLE_PASSWORD_ENV = {
+  sink: "POSTGRES_SINK_PASSWORD",
+  analyst: "POSTGRES_ANALYST_PASSWORD",
+  monitor: "POSTGRES_MONITOR_PASSWORD",
+} as const satisfies Record<LoginRole, string>;
 
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -17,9 +33,9 @@ const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
  * Lets the login roles log in with the given passwords (idempotent; run after the migrations by setup and
  * `sluice db migrate`). The passwords come from the stack's secrets, never from a migration file.
  */
-export async function applyRoleLogins(sql: Sql, passwords: Record<LoginRole, string>): Promise<void> {
-  for (const role of ["sink", "analyst"] as const) {
-    await sql.unsafe(`alter role ${ROLES[role]} login password ${literal(passwords[role])}`);
+export async function applyRoleLogins(sql: Sql, passwordOf: (role: LoginRole) => string): Promise<void> {
+  for (const role of LOGIN_ROLES) {
+    await sql.unsafe(`alter role ${ROLES[role]} login password ${literal(passwordOf(role))}`);
   }
 }
 

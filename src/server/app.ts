@@ -1,26 +1,34 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { SluiceError } from "../errors.ts";
-import { keyId, keyMatcher, presentedKey } from "./auth.ts";
+import { keyId, keyMatcher, presentedKey, scopeOf } from "./auth.ts";
 import { dashboardHtml } from "./dashboard.ts";
 import type { ServerDeps } from "./deps.ts";
+import { eventStream } from "./events.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { DEFAULT_LIMITS, toMessages, validateBatch, type IngestLimits } from "./ingest.ts";
 import { withTimeout } from "./kafka.ts";
 import { serverMetrics } from "./metrics.ts";
 import { openApiDocument } from "./openapi.ts";
-import { readiness } from "./ready.ts";
+import { readinessCache } from "./ready.ts";
+import { redactor } from "./redact.ts";
 import { snapshotCache, type PipelineSnapshot } from "./snapshot.ts";
 
 /** Seconds a client should wait before retrying when Kafka is slow (429) or down (503). */
 const RETRY_AFTER_BUSY = "1";
 const RETRY_AFTER_DOWN = "5";
 
+/** Defaults of the event streams (see ServerDeps). */
+const MAX_EVENT_STREAMS = 32;
+const EVENT_STALL_MS = 15_000;
+
+/** Header carrying the id under which the server logs a request's failure. */
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
 /** Values a request carries between middleware and handler. */
-type Env = { Variables: { keyId: string } };
+type Env = { Variables: { keyId: string; requestId: string } };
 
 const errorBody = (code: string, message: string, extra: Record<string, unknown> = {}) => ({ error: { code, message }, ...extra });
 
@@ -56,7 +64,12 @@ export function pipelineView(s: PipelineSnapshot, ingestAccepted: number) {
  */
 export function createApp(deps: ServerDeps) {
   const limits: IngestLimits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const matches = keyMatcher(deps.apiKeys);
+  const scopesOf = keyMatcher(deps.apiKeys);
+  const scrub = redactor(deps.apiKeys.map((k) => k.key));
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const ready = readinessCache(deps);
+  const maxStreams = deps.maxEventStreams ?? MAX_EVENT_STREAMS;
+  let streams = 0;
   const idempotency = new IdempotencyStore();
   const snapshot = snapshotCache(deps);
   const metrics = serverMetrics(snapshot, deps.healerRestarts);
@@ -66,15 +79,42 @@ export function createApp(deps: ServerDeps) {
 
   const app = new Hono<Env>();
 
+  /** Logs a failure in full (scrubbed) under the request's id; what the client gets is only the id. */
+  const logFailure = (c: Context<Env>, e: Error) => {
+    const id = c.get("requestId") ?? randomUUID();
+    log(`request ${id}: ${c.req.method} ${c.req.path} failed: ${scrub(e.stack ?? `${e.name}: ${e.message}`)}`);
+    return id;
+  };
+  /** An error body that points at the log line instead of carrying the failure's text. */
+  const failure = (id: string, code: string, what: string) =>
+    errorBody(code, `${what}; the server log has the details under request id ${id}`, { requestId: id });
+
+  // Answers never carry an exception's text (it can hold Connect's stack traces, addresses or config values).
   app.onError((e, c) => {
-    if (e instanceof SluiceError && e.code === "CONNECT_HTTP_404") return c.json(errorBody("NOT_FOUND", e.message), 404);
-    // Connect answers 409 while its worker group rebalances: the same request succeeds a moment later.
-    if (e instanceof SluiceError && e.code === "CONNECT_HTTP_409") return c.json(errorBody("CONNECT_REBALANCING", e.message), 409, { "Retry-After": RETRY_AFTER_BUSY });
-    if (e instanceof SluiceError && e.retryable) {
-      c.header("Retry-After", RETRY_AFTER_DOWN);
-      return c.json(errorBody(e.code, e.message), 503);
+    const id = logFailure(c, e);
+    const code = e instanceof SluiceError ? e.code : "INTERNAL";
+    if (code === "CONNECT_HTTP_404") {
+      return c.json(failure(id, "NOT_FOUND", `Kafka Connect has no such connector or task (${deps.connector})`), 404);
     }
-    return c.json(errorBody("INTERNAL", `unexpected error: ${e.message}`), 500);
+    // Connect answers 409 while its worker group rebalances: the same request succeeds a moment later.
+    if (code === "CONNECT_HTTP_409") {
+      const what = "Kafka Connect is rebalancing; retry after the delay in Retry-After";
+      const body = failure(id, "CONNECT_REBALANCING", what);
+      return c.json(body, 409, { "Retry-After": RETRY_AFTER_BUSY });
+    }
+    if (e instanceof SluiceError && e.retryable) {
+      const what = `a component the server depends on failed (${code}); retry after the delay in Retry-After`;
+      const body = failure(id, code, what);
+      return c.json(body, 503, { "Retry-After": RETRY_AFTER_DOWN });
+    }
+    return c.json(failure(id, "INTERNAL", "internal error"), 500);
+  });
+
+  // Every answer carries its request id, so a client can quote it and an operator find the log line.
+  app.use("*", async (c, next) => {
+    c.set("requestId", randomUUID());
+    c.header(REQUEST_ID_HEADER, c.get("requestId"));
+    await next();
   });
   // A known path asked with another method is 405 with the methods it has (RFC 9110), not 404.
   const routes = [
@@ -94,15 +134,25 @@ export function createApp(deps: ServerDeps) {
     return c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}; see /openapi.json`), 404);
   });
 
-  // API key on everything under /v1 except the read-only pipeline view the dashboard uses.
+  // API key on everything under /v1 except the read-only pipeline view the dashboard uses: no key or an unknown key is
+  // 401 (not authenticated), a valid key without the route's scope is 403 (authenticated, not allowed).
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/pipeline") return next();
+    const needed = scopeOf(c.req.path);
     const key = presentedKey(c.req.raw.headers);
-    if (!key) {
+    const granted = key ? scopesOf(key) : new Set();
+    if (!key || granted.size === 0) {
       c.header("WWW-Authenticate", 'ApiKey header="X-API-Key"');
-      return c.json(errorBody("UNAUTHENTICATED", "this route needs an API key in the X-API-Key header (or Authorization: Bearer)"), 401);
+      const why = key
+        ? "the API key is not valid"
+        : "this route needs an API key in the X-API-Key header (or Authorization: Bearer)";
+      return c.json(errorBody("UNAUTHENTICATED", `${why}; ${c.req.path} needs a key with the ${needed} scope`), 401);
     }
-    if (!matches(key)) return c.json(errorBody("FORBIDDEN", "the API key is not valid"), 403);
+    if (!granted.has(needed)) {
+      const has = [...granted].join(", ");
+      const why = `this API key has the ${has} scope, not ${needed}; ${c.req.path} needs an ${needed} key`;
+      return c.json(errorBody("FORBIDDEN", why), 403);
+    }
     c.set("keyId", keyId(key));
     return next();
   });
@@ -110,8 +160,12 @@ export function createApp(deps: ServerDeps) {
   app.get("/health", (c) => c.json({ status: "ok", uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));
 
   app.get("/ready", async (c) => {
-    const r = await readiness(deps);
-    return c.json(r, r.ready ? 200 : 503);
+    const r = await ready();
+    // Unauthenticated: a failing check's detail (e.g. the first line of a task's trace) is scrubbed of credentials.
+    const components = Object.fromEntries(
+      Object.entries(r.components).map(([k, v]) => [k, v.detail ? { ...v, detail: scrub(v.detail) } : v]),
+    );
+    return c.json({ ...r, components }, r.ready ? 200 : 503);
   });
 
   app.get("/metrics", async (c) => {
@@ -123,17 +177,33 @@ export function createApp(deps: ServerDeps) {
 
   app.get("/", (c) => c.html(dashboardHtml()));
 
-  app.get("/v1/pipeline", async (c) => c.json(pipelineView(await snapshot(), ingestAccepted)));
+  /** The pipeline view as the public routes show it: source errors scrubbed of credentials. */
+  const publicView = async () => {
+    const v = pipelineView(await snapshot(), ingestAccepted);
+    return { ...v, errors: Object.fromEntries(Object.entries(v.errors).map(([k, m]) => [k, scrub(m)])) };
+  };
 
-  app.get("/events", (c) =>
-    streamSSE(c, async (stream) => {
-      const every = deps.streamIntervalMs ?? 1000;
-      while (!stream.aborted && !stream.closed) {
-        await stream.writeSSE({ event: "pipeline", data: JSON.stringify(pipelineView(await snapshot(), ingestAccepted)) });
-        await stream.sleep(every);
-      }
-    }),
-  );
+  app.get("/v1/pipeline", async (c) => c.json(await publicView()));
+
+  // Bounded: at most maxStreams open streams, each holding at most one event (src/server/events.ts).
+  app.get("/events", (c) => {
+    if (streams >= maxStreams) {
+      const why = `${streams} event streams are open, the most this server serves; retry after Retry-After`;
+      return c.json(errorBody("TOO_MANY_STREAMS", why), 503, { "Retry-After": RETRY_AFTER_DOWN });
+    }
+    streams++;
+    const body = eventStream({
+      next: async () => ({ event: "pipeline", data: JSON.stringify(await publicView()) }),
+      intervalMs: deps.streamIntervalMs ?? 1000,
+      stallMs: deps.eventStallMs ?? EVENT_STALL_MS,
+      onClose: () => streams--,
+    });
+    return c.body(body, 200, {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      Connection: "keep-alive",
+    });
+  });
 
   const ingestBodyLimit = bodyLimit({
     maxSize: limits.maxBodyBytes,
@@ -207,11 +277,10 @@ export function createApp(deps: ServerDeps) {
       metrics.ingestMetrics.inc({ outcome: "rejected" }, n);
       if (idem) idempotency.abandon(idem.scope, idem.key);
       const code = e instanceof SluiceError ? e.code : "KAFKA_UNAVAILABLE";
-      return c.json(
-        errorBody(code, `Kafka did not acknowledge the batch (${(e as Error).message}); nothing may be assumed written, retry after the delay in Retry-After (with the same Idempotency-Key)`),
-        503,
-        { "Retry-After": RETRY_AFTER_DOWN },
-      );
+      const id = logFailure(c, e as Error);
+      const what = "Kafka did not acknowledge the batch; nothing may be assumed written, retry after the delay in " +
+        "Retry-After (with the same Idempotency-Key)";
+      return c.json(failure(id, code, what), 503, { "Retry-After": RETRY_AFTER_DOWN });
     } finally {
       inFlight--;
       metrics.ingestInFlight.set(inFlight);
@@ -226,7 +295,9 @@ export function createApp(deps: ServerDeps) {
   app.get("/v1/admin/connector", async (c) => {
     const s = await deps.connect.status(deps.connector);
     if (!s) return c.json(errorBody("NOT_FOUND", `connector ${deps.connector} does not exist; run \`sluice setup\``), 404);
-    return c.json(s);
+    // Connect's traces can echo resolved config values: kept for the operator, scrubbed of credentials.
+    const trace = <T extends { trace?: string }>(x: T): T => (x.trace ? { ...x, trace: scrub(x.trace) } : x);
+    return c.json({ ...s, connector: trace(s.connector), tasks: s.tasks.map(trace) });
   });
 
   const RestartQuery = z.object({

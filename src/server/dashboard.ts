@@ -44,6 +44,16 @@ const $ = (id) => document.getElementById(id);
 const fmt = (n) => (n === null || n === undefined) ? "–" : Math.round(n).toLocaleString("en-US");
 const cls = (s) => s === "RUNNING" ? "RUNNING" : (s === "FAILED" || s === "MISSING") ? s : "other";
 let prev = null;
+function row(cells, lastClass) {
+  const tr = document.createElement("tr");
+  for (const [i, text] of cells.entries()) {
+    const td = tr.appendChild(document.createElement("td"));
+    td.textContent = text;
+    if (cells.length === 1) td.colSpan = 2;
+    if (lastClass && i === cells.length - 1) td.className = lastClass;
+  }
+  return tr;
+}
 function rate(cur, old, key) {
   if (!old || cur[key] === null || old[key] === null) return null;
   const dt = (cur.at - old.at) / 1000;
@@ -71,16 +81,26 @@ function show(v) {
   const cs = $("connector-state");
   cs.textContent = st; cs.className = "value " + cls(st);
   $("connector-name").textContent = v.connector ? v.connector.name : "Connect does not answer";
-  const rows = (v.connector ? v.connector.tasks : []).map((t) => "<tr><td>" + t.id + "</td><td class=\\"" + cls(t.state) + "\\">" + t.state + "</td></tr>");
-  $("tasks").innerHTML = rows.join("") || "<tr><td colspan=2>no tasks</td></tr>";
+  // Built as elements with textContent, never as HTML: a state or id from Connect cannot inject markup.
+  const tasks = v.connector ? v.connector.tasks : [];
+  const rows = tasks.map((t) => row([String(t.id), t.state], cls(t.state)));
+  $("tasks").replaceChildren(...(rows.length ? rows : [row(["no tasks"])]));
   const errs = Object.entries(v.errors || {}).map(([k, m]) => k + ": " + m);
   $("errors").textContent = errs.join("\\n");
   $("status").textContent = "live · updated " + new Date(v.at).toLocaleTimeString();
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
 }
-const es = new EventSource("/events");
-es.addEventListener("pipeline", (e) => show(JSON.parse(e.data)));
-es.onerror = () => { $("status").textContent = "disconnected; reconnecting…"; };
+// EventSource retries by itself after a dropped stream, but gives up on an error answer (the server refuses a stream
+// with 503 when it serves too many): then a new one is opened after a pause.
+function listen() {
+  const es = new EventSource("/events");
+  es.addEventListener("pipeline", (e) => show(JSON.parse(e.data)));
+  es.onerror = () => {
+    $("status").textContent = "disconnected; reconnecting…";
+    if (es.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
+  };
+}
+listen();
 </script>
 </body>
 </html>

@@ -1,4 +1,5 @@
 import type { ConnectClient } from "../connect/client.ts";
+import type { ApiKey } from "./auth.ts";
 import type { IngestLimits } from "./ingest.ts";
 import type { KafkaGateway } from "./kafka.ts";
 
@@ -21,8 +22,8 @@ export interface RegistryGateway {
  * sandbox topic/table/connector, or on a broker address where nothing listens.
  */
 export interface ServerDeps {
-  /** Accepted API keys; ingest and admin routes refuse requests without one of them. */
-  readonly apiKeys: readonly string[];
+  /** Accepted API keys with their scopes: POST /v1/metrics needs an ingest key, /v1/admin/* an admin key. */
+  readonly apiKeys: readonly ApiKey[];
   /** Topic ingest writes to (METRICS_TOPIC for the real service). */
   readonly topic: string;
   readonly dlqTopic: string;
@@ -36,6 +37,15 @@ export interface ServerDeps {
   readonly limits?: Partial<IngestLimits>;
   /** Interval of the dashboard's live updates. Default 1000 ms. */
   readonly streamIntervalMs?: number;
+  /** Event streams (`/events`) open at once; one more is refused with 503 and Retry-After. Default 32. */
+  readonly maxEventStreams?: number;
+  /**
+   * An event stream whose client has not taken the last event within this long is closed (its slot freed), so a
+   * stalled client holds at most one event in the server. Default 15,000 ms.
+   */
+  readonly eventStallMs?: number;
+  /** Where failures are logged with their request id (details never go into answers). Default: stderr. */
+  readonly log?: (line: string) => void;
   /** Task restarts asked for by the self-healer (src/connect/healer.ts), per connector, when it runs. */
   readonly healerRestarts?: ReadonlyMap<string, number>;
 }

@@ -12,7 +12,21 @@ const json = (schema: object, description: string, headers?: object) => ({
 const retryAfter = { "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "string" } } };
 const err = (description: string, headers?: object) => json(ref("Error"), description, headers);
 const secured = [{ ApiKey: [] }, { Bearer: [] }];
-const authErrors = { "401": err("No API key was given."), "403": err("The API key is not valid.") };
+/**
+ * What a route needs: the key's scope (OpenAPI 3.0 has scopes only for OAuth, so they are stated in the text and in
+ * the `x-sluice-scope` extension) and the two refusals.
+ */
+const scoped = (scope: "ingest" | "admin") => ({
+  security: secured,
+  "x-sluice-scope": scope,
+  authErrors: {
+    "401": err("No API key was given, or it is not a configured key."),
+    "403": err(`The API key is valid but lacks the \`${scope}\` scope.`),
+  },
+});
+const ingest = scoped("ingest");
+const admin = scoped("admin");
+const withScope = ({ security, "x-sluice-scope": x }: ReturnType<typeof scoped>) => ({ security, "x-sluice-scope": x });
 const taskStates = { type: "string", enum: [...CONNECT_STATES] };
 
 /**
@@ -29,7 +43,11 @@ export function openApiDocument(limits: IngestLimits) {
       description:
         "HTTP ingest of IoT metrics into Kafka (same encoding, partitioning and schema-id header as the Sluice producer), " +
         "health and readiness, Prometheus metrics, connector administration and a DLQ peek. Ingest and admin routes need an " +
-        "API key in the X-API-Key header (or Authorization: Bearer).",
+        "API key in the X-API-Key header (or Authorization: Bearer), and each key has a scope: an `ingest` key " +
+        "may only POST /v1/metrics, an `admin` key may only use /v1/admin/* (connector status and restarts, DLQ " +
+        "payloads). No key or an unknown key is 401; a valid key outside its scope is 403. Error answers never " +
+        "carry internal details: they name a request id (also in the X-Request-Id header) under which the server " +
+        "logs them.",
     },
     servers: [{ url: "/" }],
     paths: {
@@ -43,6 +61,7 @@ export function openApiDocument(limits: IngestLimits) {
       "/ready": {
         get: {
           summary: "Readiness: Kafka, Connect, the registry, PostgreSQL and the sink connector with all tasks RUNNING.",
+          description: "One check runs at a time, shared by concurrent callers; its result answers for one second.",
           operationId: "ready",
           responses: { "200": json(ref("Readiness"), "Every component is ready."), "503": json(ref("Readiness"), "At least one component is not ready.") },
         },
@@ -72,7 +91,7 @@ export function openApiDocument(limits: IngestLimits) {
             "acknowledged every metric (acks=all). With an Idempotency-Key, a retry of an accepted request returns the " +
             "first answer without sending again (kept in memory by this process for 24 h).",
           operationId: "ingestMetrics",
-          security: secured,
+          ...withScope(ingest),
           parameters: [
             {
               name: "Idempotency-Key",
@@ -88,7 +107,7 @@ export function openApiDocument(limits: IngestLimits) {
               "Idempotency-Replayed": { description: "`true` when this is the stored answer to an earlier request with the same key.", schema: { type: "string" } },
             }),
             "400": json(ref("ValidationFailure"), "The batch (or a header) is invalid; nothing was written."),
-            ...authErrors,
+            ...ingest.authErrors,
             "409": err("A request with the same Idempotency-Key is still being processed.", retryAfter),
             "413": err(`The body is larger than ${limits.maxBodyBytes} bytes.`),
             "415": err("The body is not application/json."),
@@ -102,15 +121,20 @@ export function openApiDocument(limits: IngestLimits) {
         get: {
           summary: "Status of the sink connector and its tasks.",
           operationId: "connectorStatus",
-          security: secured,
-          responses: { "200": json(ref("ConnectorStatus"), "Connector status."), ...authErrors, "404": err("The connector does not exist."), "503": err("Kafka Connect does not answer.", retryAfter) },
+          ...withScope(admin),
+          responses: {
+            "200": json(ref("ConnectorStatus"), "Connector status (traces scrubbed of credentials)."),
+            ...admin.authErrors,
+            "404": err("The connector does not exist."),
+            "503": err("Kafka Connect does not answer.", retryAfter),
+          },
         },
       },
       "/v1/admin/connector/restart": {
         post: {
           summary: "Restart the sink connector (and, by default, its tasks).",
           operationId: "restartConnector",
-          security: secured,
+          ...withScope(admin),
           parameters: [
             { name: "includeTasks", in: "query", required: false, schema: { type: "string", enum: ["true", "false"], default: "true" } },
             { name: "onlyFailed", in: "query", required: false, schema: { type: "string", enum: ["true", "false"], default: "false" } },
@@ -118,7 +142,7 @@ export function openApiDocument(limits: IngestLimits) {
           responses: {
             "202": json(ref("Restarted"), "Restart requested."),
             "400": err("Invalid query."),
-            ...authErrors,
+            ...admin.authErrors,
             "404": err("The connector does not exist."),
             "409": err("Kafka Connect is rebalancing; retry after the delay.", retryAfter),
             "503": err("Kafka Connect does not answer.", retryAfter),
@@ -129,12 +153,12 @@ export function openApiDocument(limits: IngestLimits) {
         post: {
           summary: "Restart one task of the sink connector.",
           operationId: "restartTask",
-          security: secured,
+          ...withScope(admin),
           parameters: [{ name: "task", in: "path", required: true, schema: { type: "integer", minimum: 0, maximum: 10000 } }],
           responses: {
             "202": json(ref("Restarted"), "Restart requested."),
             "400": err("The task id is not an integer."),
-            ...authErrors,
+            ...admin.authErrors,
             "404": err("The connector or task does not exist."),
             "409": err("Kafka Connect is rebalancing; retry after the delay.", retryAfter),
             "503": err("Kafka Connect does not answer.", retryAfter),
@@ -145,16 +169,26 @@ export function openApiDocument(limits: IngestLimits) {
         get: {
           summary: "The last records of the dead-letter topic with their error headers.",
           operationId: "peekDlq",
-          security: secured,
+          ...withScope(admin),
           parameters: [{ name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 10 } }],
-          responses: { "200": json(ref("DlqPeek"), "Records, oldest first."), "400": err("Invalid limit."), ...authErrors, "503": err("Kafka does not answer.", retryAfter) },
+          responses: {
+            "200": json(ref("DlqPeek"), "Records, oldest first."),
+            "400": err("Invalid limit."),
+            ...admin.authErrors,
+            "503": err("Kafka does not answer.", retryAfter),
+          },
         },
       },
     },
     components: {
       securitySchemes: {
-        ApiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
-        Bearer: { type: "http", scheme: "bearer" },
+        ApiKey: {
+          type: "apiKey",
+          in: "header",
+          name: "X-API-Key",
+          description: "A key with the scope the operation's x-sluice-scope names (ingest or admin).",
+        },
+        Bearer: { type: "http", scheme: "bearer", description: "The same key as a bearer token." },
       },
       schemas: {
         Metric: metric,
@@ -172,7 +206,14 @@ export function openApiDocument(limits: IngestLimits) {
         Error: {
           type: "object",
           required: ["error"],
-          properties: { error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } },
+          properties: {
+            error: {
+              type: "object",
+              required: ["code", "message"],
+              properties: { code: { type: "string" }, message: { type: "string" } },
+            },
+            requestId: { type: "string", description: "Id under which the server logged the failure's details." },
+          },
         },
         ItemError: {
           type: "object",

@@ -54,3 +54,29 @@ export async function readiness(deps: ServerDeps): Promise<Readiness> {
   const components = { kafka, connect, registry, postgres, connector };
   return { ready: Object.values(components).every((c) => c.ok), components };
 }
+
+/**
+ * Shares readiness among callers: one check runs at a time (concurrent callers await the same one) and its result
+ * answers every call for `maxAgeMs` after it completed, so a tight probe loop or many probes cost the components five
+ * checks a second at most.
+ */
+export function readinessCache(
+  deps: ServerDeps,
+  maxAgeMs = 1000,
+  now: () => number = Date.now,
+): () => Promise<Readiness> {
+  let running: Promise<Readiness> | undefined;
+  let last: { at: number; result: Readiness } | undefined;
+  return () => {
+    if (last && now() - last.at < maxAgeMs) return Promise.resolve(last.result);
+    running ??= readiness(deps)
+      .then((result) => {
+        last = { at: now(), result };
+        return result;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+}

@@ -2,13 +2,24 @@ import postgres from "postgres";
 import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
+import type { ApiKey } from "./auth.ts";
 import { registerContract } from "../registry/register.ts";
 import type { DbGateway, RegistryGateway, ServerDeps } from "./deps.ts";
 import { kafkaGateway } from "./kafka.ts";
 
-/** PostgreSQL for the server: two connections at most, a short connect timeout so readiness answers quickly. */
+/** application_name of the server's PostgreSQL sessions, so pg_stat_activity tells them apart. */
+export const SERVER_APPLICATION_NAME = "sluice serve";
+
+/**
+ * PostgreSQL for the server: two connections at most, a short connect timeout so readiness answers quickly. `url`
+ * logs in as the monitoring role (sluice_monitor) in the real service: everything below works without reading a
+ * table's rows.
+ */
 export function dbGateway(url: string): DbGateway & { close(): Promise<void> } {
-  const sql = postgres(url, { max: 2, connect_timeout: 2, idle_timeout: 30, onnotice: () => {} });
+  const sql = postgres(url, {
+    max: 2, connect_timeout: 2, idle_timeout: 30, onnotice: () => {},
+    connection: { application_name: SERVER_APPLICATION_NAME },
+  });
   return {
     async ping() {
       await sql`select 1`;
@@ -50,7 +61,7 @@ export interface ServerTarget {
   readonly connectUrl: string;
   readonly registryUrl: string;
   readonly postgresUrl: string;
-  readonly apiKeys: readonly string[];
+  readonly apiKeys: readonly ApiKey[];
   readonly topic: string;
   readonly dlqTopic: string;
   readonly connector: string;

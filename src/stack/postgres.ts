@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
+import { ROLE_PASSWORD_ENV, type LoginRole } from "../db/roles.ts";
 import { SluiceError } from "../errors.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
@@ -43,11 +44,12 @@ export function postgresPassword(ctx: StackContext): string {
 }
 
 /**
- * Password of a login role (sink, analyst): POSTGRES_SINK_PASSWORD / POSTGRES_ANALYST_PASSWORD, or one generated on
- * first use and kept in <data>/secrets like the superuser's. Migrations create the roles; setup sets these.
+ * Password of a login role (sink, analyst, monitor): POSTGRES_SINK_PASSWORD / POSTGRES_ANALYST_PASSWORD /
+ * POSTGRES_MONITOR_PASSWORD, or one generated on first use and kept in <data>/secrets like the superuser's.
+ * Migrations create the roles; setup sets these.
  */
-export function rolePassword(ctx: StackContext, role: "sink" | "analyst"): string {
-  const given = role === "sink" ? ctx.env.POSTGRES_SINK_PASSWORD : ctx.env.POSTGRES_ANALYST_PASSWORD;
+export function rolePassword(ctx: StackContext, role: LoginRole): string {
+  const given = ctx.env[ROLE_PASSWORD_ENV[role]];
   if (given) return given;
   const f = join(ctx.paths.secrets, `postgres-${role}-password`);
   if (!existsSync(f)) {
@@ -57,8 +59,8 @@ export function rolePassword(ctx: StackContext, role: "sink" | "analyst"): strin
   return readFileSync(f, "utf8").trim();
 }
 
-/** Connection URL of a login role (sink, analyst) on the same database as postgresUrl. */
-export function roleUrl(ctx: StackContext, role: "sink" | "analyst"): string {
+/** Connection URL of a login role (sink, analyst, monitor) on the same database as postgresUrl. */
+export function roleUrl(ctx: StackContext, role: LoginRole): string {
   const { env } = ctx;
   const host = env.POSTGRES_HOST ?? env.SLUICE_HOST;
   return `postgres://sluice_${role}:${encodeURIComponent(rolePassword(ctx, role))}@${host}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`;

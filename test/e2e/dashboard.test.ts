@@ -1,6 +1,6 @@
 // The live dashboard in a real browser (Debian's Chromium through playwright-core): while a producer writes to a
 // sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is kept as an artifact
-// in <data dir>/test-reports/dashboard.png.
+// in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task state) is shown as text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { createApp } from "../../src/server/app.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
-import { postgresUrl } from "../../src/stack/postgres.ts";
+import { roleUrl } from "../../src/stack/postgres.ts";
 import { CHROMIUM } from "../tools.ts";
 import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
 
@@ -32,8 +32,8 @@ beforeAll(async () => {
     brokers,
     connectUrl: connectUrl(ctx),
     registryUrl: registry,
-    postgresUrl: postgresUrl(ctx),
-    apiKeys: ["dashboard-test-key"],
+    postgresUrl: roleUrl(ctx, "monitor"),
+    apiKeys: [{ key: "dashboard-test-key", scopes: ["admin"], legacy: false }],
     topic: box.topic,
     dlqTopic: box.dlq,
     connector: box.connector,
@@ -103,5 +103,32 @@ describe("live dashboard", () => {
     expect(sent).toBeGreaterThan(0);
     expect(await page.textContent("#tasks")).toContain("RUNNING");
     expect((await page.textContent("#errors"))?.trim()).toBe("");
+  });
+
+  test("markup in a task state from Connect is shown as text, never parsed or run", async () => {
+    // Everything real but Connect's status answer, whose task state carries markup with a script in an event handler.
+    const hostile = `<img src="x" onerror="document.body.dataset.pwned = 'yes'">RUNNING`;
+    const connect = real.deps.connect;
+    const evil = createApp({
+      ...real.deps,
+      connect: {
+        info: () => connect.info(),
+        restartConnector: (n, o) => connect.restartConnector(n, o),
+        restartTask: (n, t) => connect.restartTask(n, t),
+        status: async (name) => ({ name, type: "sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: hostile, worker_id: "w" }] }),
+      },
+    });
+    const evilServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: evil.fetch, idleTimeout: 60 });
+    const p = await browser.newPage();
+    try {
+      await p.goto(`http://127.0.0.1:${evilServer.port}/`);
+      await p.waitForFunction("Number(document.body.dataset.updates || 0) >= 1", undefined, { timeout: 15_000 });
+      expect(await p.$$eval("#tasks img", (els) => els.length)).toBe(0);
+      expect(await p.$$eval("#tasks td", (els) => els.map((e) => e.textContent))).toEqual(["0", hostile]);
+      expect(await p.evaluate("document.body.dataset.pwned ?? null")).toBeNull();
+    } finally {
+      await p.close();
+      await evilServer.stop(true);
+    }
   });
 });

@@ -9,7 +9,8 @@ import { createApp } from "../../src/server/app.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
-import { postgresUrl } from "../../src/stack/postgres.ts";
+import { parseApiKeys } from "../../src/server/auth.ts";
+import { roleUrl } from "../../src/stack/postgres.ts";
 import { schemathesisBin } from "../tools.ts";
 import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
 
@@ -25,8 +26,9 @@ beforeAll(async () => {
     brokers,
     connectUrl: connectUrl(ctx),
     registryUrl: registry,
-    postgresUrl: postgresUrl(ctx),
-    apiKeys: [KEY],
+    postgresUrl: roleUrl(ctx, "monitor"),
+    // One key with both scopes, so the fuzzer reaches every operation.
+    apiKeys: parseApiKeys(`ingest:${KEY},admin:${KEY}`),
     topic: box.topic,
     dlqTopic: box.dlq,
     connector: box.connector,

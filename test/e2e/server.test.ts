@@ -1,19 +1,29 @@
 // The admin/ingest app against the real stack, on a sandbox topic/table/connector: what HTTP ingest writes lands as
-// rows, refused batches write nothing, keys and sizes are enforced, an unreachable Kafka answers 503 at once, and
-// /metrics shows the pipeline (lag included) in valid Prometheus text.
+// rows, refused batches write nothing, keys, their scopes and sizes are enforced, an unreachable Kafka answers 503 at
+// once, and /metrics shows the pipeline (lag included) in valid Prometheus text. The app reads PostgreSQL as the
+// monitoring role, as the real service does, and the service `sluice up` started is checked to log in as it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createServer } from "node:net";
+import postgres from "postgres";
 import { createApp } from "../../src/server/app.ts";
-import { serverDeps } from "../../src/server/runtime.ts";
+import type { ApiKey } from "../../src/server/auth.ts";
+import { SERVER_APPLICATION_NAME, serverDeps } from "../../src/server/runtime.ts";
+import { ROLES } from "../../src/db/roles.ts";
+import { adminApiKeys, adminUrl } from "../../src/stack/admin.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
-import { postgresUrl } from "../../src/stack/postgres.ts";
+import { roleUrl } from "../../src/stack/postgres.ts";
 import { brokers, client, ctx, eventually, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
 
 const KEY = `e2e-${crypto.randomUUID()}`;
+const ADMIN_KEY = `e2e-admin-${crypto.randomUUID()}`;
+const KEYS: ApiKey[] = [
+  { key: KEY, scopes: ["ingest"], legacy: false },
+  { key: ADMIN_KEY, scopes: ["admin"], legacy: false },
+];
 let box: Sandbox;
 let real: ReturnType<typeof serverDeps>;
 let app: ReturnType<typeof createApp>;
@@ -45,8 +55,8 @@ beforeAll(async () => {
     brokers,
     connectUrl: connectUrl(ctx),
     registryUrl: registry,
-    postgresUrl: postgresUrl(ctx),
-    apiKeys: [KEY],
+    postgresUrl: roleUrl(ctx, "monitor"),
+    apiKeys: KEYS,
     topic: box.topic,
     dlqTopic: box.dlq,
     connector: box.connector,
@@ -64,9 +74,10 @@ afterAll(async () => {
 });
 
 describe("HTTP ingest on a sandbox topic", () => {
-  test("no key → 401, wrong key → 403, oversize → 413; nothing reaches the topic", async () => {
+  test("no key or a wrong key → 401, an admin key → 403, oversize → 413; nothing reaches the topic", async () => {
     expect((await post(app, { metrics }, {})).status).toBe(401);
-    expect((await post(app, { metrics }, { "x-api-key": "not-the-key" })).status).toBe(403);
+    expect((await post(app, { metrics }, { "x-api-key": "not-the-key" })).status).toBe(401);
+    expect((await post(app, { metrics }, { "x-api-key": ADMIN_KEY })).status).toBe(403);
     const big = { metrics: Array.from({ length: 1000 }, (_, i) => ({ ...metrics[0]!, tags: Array.from({ length: 16 }, () => `t${i}`.padEnd(64, "x")) })) };
     const res = await post(app, big);
     expect(res.status).toBe(413);
@@ -133,12 +144,16 @@ describe("HTTP ingest on a sandbox topic", () => {
     expect(((await ready.json()) as { ready: boolean }).ready).toBe(true);
   });
 
-  test("admin: connector status, restart behind the key, DLQ peek with error headers", async () => {
-    const h = { "x-api-key": KEY };
+  test("admin: connector status, restart behind an admin key, DLQ peek with error headers; the ingest key reaches none", async () => {
+    const h = { "x-api-key": ADMIN_KEY };
     const status = await app.request("/v1/admin/connector", { headers: h });
     expect(status.status).toBe(200);
     expect(((await status.json()) as { name: string }).name).toBe(box.connector);
     expect((await app.request("/v1/admin/connector/restart", { method: "POST" })).status).toBe(401);
+    const ingestKey = { "x-api-key": KEY };
+    expect((await app.request("/v1/admin/connector", { headers: ingestKey })).status).toBe(403);
+    expect((await app.request("/v1/admin/connector/restart", { method: "POST", headers: ingestKey })).status).toBe(403);
+    expect((await app.request("/v1/admin/connector/tasks/0/restart", { method: "POST", headers: ingestKey })).status).toBe(403);
     const restart = await app.request("/v1/admin/connector/restart?includeTasks=true", { method: "POST", headers: h });
     expect(restart.status).toBe(202);
     // A record as Connect writes it to the DLQ, with its error context headers.
@@ -149,6 +164,7 @@ describe("HTTP ingest on a sandbox topic", () => {
       messages: [{ key: "k", value: "not json", headers: { "__connect.errors.exception.class.name": "org.apache.kafka.connect.errors.DataException", "__connect.errors.stage": "VALUE_CONVERTER" } }],
     });
     await producer.disconnect();
+    expect((await app.request("/v1/admin/dlq?limit=5", { headers: ingestKey })).status).toBe(403);
     const dlq = await app.request("/v1/admin/dlq?limit=5", { headers: h });
     expect(dlq.status).toBe(200);
     const body = (await dlq.json()) as { records: { value: string; headers: Record<string, string> }[] };
@@ -172,8 +188,8 @@ describe("Kafka unreachable", () => {
       brokers: [`127.0.0.1:${port}`],
       connectUrl: connectUrl(ctx),
       registryUrl: registry,
-      postgresUrl: postgresUrl(ctx),
-      apiKeys: [KEY],
+      postgresUrl: roleUrl(ctx, "monitor"),
+      apiKeys: KEYS,
       topic: box.topic,
       dlqTopic: box.dlq,
       connector: box.connector,
@@ -195,4 +211,52 @@ describe("Kafka unreachable", () => {
       await dead.close();
     }
   }, 15_000);
+});
+
+describe("the admin service's database login", () => {
+  test("the service `sluice up` started reads PostgreSQL as sluice_monitor, never as the superuser", async () => {
+    // Each /ready runs the postgres check (cached for a second), so the service's session exists right after.
+    const { keys } = adminApiKeys(ctx);
+    expect(keys.map((k) => k.scopes)).toEqual([["ingest"], ["admin"]]);
+    const ready = await fetch(`${adminUrl(ctx)}/ready`);
+    expect([200, 503]).toContain(ready.status);
+    const sessions = await sql`select distinct usename from pg_stat_activity where application_name = ${SERVER_APPLICATION_NAME}
+                                  and pid <> pg_backend_pid() and usename is not null`;
+    // This file's own apps log in as the monitor too, so every session of the name is the monitor's.
+    expect(sessions.map((r) => r.usename)).toEqual([ROLES.monitor]);
+    // The generated keys work on their own scopes only, on the real service.
+    const [ingest, adminKey] = keys.map((k) => ({ "x-api-key": k.key }));
+    expect((await fetch(`${adminUrl(ctx)}/v1/admin/connector`, { headers: ingest })).status).toBe(403);
+    expect((await fetch(`${adminUrl(ctx)}/v1/admin/connector`, { headers: adminKey })).status).toBe(200);
+  });
+
+  test("sluice_monitor reads the row counters of every table but no row, and writes nothing", async () => {
+    const monitor = postgres(roleUrl(ctx, "monitor"), { max: 1, onnotice: () => {} });
+    const denied = (q: string) => monitor.unsafe(q).then(() => "allowed", (e: { code?: string }) => e.code);
+    try {
+      await sql.unsafe(`insert into ${box.table} (device_id, published_at, metric_name, value, tags)
+                        values ('00000000-0000-4000-8000-000000000001', now(), 1, 1, '{}') on conflict do nothing`);
+      // The counters as the superuser sees them, read around the monitor's own reading (they flush about once a second).
+      const counted = async (db: typeof sql) => {
+        const [r] = await db`select coalesce(sum(n_tup_ins + n_tup_upd), 0)::bigint as n from pg_stat_user_tables
+                               where relid = ${box.table}::regclass`;
+        return Number(r!.n);
+      };
+      await eventually("the monitor reads the same row counters as the superuser", async () => {
+        const [before, seen, after] = [await counted(sql), await counted(monitor), await counted(sql)];
+        return seen > 0 && seen === before && seen === after;
+      }, 15_000);
+      expect(await denied(`select * from ${box.table} limit 1`)).toBe("42501");
+      expect(await denied(`select * from metrics limit 1`)).toBe("42501");
+      expect(await denied(`select * from metrics_rollup_1m limit 1`)).toBe("42501");
+      expect(await denied(`delete from ${box.table} where false`)).toBe("42501");
+      expect(await denied(`create table t_monitor_may_not (x int)`)).toBe("42501");
+      // No pg_read_all_stats: other sessions' query texts stay hidden.
+      // (This file's superuser connection is open, so there is at least one such session.)
+      const others = await monitor`select distinct query from pg_stat_activity where usename = ${ctx.env.POSTGRES_USER}`;
+      expect(others.map((t) => t.query)).toEqual(["<insufficient privilege>"]);
+    } finally {
+      await monitor.end({ timeout: 5 });
+    }
+  });
 });

@@ -51,7 +51,8 @@ const exampleVars: Vars = {
   POSTGRES_PASSWORD: "pg-superuser-secret",
   POSTGRES_SINK_PASSWORD: "pg-sink-secret",
   POSTGRES_ANALYST_PASSWORD: "pg-analyst-secret",
-  SLUICE_API_KEYS: "key-one,key-two",
+  POSTGRES_MONITOR_PASSWORD: "pg-monitor-secret",
+  SLUICE_API_KEYS: "ingest:key-one,admin:key-two",
 };
 const scaleVars: Vars = { ...exampleVars, TOPIC_REPLICATION_FACTOR: "3" };
 
@@ -293,6 +294,19 @@ describe("compose agrees with the local stack", () => {
     const admin = parseEnv(serviceEnv(svc("admin")));
     expect(publishedTarget(svc("admin"), localEnv.ADMIN_PORT)).toBe(admin.ADMIN_PORT);
     expect(admin.SLUICE_API_KEYS).toBe(exampleVars.SLUICE_API_KEYS!);
+  });
+
+  test("each app container gets only its own credentials: admin the monitor password and the API keys", () => {
+    const secrets = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"];
+    const held = (name: string) => secrets.filter((k) => k in serviceEnv(svc(name))).sort();
+    expect(held("setup")).toEqual(["POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD"]);
+    expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
+    expect(held("producer")).toEqual([]);
+    // No value of another credential hides under another name either.
+    const others = [exampleVars.POSTGRES_PASSWORD, exampleVars.POSTGRES_SINK_PASSWORD, exampleVars.POSTGRES_ANALYST_PASSWORD];
+    for (const v of Object.values(serviceEnv(svc("admin")))) expect(others).not.toContain(v);
+    // The setup job sets the monitor role's password from the same setting the admin logs in with.
+    expect(serviceEnv(svc("setup")).POSTGRES_MONITOR_PASSWORD).toBe(serviceEnv(svc("admin")).POSTGRES_MONITOR_PASSWORD!);
   });
 
   test("Connect runs the local stack's worker template, rendered for the container", () => {

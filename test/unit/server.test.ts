@@ -3,24 +3,35 @@
 // back-pressure test) a send that waits until the test releases it.
 import { describe, expect, test } from "bun:test";
 import type { Message } from "kafkajs";
-import { keyMatcher, parseApiKeys, presentedKey } from "../../src/server/auth.ts";
-import { createApp } from "../../src/server/app.ts";
+import { keyMatcher, parseApiKeys, presentedKey, type ApiKey } from "../../src/server/auth.ts";
+import { createApp, REQUEST_ID_HEADER } from "../../src/server/app.ts";
 import type { ServerDeps } from "../../src/server/deps.ts";
 import { IdempotencyStore } from "../../src/server/idempotency.ts";
 import { toMessages, validateBatch } from "../../src/server/ingest.ts";
 import type { KafkaGateway } from "../../src/server/kafka.ts";
+import { readinessCache } from "../../src/server/ready.ts";
+import { redactor } from "../../src/server/redact.ts";
 import { lagOf } from "../../src/server/snapshot.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { partitionFor } from "../../src/producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
+import { SluiceError } from "../../src/errors.ts";
 
 const KEY = "unit-test-key-0123456789";
+const INGEST_KEY = "unit-ingest-key-0123456789";
+const ADMIN_KEY = "unit-admin-key-0123456789";
+const KEYS: ApiKey[] = [
+  // KEY is a legacy (unscoped) key: both scopes, as every key had before scopes existed.
+  ...parseApiKeys(`${KEY},second-key`),
+  { key: INGEST_KEY, scopes: ["ingest"], legacy: false },
+  { key: ADMIN_KEY, scopes: ["admin"], legacy: false },
+];
 const unreachable = (what: string) => () => Promise.reject(new Error(`${what} must not be called in this test`));
 
 function deps(kafka: Partial<KafkaGateway> = {}, limits: ServerDeps["limits"] = {}): ServerDeps {
   return {
-    apiKeys: [KEY, "second-key"],
+    apiKeys: KEYS,
     topic: "unit.metrics",
     dlqTopic: "unit.dlq",
     connector: "unit-sink",
@@ -39,6 +50,7 @@ function deps(kafka: Partial<KafkaGateway> = {}, limits: ServerDeps["limits"] = 
     db: { ping: unreachable("db.ping"), rowsWritten: unreachable("db.rowsWritten") },
     registry: { ping: unreachable("registry.ping"), schemaId: async () => 7 },
     limits,
+    log: () => {},
   };
 }
 
@@ -52,13 +64,21 @@ const post = (app: ReturnType<typeof createApp>, body: unknown, headers: Record<
   });
 
 describe("API keys", () => {
-  test("matches only configured keys, compared over digests", () => {
-    const m = keyMatcher(["alpha", "beta"]);
-    expect([m("alpha"), m("beta"), m("alph"), m("alphaa"), m("")]).toEqual([true, true, false, false, false]);
-    expect(keyMatcher([])("anything")).toBe(false);
+  test("matches only configured keys, compared over digests, and answers their scopes", () => {
+    const m = keyMatcher(parseApiKeys("ingest:alpha, admin:beta, ingest:both, admin:both"));
+    const scopes = (k: string) => [...m(k)].sort();
+    expect(["alpha", "beta", "both", "alph", "alphaa", ""].map(scopes)).toEqual([["ingest"], ["admin"], ["admin", "ingest"], [], [], []]);
+    expect(keyMatcher([])("anything").size).toBe(0);
   });
-  test("keys from env or file: commas, lines, comments", () => {
-    expect(parseApiKeys("a, b\n# comment, not-a-key\nc\n\n")).toEqual(["a", "b", "c"]);
+  test("keys from env or file: commas, lines, comments; scope prefixes; bare keys keep both scopes", () => {
+    expect(parseApiKeys("a, ingest:b\n# comment, not-a-key\nADMIN:c\n\n")).toEqual([
+      { key: "a", scopes: ["ingest", "admin"], legacy: true },
+      { key: "b", scopes: ["ingest"], legacy: false },
+      { key: "c", scopes: ["admin"], legacy: false },
+    ]);
+    expect(parseApiKeys("k", "ingest")).toEqual([{ key: "k", scopes: ["ingest"], legacy: false }]);
+    expect(() => parseApiKeys("ingest:")).toThrow('entry 1 ("ingest:") has no key after the scope');
+    expect(() => parseApiKeys("ok,root:x")).toThrow('entry 2 has the unknown scope "root"');
   });
   test("X-API-Key or a bearer token", () => {
     expect(presentedKey(new Headers({ "x-api-key": " k1 " }))).toBe("k1");
@@ -140,14 +160,57 @@ describe("routes without a stack", () => {
     expect(await res.json()).toMatchObject({ status: "ok" });
   });
 
-  test("no key → 401 with WWW-Authenticate, wrong key → 403, on ingest and admin alike", async () => {
+  test("no key or an unknown key → 401 with WWW-Authenticate, on ingest and admin alike", async () => {
     const app = createApp(deps());
     const none = await post(app, { metrics: good }, {});
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toContain("X-API-Key");
-    expect((await post(app, { metrics: good }, { "x-api-key": "wrong" })).status).toBe(403);
+    const wrong = await post(app, { metrics: good }, { "x-api-key": "wrong" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toContain("X-API-Key");
     expect((await app.request("/v1/admin/connector/restart", { method: "POST" })).status).toBe(401);
-    expect((await app.request("/v1/admin/dlq", { headers: { "x-api-key": "wrong" } })).status).toBe(403);
+    expect((await app.request("/v1/admin/dlq", { headers: { "x-api-key": "wrong" } })).status).toBe(401);
+  });
+
+  test("scopes: an ingest key is refused (403) on every admin route, an admin key on ingest; each works on its own", async () => {
+    const restarted: string[] = [];
+    const sent: Message[][] = [];
+    const d = deps({ partitions: async () => 6, send: async (_t, m) => void sent.push(m), peek: async () => [] });
+    const app = createApp({
+      ...d,
+      connect: {
+        ...d.connect,
+        status: async () => ({ name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [], type: "sink" }),
+        restartConnector: async (name) => void restarted.push(name),
+        restartTask: async (name, task) => void restarted.push(`${name}/${task}`),
+      },
+    });
+    const adminRoutes: [string, string][] = [
+      ["GET", "/v1/admin/connector"],
+      ["POST", "/v1/admin/connector/restart"],
+      ["POST", "/v1/admin/connector/tasks/0/restart"],
+      ["GET", "/v1/admin/dlq"],
+    ];
+    const call = (method: string, path: string, key: string) => app.request(path, { method, headers: { "x-api-key": key } });
+    for (const [method, path] of adminRoutes) {
+      const res = await call(method, path, INGEST_KEY);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect({ path, status: res.status, code: body.error.code }).toEqual({ path, status: 403, code: "FORBIDDEN" });
+      expect(body.error.message).toContain("needs an admin key");
+    }
+    expect(restarted).toEqual([]);
+    const refused = await post(app, { metrics: good }, { "x-api-key": ADMIN_KEY });
+    expect(refused.status).toBe(403);
+    expect(sent.length).toBe(0);
+    // Each key on its own routes; the bearer form carries the scope just the same.
+    expect((await post(app, { metrics: good }, { authorization: `Bearer ${INGEST_KEY}` })).status).toBe(202);
+    expect((await call("POST", "/v1/admin/connector/tasks/0/restart", ADMIN_KEY)).status).toBe(202);
+    expect((await call("GET", "/v1/admin/dlq", ADMIN_KEY)).status).toBe(200);
+    expect(restarted).toEqual(["unit-sink/0"]);
+    // A legacy (unscoped) key keeps both, as before scopes existed.
+    expect((await post(app, { metrics: good })).status).toBe(202);
+    expect((await call("POST", "/v1/admin/connector/restart", KEY)).status).toBe(202);
+    expect(sent.length).toBe(2);
   });
 
   test("invalid batch → 400 with per-item errors, Kafka never called", async () => {
@@ -246,5 +309,163 @@ describe("routes without a stack", () => {
     const res = await createApp(deps()).request("/nope");
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+  });
+});
+
+describe("HTTP edges", () => {
+  const trace = "org.apache.kafka.connect.errors.ConnectException: connection.url=jdbc:postgresql://db/x?password=hunter2\n\tat org.apache.kafka.Foo.bar(Foo.java:42)";
+
+  test("a failure answers a generic body with a request id; the details, scrubbed, are only in the log under that id", async () => {
+    const lines: string[] = [];
+    const d = deps();
+    const app = createApp({
+      ...d,
+      log: (l) => lines.push(l),
+      connect: {
+        ...d.connect,
+        status: async () => {
+          throw new Error(`boom: ${trace} key ${ADMIN_KEY}`);
+        },
+        restartConnector: async () => {
+          throw new SluiceError("CONNECT_HTTP_500", `Kafka Connect POST /connectors/x/restart answered 500: ${trace}`, true);
+        },
+      },
+    });
+    const h = { "x-api-key": ADMIN_KEY };
+    const res = await app.request("/v1/admin/connector", { headers: h });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string }; requestId: string };
+    const id = res.headers.get(REQUEST_ID_HEADER)!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(body).toEqual({ error: { code: "INTERNAL", message: `internal error; the server log has the details under request id ${id}` }, requestId: id });
+    const retryable = await app.request("/v1/admin/connector/restart", { method: "POST", headers: h });
+    expect(retryable.status).toBe(503);
+    const text = await retryable.text();
+    for (const leak of ["hunter2", "ConnectException", "Foo.java", "jdbc:"]) expect(text).not.toContain(leak);
+    expect(lines.length).toBe(2);
+    expect(lines[0]).toStartWith(`request ${id}: GET /v1/admin/connector failed: Error: boom: org.apache.kafka.connect.errors.ConnectException`);
+    expect(lines[1]).toContain(`request ${retryable.headers.get(REQUEST_ID_HEADER)}: POST /v1/admin/connector/restart failed`);
+    for (const l of lines) {
+      expect(l).not.toContain("hunter2");
+      expect(l).not.toContain(ADMIN_KEY);
+      expect(l).toContain("password=[redacted]");
+    }
+  });
+
+  test("the scrubber: config pairs, URL credentials, bearer tokens and the process's own secrets", () => {
+    const scrub = redactor(["my-own-api-key"]);
+    expect(scrub("postgres://sluice:pw@host:5432/db and Bearer abc.def and key my-own-api-key, password=x")).toBe(
+      "postgres://sluice:[redacted]@host:5432/db and Bearer [redacted] and key [redacted], password=[redacted]",
+    );
+  });
+
+  test("/ready: concurrent calls share one check, and the result answers for a second", async () => {
+    const calls = { kafka: 0, connect: 0, registry: 0, postgres: 0, connector: 0 };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const d = deps({ ping: async () => void calls.kafka++ });
+    const app = createApp({
+      ...d,
+      connect: {
+        ...d.connect,
+        info: async () => (calls.connect++, { version: "4.3.1", commit: "c", kafka_cluster_id: "k" }),
+        status: async () => (calls.connector++, { name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: "RUNNING", worker_id: "w" }], type: "sink" }),
+      },
+      registry: { ...d.registry, ping: async () => void calls.registry++ },
+      db: { ...d.db, ping: async () => (calls.postgres++, gate) },
+    });
+    const answers = Array.from({ length: 10 }, () => app.request("/ready"));
+    await Bun.sleep(20);
+    release();
+    const statuses = await Promise.all(answers.map(async (r) => (await r).status));
+    expect(statuses).toEqual(Array(10).fill(200));
+    expect(calls).toEqual({ kafka: 1, connect: 1, registry: 1, postgres: 1, connector: 1 });
+    expect((await app.request("/ready")).status).toBe(200);
+    expect(calls.postgres).toBe(1);
+  });
+
+  test("readinessCache: a result is reused for maxAgeMs after it completed, then checked again", async () => {
+    let t = 0;
+    let pings = 0;
+    const d = deps({ ping: async () => void pings++ });
+    const cache = readinessCache({ ...d, db: { ...d.db, ping: async () => {} } }, 1000, () => t);
+    await cache();
+    t = 999;
+    await cache();
+    expect(pings).toBe(1);
+    t = 1000;
+    await cache();
+    expect(pings).toBe(2);
+  });
+
+  test("/events: at most maxEventStreams streams (503 with Retry-After beyond); closing one frees its slot", async () => {
+    const app = createApp({ ...deps(), maxEventStreams: 2, streamIntervalMs: 10, eventStallMs: 60_000 });
+    const a = await app.request("/events");
+    const b = await app.request("/events");
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.headers.get("content-type")).toBe("text/event-stream");
+    const third = await app.request("/events");
+    expect(third.status).toBe(503);
+    expect(third.headers.get("retry-after")).toBe("5");
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe("TOO_MANY_STREAMS");
+    const reader = a.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toStartWith("event: pipeline\ndata: {");
+    await reader.cancel();
+    const again = await app.request("/events");
+    expect(again.status).toBe(200);
+    await again.body!.cancel();
+    await b.body!.cancel();
+  });
+
+  test("/events: a client that stops reading holds at most one event and is cut off after eventStallMs", async () => {
+    const app = createApp({ ...deps(), maxEventStreams: 1, streamIntervalMs: 5, eventStallMs: 150 });
+    const stuck = await app.request("/events");
+    const reader = stuck.body!.getReader();
+    await reader.read();
+    // The client reads nothing more: its slot stays taken for the stall time…
+    expect((await app.request("/events")).status).toBe(503);
+    const deadline = Date.now() + 5000;
+    let next: Response | undefined;
+    while (Date.now() < deadline) {
+      next = await app.request("/events");
+      if (next.status === 200) break;
+      await Bun.sleep(25);
+    }
+    // …then its stream is closed, so another client gets the slot, and nothing was queued for it meanwhile.
+    expect(next?.status).toBe(200);
+    expect(await reader.read()).toEqual({ done: true, value: undefined });
+    await next!.body!.cancel();
+  });
+
+  test("/events over a real socket: a client that goes away frees its slot", async () => {
+    const app = createApp({ ...deps(), maxEventStreams: 1, streamIntervalMs: 20 });
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, idleTimeout: 60 });
+    const url = `http://127.0.0.1:${server.port}/events`;
+    try {
+      const gone = new AbortController();
+      const first = await fetch(url, { signal: gone.signal });
+      const reader = first.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toStartWith("event: pipeline\n");
+      expect((await fetch(url)).status).toBe(503);
+      gone.abort();
+      const deadline = Date.now() + 5000;
+      let status = 0;
+      while (Date.now() < deadline && status !== 200) {
+        const res = await fetch(url);
+        status = res.status;
+        await res.body?.cancel();
+        if (status !== 200) await Bun.sleep(25);
+      }
+      expect(status).toBe(200);
+    } finally {
+      await server.stop(true);
+    }
+  });
+
+  test("the dashboard builds its rows from text, never from HTML", async () => {
+    const html = await (await createApp(deps()).request("/")).text();
+    expect(html).not.toContain("innerHTML");
+    expect(html).toContain("textContent");
   });
 });
