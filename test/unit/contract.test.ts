@@ -189,7 +189,7 @@ describe("contract vectors (test/vectors/contract.json; the Java converter runs 
   });
 
   test("the JSON Schema says what zod checks: tag maxLength and the well-formed, NUL-free pattern", () => {
-    const tag = (valueJsonSchema().properties as Record<string, { items: Record<string, unknown> }>).tags.items;
+    const tag = (valueJsonSchema().properties as Record<string, { items: Record<string, unknown> }>).tags!.items;
     expect(tag).toEqual({ type: "string", maxLength: MAX_TAG_LENGTH, pattern: TAG_PATTERN.source });
   });
 });
