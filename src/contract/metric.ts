@@ -62,7 +62,11 @@ export const Tag = z
   .string()
   .max(MAX_TAG_LENGTH, { error: `must be at most ${MAX_TAG_LENGTH} characters (Unicode code points)` })
   .regex(TAG_PATTERN, {
-    error: "must be well-formed Unicode text (no lone surrogate such as \\ud800) without a NUL character",
+    // One pattern, two causes: name the one this tag has.
+    error: (iss) =>
+      typeof iss.input === "string" && iss.input.includes("\u0000")
+        ? "must not contain a NUL character"
+        : "must be well-formed Unicode text (a lone surrogate such as \\ud800 cannot be stored)",
   });
 
 export const Tags = z
