@@ -94,8 +94,11 @@ export async function readRanges(kafka: Kafka, o: ReadRangesOptions): Promise<vo
         const p = state.get(batch.partition);
         if (!p || failed) return;
         let chunk: DeadLetter[] = [];
+        moved();
         const flush = async () => {
           if (chunk.length === 0) return;
+          // The stall limit is about the DLQ yielding records, not about how long a chunk takes to handle.
+          clearTimeout(stall);
           await o.onChunk(chunk);
           const last = chunk[chunk.length - 1]!.offset;
           chunk = [];
