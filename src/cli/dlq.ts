@@ -1,12 +1,14 @@
+import postgres from "postgres";
 import { z } from "zod";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { FIXES, type FixName } from "../dlq/fix.ts";
 import { readDeadLetters } from "../dlq/read.ts";
-import { executeReplay, planReplay } from "../dlq/replay.ts";
+import { replayDeadLetters, type ReplayReport } from "../dlq/replay.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { registerContract } from "../registry/register.ts";
 import { bootstrap } from "../stack/kafka.ts";
+import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { countFlag, parseFlags, type Command } from "./command.ts";
 import { table } from "./table.ts";
@@ -17,20 +19,41 @@ export const dlqCommand: Command = {
   name: "dlq",
   summary: "dead letters: `dlq peek` shows them with their reasons, `dlq replay` re-sends the ones that now pass the contract",
   usage: `sluice dlq peek [-n N] [--json]
-sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-run] [--json]
+sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-run] [--from-beginning] [--json]
 
   peek      the last N records of the DLQ topic (default 20): offset, time, reason, stage, origin, payload
-  replay    validates every dead letter against the contract (after the chosen --fix corrections) and sends the
-            valid ones back to the metrics topic; the others stay. Replaying twice is harmless (upsert by key).
-  --where TEXT   only records whose reason contains TEXT
-  --fix LIST     comma-separated corrections: lowercase-ids (uppercase uuid → lowercase), drop-unknown-fields
-  --dry-run      show what would be replayed and why the rest stays, send nothing
-  --topic T      DLQ topic (default DLQ_TOPIC); --to T: where to replay (default METRICS_TOPIC)`,
+  replay    validates the dead letters not yet replayed against the contract (after the chosen --fix corrections)
+            and sends the valid ones back to the metrics topic, skipping (and listing) keys whose stored row is
+            newer than the dead letter; the others stay. Progress is the consumer group
+            sluice-dlq-replay.<dlq>.to.<target>: committed per chunk, after the chunk's records are acknowledged,
+            so a second replay reads only dead letters that arrived since. A read that stops short of the end
+            offsets fetched at the start fails (exit 1) naming the partition and offsets.
+  --where TEXT      only records whose reason contains TEXT (the others are passed over and counted)
+  --fix LIST        comma-separated corrections: lowercase-ids (uppercase uuid → lowercase), drop-unknown-fields
+  --dry-run         show what would be replayed, skipped and kept; send nothing, commit no progress
+  --from-beginning  read the whole DLQ again, not from the recorded progress (e.g. after choosing a --fix);
+                    records whose row is already stored are skipped
+  --table T         table the target's sink writes, read (as the analyst role) for the newer-row check (default metrics)
+  --chunk N         records per chunk (default 500)
+  --timeout S       fail when the DLQ yields no record for S seconds before its end offset (default 30)
+  --topic T         DLQ topic (default DLQ_TOPIC); --to T: where to replay (default METRICS_TOPIC)`,
   async run(argv, { ctx, out }) {
     const { flags, positionals } = parseFlags(
       "dlq",
       argv,
-      { n: { type: "string", short: "n" }, json: { type: "boolean" }, where: { type: "string" }, fix: { type: "string" }, "dry-run": { type: "boolean" }, topic: { type: "string" }, to: { type: "string" } },
+      {
+        n: { type: "string", short: "n" },
+        json: { type: "boolean" },
+        where: { type: "string" },
+        fix: { type: "string" },
+        "dry-run": { type: "boolean" },
+        "from-beginning": { type: "boolean" },
+        table: { type: "string" },
+        chunk: { type: "string" },
+        timeout: { type: "string" },
+        topic: { type: "string" },
+        to: { type: "string" },
+      },
       z.object({
         n: countFlag(20, 100_000),
         json: z.boolean().optional(),
@@ -45,6 +68,10 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
             return names as FixName[];
           }),
         "dry-run": z.boolean().optional(),
+        "from-beginning": z.boolean().optional(),
+        table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("metrics"),
+        chunk: countFlag(500, 100_000),
+        timeout: z.coerce.number().positive().max(3600).default(30),
         topic: z.string().optional(),
         to: z.string().optional(),
       }),
@@ -73,16 +100,33 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
         return 0;
       }
       case "replay": {
-        const plan = planReplay(await readDeadLetters(client, dlq), flags.fix, flags.where);
         const to = flags.to ?? ctx.env.METRICS_TOPIC;
-        let sent = 0;
-        if (!flags["dry-run"]) sent = await executeReplay(client, to, plan, await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema()));
-        if (flags.json) {
-          out(JSON.stringify({ replayed: flags["dry-run"] ? 0 : sent, replayable: plan.replay.length, kept: plan.keep.map((k) => ({ offset: `${k.letter.partition}/${k.letter.offset}`, reason: k.reason })) }, null, 2));
-        } else {
-          out(`${flags["dry-run"] ? "would replay" : "replayed"} ${plan.replay.length} record(s) to ${to}; ${plan.keep.length} stay in ${dlq}`);
-          if (plan.keep.length) out(table(["offset", "why it stays"], plan.keep.slice(0, 50).map((k) => [`${k.letter.partition}/${k.letter.offset}`, preview(k.reason, 100)])));
+        const dryRun = flags["dry-run"] ?? false;
+        const schemaId = dryRun ? 0 : await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema());
+        // Read-only: the newer-row check only reads the table, as the analyst role.
+        const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {} });
+        let r: ReplayReport;
+        try {
+          r = await replayDeadLetters(
+            { kafka: client, sql },
+            {
+              dlq,
+              to,
+              table: flags.table,
+              fixes: flags.fix,
+              where: flags.where,
+              dryRun,
+              fromBeginning: flags["from-beginning"],
+              chunkSize: flags.chunk,
+              stallMs: flags.timeout * 1000,
+              schemaId,
+            },
+          );
+        } finally {
+          await sql.end({ timeout: 5 });
         }
+        if (flags.json) out(JSON.stringify({ dryRun, ...r }, null, 2));
+        else for (const line of replaySummary(r, { dlq, to, dryRun })) out(line);
         return 0;
       }
       default:
@@ -90,3 +134,24 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
     }
   },
 };
+
+/** Human report of a replay: the totals, then the skipped and the kept records with their reasons. */
+export function replaySummary(r: ReplayReport, o: { dlq: string; to: string; dryRun: boolean }): string[] {
+  const from = r.ranges.map((p) => `${p.partition}:${p.from}..${p.end}`).join(" ");
+  const lines = [
+    `read ${r.read} dead letter(s) of ${o.dlq} (partition:from..end ${from || "none"}); ` +
+      `${o.dryRun ? "would replay" : "replayed"} ${r.sent} to ${o.to}; skipped ${r.skipped.length} (newer or same ` +
+      `row stored); ${r.kept.length} stay; ${r.filtered} passed over by --where` +
+      (o.dryRun ? "; nothing sent, no progress committed" : `; progress in consumer group ${r.group}`),
+  ];
+  if (r.expired > 0) lines.push(`${r.expired} dead letter(s) expired (retention) before any replay read them`);
+  if (r.skipped.length) {
+    const rows = r.skipped.slice(0, 50).map((k) => [k.offset, k.key, preview(k.reason, 100)]);
+    lines.push(table(["offset", "key", "skipped because"], rows));
+  }
+  if (r.kept.length) {
+    lines.push(table(["offset", "why it stays"], r.kept.slice(0, 50).map((k) => [k.offset, preview(k.reason, 100)])));
+  }
+  return lines;
+}
+

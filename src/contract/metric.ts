@@ -40,12 +40,34 @@ export const MetricNameCode = z
   })
   .meta({ description: "Metric code: temperature 0, humidity 10, pressure 20, co2 30, light 40, sound 50." });
 
-export const Value = z.number({ error: "must be a finite number" }).meta({ description: "Measured value." });
+// The bounds are the largest double: JSON Schema cannot say "finite", but a number beyond them (1e400) is one that no
+// double holds, so the registered schema refuses what zod and the sink refuse (both read it as Infinity).
+export const Value = z
+  .number({ error: "must be a finite number" })
+  .min(-Number.MAX_VALUE, { error: "must be a finite number (a double)" })
+  .max(Number.MAX_VALUE, { error: "must be a finite number (a double)" })
+  .meta({ description: "Measured value." });
 
+/**
+ * Tag text: well-formed Unicode (a lone UTF-16 surrogate such as `"\ud800"` in JSON cannot be stored as UTF-8 and
+ * is refused by the sink's converter) without NUL (PostgreSQL text cannot hold it). One regex says both, so zod and
+ * the JSON Schema's `pattern` are the same text. It works on UTF-16 units (no `u` flag) and on code points (`u`
+ * flag, Java): a pair is one code point outside the surrogate range, a lone surrogate matches neither branch.
+ */
+export const TAG_PATTERN = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+
+// Length in Unicode code points, as JSON Schema's maxLength and the sink count them (an emoji is one): zod 4's
+// `.max()` on a string counts code points too; test/vectors/contract.json holds both sides to it at the limit.
 export const Tag = z
   .string()
-  .max(MAX_TAG_LENGTH, { error: `must be at most ${MAX_TAG_LENGTH} characters` })
-  .regex(/^[^\u0000]*$/, { error: "must not contain a NUL character" });
+  .max(MAX_TAG_LENGTH, { error: `must be at most ${MAX_TAG_LENGTH} characters (Unicode code points)` })
+  .regex(TAG_PATTERN, {
+    // One pattern, two causes: name the one this tag has.
+    error: (iss) =>
+      typeof iss.input === "string" && iss.input.includes("\u0000")
+        ? "must not contain a NUL character"
+        : "must be well-formed Unicode text (a lone surrogate such as \\ud800 cannot be stored)",
+  });
 
 export const Tags = z
   .array(Tag)

@@ -34,4 +34,28 @@ describe("schema registry governs the contract", () => {
     const id2 = await registerContract(registry, subject, { ...open, properties: { ...(base.properties as object), note: { type: "string" } } });
     expect(id2).not.toBe(id1);
   });
+
+  test("the contract's listed tightenings pass over a schema registered before them; any other narrowing is refused", async () => {
+    const before = (schema: Record<string, unknown>) => {
+      const props = structuredClone(schema.properties) as Record<string, Record<string, unknown>>;
+      (props.tags!.items as Record<string, unknown>).pattern = "^[^\\u0000]*$";
+      delete props.value!.minimum;
+      delete props.value!.maximum;
+      return { ...schema, properties: props };
+    };
+    const old = `t-registry-old-${Date.now().toString(36)}-value`;
+    const oldId = await registerContract(registry, old, before(valueJsonSchema()));
+    const id = await registerContract(registry, old, valueJsonSchema());
+    expect(id).not.toBe(oldId);
+    const res = await fetch(`${registry}/config/${old}`);
+    expect(((await res.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe("BACKWARD");
+
+    const other = `t-registry-other-${Date.now().toString(36)}-value`;
+    await registerContract(registry, other, before(valueJsonSchema()));
+    const base = valueJsonSchema();
+    const props = structuredClone(base.properties) as Record<string, Record<string, unknown>>;
+    props.tags!.maxItems = 8;
+    const err = await registerContract(registry, other, { ...base, properties: props }).catch((e: unknown) => e);
+    expect((err as SluiceError).code).toBe("SCHEMA_INCOMPATIBLE");
+  });
 });

@@ -153,13 +153,9 @@ final class ContractCheck {
     if (!n.isTextual()) throw fail(path, "a string", n);
     String s = n.textValue();
     // A lone surrogate cannot be encoded as UTF-8: the driver would store '?' instead, i.e. a different value.
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        throw fail(path, "well-formed Unicode text (a lone surrogate \\u" + Integer.toHexString(c) + " was found)", n);
-      }
+    int lone = loneSurrogateAt(s);
+    if (lone >= 0) {
+      throw fail(path, "well-formed Unicode text (a lone surrogate \\u" + Integer.toHexString(s.charAt(lone)) + " was found)", n);
     }
     int len = s.codePointCount(0, s.length());
     if (maxLength != null && len > maxLength) throw fail(path, "at most " + maxLength + " characters", n);
@@ -169,6 +165,8 @@ final class ContractCheck {
 
   private static final String UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
   private static final String NO_NUL_PATTERN = "^[^\\u0000]*$";
+  /** The contract's tag pattern (src/contract/metric.ts TAG_PATTERN): well-formed Unicode without NUL. */
+  private static final String TAG_PATTERN = "^(?:[^\\u0000\\uD800-\\uDFFF]|[\\uD800-\\uDBFF][\\uDC00-\\uDFFF])*$";
 
   /**
    * The contract's two patterns (a lowercase uuid, text without NUL) as plain loops: a regex per field was the
@@ -178,8 +176,27 @@ final class ContractCheck {
   static Predicate<String> matcherFor(String patternText) {
     if (patternText.equals(UUID_PATTERN)) return ContractCheck::isLowercaseUuid;
     if (patternText.equals(NO_NUL_PATTERN)) return s -> s.indexOf('\0') < 0;
+    if (patternText.equals(TAG_PATTERN)) return s -> s.indexOf('\0') < 0 && isWellFormed(s);
     Pattern p = Pattern.compile(patternText.endsWith("$") && !patternText.endsWith("\\$") ? patternText.substring(0, patternText.length() - 1) + "\\z" : patternText);
     return s -> p.matcher(s).find();
+  }
+
+  /** Whether every surrogate in {@code s} is half of a pair (the text can be encoded as UTF-8). */
+  static boolean isWellFormed(String s) {
+    return loneSurrogateAt(s) < 0;
+  }
+
+  /** Index of the first surrogate that is not half of a pair, or -1. */
+  static int loneSurrogateAt(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Whether a pattern is the contract's lowercase-uuid pattern (which readers may check without a regex). */
