@@ -66,6 +66,14 @@ export const exactlyOnce = (c: DeadLetterCount) =>
   c.once === c.poison && c.records === c.poison && c.missing.length === 0 && c.duplicates.length === 0 && c.foreign.length === 0;
 
 /**
+ * True when every poison record is in the DLQ and nothing else is, some possibly twice: what Kafka Connect promises
+ * after a fault, since a restarted or reassigned task re-reads from the last committed offset and dead-letters again
+ * what it had dead-lettered after it (the DLQ is at least once; count and replay by origin).
+ */
+export const atLeastOnce = (c: DeadLetterCount) =>
+  c.missing.length === 0 && c.foreign.length === 0 && c.once + c.duplicates.length === c.poison;
+
+/**
  * The poison records of a run's source topic: records whose value is not the exact encoding of the metric their key
  * names (the chaos producer keys every poison record like a valid metric of the run, see scenarios.ts).
  */

@@ -17,8 +17,8 @@ import { table } from "./table.ts";
 /** The chaos table: one row per scenario. */
 export function chaosTable(results: readonly ChaosResult[]): string {
   return table(
-    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "restarts", "recovery s", "ok"],
-    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
+    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "DLQ twice", "restarts", "recovery s", "ok"],
+    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.deadLetters.duplicates.length, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
   );
 }
 
