@@ -33,20 +33,31 @@ export interface DeadLetterCount {
   readonly foreign: readonly string[];
 }
 
-const ORIGIN = { topic: "__connect.errors.topic", partition: "__connect.errors.partition", offset: "__connect.errors.offset" };
+const ORIGIN = {
+  topic: "__connect.errors.topic",
+  partition: "__connect.errors.partition",
+  offset: "__connect.errors.offset",
+};
 const at = (o: Origin) => `${o.topic}-${o.partition}@${o.offset}`;
 
 /** The origin a dead letter's context headers name (`errors.deadletterqueue.context.headers.enable=true`). */
 export function originOf(letter: Pick<ReadRecord, "headers">): Origin {
   const h = letter.headers;
-  return { topic: h[ORIGIN.topic] ?? "", partition: Number(h[ORIGIN.partition] ?? NaN), offset: h[ORIGIN.offset] ?? "" };
+  return {
+    topic: h[ORIGIN.topic] ?? "",
+    partition: Number(h[ORIGIN.partition] ?? NaN),
+    offset: h[ORIGIN.offset] ?? "",
+  };
 }
 
 /**
  * Matches dead letters to poison records by origin (topic, partition, offset): each poison record must be in the DLQ
  * exactly once and nothing else may be. Pure.
  */
-export function countDeadLetters(poison: readonly Origin[], letters: readonly Pick<ReadRecord, "headers">[]): DeadLetterCount {
+export function countDeadLetters(
+  poison: readonly Origin[],
+  letters: readonly Pick<ReadRecord, "headers">[],
+): DeadLetterCount {
   const seen = new Map<string, number>(poison.map((p) => [at(p), 0]));
   const foreign: string[] = [];
   for (const l of letters) {
@@ -63,7 +74,11 @@ export function countDeadLetters(poison: readonly Origin[], letters: readonly Pi
 
 /** True when every poison record is in the DLQ exactly once and nothing else is. */
 export const exactlyOnce = (c: DeadLetterCount) =>
-  c.once === c.poison && c.records === c.poison && c.missing.length === 0 && c.duplicates.length === 0 && c.foreign.length === 0;
+  c.once === c.poison &&
+  c.records === c.poison &&
+  c.missing.length === 0 &&
+  c.duplicates.length === 0 &&
+  c.foreign.length === 0;
 
 /**
  * True when every poison record is in the DLQ and nothing else is, some possibly twice: what Kafka Connect promises
@@ -86,7 +101,8 @@ export function poisonOf(run: Run, records: readonly ReadRecord[]): Origin[] {
     } catch {
       // an unreadable key is poison too
     }
-    if (k < 0 || r.value !== encodeValue(metricAt(run, k))) out.push({ topic: r.topic, partition: r.partition, offset: r.offset });
+    const valid = k >= 0 && r.value === encodeValue(metricAt(run, k));
+    if (!valid) out.push({ topic: r.topic, partition: r.partition, offset: r.offset });
   }
   return out;
 }
@@ -99,7 +115,8 @@ export async function waitForDeadLetters(kafka: Kafka, topic: string, n: number,
     let count = -1;
     let movedAt = performance.now();
     for (;;) {
-      const now = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(BigInt(p.high) - BigInt(p.low)), 0);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const now = offsets.reduce((s, p) => s + Number(BigInt(p.high) - BigInt(p.low)), 0);
       if (now !== count) [count, movedAt] = [now, performance.now()];
       if (count >= n || performance.now() - movedAt > stallMs) return count;
       await Bun.sleep(250);
@@ -110,9 +127,17 @@ export async function waitForDeadLetters(kafka: Kafka, topic: string, n: number,
 }
 
 /** A count for a run that produced nothing (a scenario that could not run). */
-export const NO_DEAD_LETTERS: DeadLetterCount = { poison: 0, records: 0, once: 0, missing: [], duplicates: [], foreign: [] };
+export const NO_DEAD_LETTERS: DeadLetterCount = {
+  poison: 0,
+  records: 0,
+  once: 0,
+  missing: [],
+  duplicates: [],
+  foreign: [],
+};
 
-const text = (v: IHeaders[string]): string => (v === undefined ? "" : Array.isArray(v) ? v.map(String).join(",") : String(v));
+const text = (v: IHeaders[string]): string =>
+  v === undefined ? "" : Array.isArray(v) ? v.map(String).join(",") : String(v);
 
 /**
  * Every record of `topic` up to the end offsets it has when called. Fails (rather than returning fewer) if they do
@@ -126,7 +151,8 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
   const want = [...ranges.values()].reduce((n, r) => n + Number(r.high - r.low), 0);
   const out: ReadRecord[] = [];
   if (want === 0) return out;
-  const consumer = kafka.consumer({ groupId: `sluice-chaos-read-${Date.now()}-${Math.random().toString(36).slice(2)}` });
+  const groupId = `sluice-chaos-read-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -138,7 +164,8 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
         const r = ranges.get(partition);
         if (!r || BigInt(m.offset) >= r.high) return;
         const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, text(v)]));
-        out.push({ topic, partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, headers });
+        const [key, value] = [m.key?.toString() ?? null, m.value?.toString() ?? null];
+        out.push({ topic, partition, offset: m.offset, key, value, headers });
         if (out.length >= want) done();
       },
     });

@@ -14,7 +14,16 @@ import { registerContract } from "../registry/register.ts";
 import { createSandbox } from "../sandbox.ts";
 import type { StackContext } from "../stack/component.ts";
 import { bootstrap } from "../stack/kafka.ts";
-import { atLeastOnce, countDeadLetters, exactlyOnce, originOf, poisonOf, readTopic, waitForDeadLetters, type DeadLetterCount } from "./dead-letters.ts";
+import {
+  atLeastOnce,
+  countDeadLetters,
+  exactlyOnce,
+  originOf,
+  poisonOf,
+  readTopic,
+  waitForDeadLetters,
+  type DeadLetterCount,
+} from "./dead-letters.ts";
 import { pacedProducer, type Paced } from "./paced.ts";
 import type { Scenario } from "./scenarios.ts";
 
@@ -123,7 +132,12 @@ export async function runScenario(d: ChaosDeps, s: Scenario, opts: { rate: numbe
     const deadLetters = countDeadLetters(poison, letters);
     if (!exactlyOnce(deadLetters)) {
       log(`dead letters not exactly once: ${JSON.stringify(deadLetters).slice(0, 2000)}`);
-      for (const l of letters.filter((x) => deadLetters.duplicates.some((dup) => dup.startsWith(`${originOf(x).topic}-${originOf(x).partition}@${originOf(x).offset} `)))) {
+      // The context headers of each copy (stage, task, exception) tell where the second one came from.
+      const at = (l: (typeof letters)[number]) => {
+        const o = originOf(l);
+        return `${o.topic}-${o.partition}@${o.offset} `;
+      };
+      for (const l of letters.filter((x) => deadLetters.duplicates.some((dup) => dup.startsWith(at(x))))) {
         log(`  DLQ ${l.partition}@${l.offset}: ${JSON.stringify(l.headers).slice(0, 600)}`);
       }
     }

@@ -34,7 +34,8 @@ let runs: { run: Run; part: string }[] = [];
 let ids: string[] = [];
 /** Every metric sent, by key; the value the table must hold at the end (updates applied). */
 const expected = new Map<string, Metric>();
-const keyOf = (m: Pick<Metric, "device_id" | "metric_name" | "published_at">) => `${m.device_id}/${m.metric_name}/${m.published_at}`;
+const keyOf = (m: Pick<Metric, "device_id" | "metric_name" | "published_at">) =>
+  `${m.device_id}/${m.metric_name}/${m.published_at}`;
 
 /** Sends single metrics with the producer's own encoding, partitioning and schema header. */
 async function sendMetrics(metrics: readonly Metric[]): Promise<void> {
@@ -45,14 +46,30 @@ async function sendMetrics(metrics: readonly Metric[]): Promise<void> {
   try {
     const [meta] = (await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics;
     const headers = { [SCHEMA_ID_HEADER]: String(schemaId) };
-    const messages = metrics.map((m) => ({ key: encodeKey(m), value: encodeValue(m), partition: partitionFor(m.device_id, meta!.partitions.length), headers }));
+    const partitions = meta!.partitions.length;
+    const messages = metrics.map((m) => ({
+      key: encodeKey(m),
+      value: encodeValue(m),
+      partition: partitionFor(m.device_id, partitions),
+      headers,
+    }));
     await producer.send({ topic: TOPIC, messages, acks: -1 });
   } finally {
     await Promise.all([producer.disconnect(), admin.disconnect()]);
   }
 }
 
-type Row = { device_id: string; ms: number; metric_name: number; value: number; tags: string[]; part: string; created: string; updated: string };
+/** A stored row of ours: its partition, and created_at / updated_at in microseconds (text, exact). */
+interface Row {
+  device_id: string;
+  ms: number;
+  metric_name: number;
+  value: number;
+  tags: string[];
+  part: string;
+  created: string;
+  updated: string;
+}
 async function ourRows(): Promise<Row[]> {
   return (await sql.unsafe(
     `select device_id::text, (extract(epoch from published_at) * 1000)::float8 as ms, metric_name, value, tags,
@@ -68,7 +85,9 @@ async function cleanup(): Promise<void> {
   // Under the rollup's own lock, so a rollup run in progress cannot write our buckets back after the delete.
   await sql.begin(async (tx) => {
     await tx.unsafe(`select pg_advisory_xact_lock(hashtext('sluice_rollup:' || $1::regclass::text))`, [TABLE]);
-    for (const t of [TABLE, ROLLUP.m1, ROLLUP.h1]) await tx.unsafe(`delete from ${t} where device_id = any($1::uuid[])`, [ids]);
+    for (const t of [TABLE, ROLLUP.m1, ROLLUP.h1]) {
+      await tx.unsafe(`delete from ${t} where device_id = any($1::uuid[])`, [ids]);
+    }
   });
 }
 
@@ -83,12 +102,15 @@ beforeAll(async () => {
   await maintain(sql, { table: TABLE, interval, ahead: ctx.env.METRICS_PARTITIONS_AHEAD });
   const parts = (
     await sql.unsafe(
-      `select part::text as name, (extract(epoch from lower_bound) * 1000)::float8 as lower, (extract(epoch from upper_bound) * 1000)::float8 as upper
+      `select part::text as name, (extract(epoch from lower_bound) * 1000)::float8 as lower,
+              (extract(epoch from upper_bound) * 1000)::float8 as upper
          from sluice_partitions($1::regclass) where not is_default order by lower_bound`,
       [TABLE],
     )
   ).map((p) => ({ name: p.name as string, lower: Number(p.lower), upper: Number(p.upper) })) as Part[];
-  const [def] = await sql.unsafe(`select part::text as name from sluice_partitions($1::regclass) where is_default`, [TABLE]);
+  const [def] = await sql.unsafe(`select part::text as name from sluice_partitions($1::regclass) where is_default`, [
+    TABLE,
+  ]);
   const now = Date.now();
   const current = parts.find((p) => p.lower <= now && now < p.upper);
   expect(current).toBeDefined();
@@ -121,7 +143,8 @@ describe("the shipped connector into the partitioned metrics table", () => {
     for (const { run, part } of runs) {
       const own = new Set(deviceIds(run));
       const mine = rows.filter((r) => own.has(r.device_id));
-      expect(auditRows(run, run.count, mine)).toEqual({ expected: run.count, found: run.count, missing: 0, unexpected: 0, wrong: 0 });
+      const audit = auditRows(run, run.count, mine);
+      expect(audit).toEqual({ expected: run.count, found: run.count, missing: 0, unexpected: 0, wrong: 0 });
       expect([...new Set(mine.map((r) => r.part))]).toEqual([part]);
     }
     expect(new Set(runs.map((r) => r.part)).size).toBe(3);
@@ -129,7 +152,7 @@ describe("the shipped connector into the partitioned metrics table", () => {
     expect(rows.filter((r) => r.updated !== r.created)).toEqual([]);
   });
 
-  test("the rollups (sluice_rollup, run by `sluice db maintain`) hold each minute and hour of the rows exactly", async () => {
+  test("the rollups (sluice_rollup, as `sluice db maintain` runs it) hold each minute and hour exactly", async () => {
     await rolledUp();
     // Minutes at both ends of the contract's range, and hours of several minutes: the test covers what it claims.
     const minutes = [...bucketsOf([...expected.values()], 60_000).keys()].map((k) => Number(k.split("/")[2]));
@@ -148,7 +171,10 @@ describe("the shipped connector into the partitioned metrics table", () => {
     // After them, one new metric per device involved: a device's records share a Kafka partition, which the sink
     // stores in order, so once these are in the table the replay and the changes before them have been stored.
     const sentinels = [runs[0]!.run, runs[2]!.run].flatMap((run) =>
-      deviceIds(run).map((device_id) => ({ ...metricAt(run, run.count - 1), device_id, published_at: metricAt(run, run.count - 1).published_at + 1 })),
+      deviceIds(run).map((device_id) => {
+        const last = metricAt(run, run.count - 1);
+        return { ...last, device_id, published_at: last.published_at + 1 };
+      }),
     );
     // The whole current run again (identical), then the changes and the sentinels, from the producer's own code.
     await produceRun({ brokers, registryUrl: registry, topic: TOPIC }, current);
@@ -164,13 +190,15 @@ describe("the shipped connector into the partitioned metrics table", () => {
       expect([key, r.value, r.tags]).toEqual([key, m.value, [...m.tags]]);
       const was = before.get(key);
       if (!was) expect([key, r.updated]).toEqual([key, r.created]); // a sentinel: inserted only
-      else if (touched.has(key)) expect([key, r.created, BigInt(r.updated) > BigInt(was.updated)]).toEqual([key, was.created, true]);
+      else if (touched.has(key)) {
+        expect([key, r.created, BigInt(r.updated) > BigInt(was.updated)]).toEqual([key, was.created, true]);
+      }
       else expect([key, r.created, r.updated]).toEqual([key, was.created, was.updated]);
     }
     expect(after.filter((r) => r.updated !== r.created).length).toBe(changed.length);
   });
 
-  test("the rollups (sluice_rollup, run by `sluice db maintain`) after a change hold the new values", () => rolledUp());
+  test("the rollups after a change hold the new values (the updated_at trigger tells them)", () => rolledUp());
 });
 
 /**
@@ -224,8 +252,8 @@ function bucketsOf(metrics: readonly Metric[], width: number): Map<string, Bucke
 
 async function readBuckets(table: string): Promise<Map<string, Bucket>> {
   const rows = await sql.unsafe(
-    `select device_id::text, metric_name, (extract(epoch from bucket) * 1000)::float8 as bucket, n::int, min_value, max_value,
-            sum_value, last_value, (extract(epoch from last_at) * 1000)::float8 as last_at
+    `select device_id::text, metric_name, (extract(epoch from bucket) * 1000)::float8 as bucket, n::int,
+            min_value, max_value, sum_value, last_value, (extract(epoch from last_at) * 1000)::float8 as last_at
        from ${table} where device_id = any($1::uuid[])`,
     [ids],
   );
@@ -242,7 +270,8 @@ function sameBuckets(got: Map<string, Bucket>, want: Map<string, Bucket>): boole
   if (got.size !== want.size) return false;
   for (const [k, w] of want) {
     const g = got.get(k);
-    if (!g || g.n !== w.n || g.min !== w.min || g.max !== w.max || g.last !== w.last || g.lastAt !== w.lastAt) return false;
+    if (!g || g.n !== w.n || g.min !== w.min || g.max !== w.max) return false;
+    if (g.last !== w.last || g.lastAt !== w.lastAt) return false;
     if (Math.abs(g.sum - w.sum) > 1e-9 * Math.max(1, Math.abs(w.sum))) return false;
   }
   return true;

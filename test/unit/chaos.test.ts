@@ -4,7 +4,11 @@ import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 
 const letter = (partition: number, offset: number, topic = "t") => ({
-  headers: { "__connect.errors.topic": topic, "__connect.errors.partition": String(partition), "__connect.errors.offset": String(offset) },
+  headers: {
+    "__connect.errors.topic": topic,
+    "__connect.errors.partition": String(partition),
+    "__connect.errors.offset": String(offset),
+  },
 });
 const poison = [
   { topic: "t", partition: 0, offset: "4" },
@@ -42,7 +46,14 @@ describe("dead letters matched to poison records by origin", () => {
 
 describe("poison records of a run's topic", () => {
   const run = planRun({ seed: "dead-letters", count: 10, devices: 2, startMs: Date.UTC(2026, 0, 1) });
-  const rec = (offset: number, key: string | null, value: string | null): ReadRecord => ({ topic: "t", partition: 1, offset: String(offset), key, value, headers: {} });
+  const rec = (offset: number, key: string | null, value: string | null): ReadRecord => ({
+    topic: "t",
+    partition: 1,
+    offset: String(offset),
+    key,
+    value,
+    headers: {},
+  });
   const m = metricAt(run, 3);
 
   test("a record is poison unless its value is exactly the encoding of the metric its key names", () => {
