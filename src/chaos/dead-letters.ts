@@ -141,9 +141,10 @@ const text = (v: IHeaders[string]): string =>
 
 /**
  * Every record of `topic` up to the end offsets it has when called. Fails (rather than returning fewer) if they do
- * not all arrive within `timeoutMs`: a short read would make a count look right or wrong for the wrong reason.
+ * not all arrive (no new record for `stallMs`): a short read would make a count look right or wrong for the wrong
+ * reason.
  */
-export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000): Promise<ReadRecord[]> {
+export async function readTopic(kafka: Kafka, topic: string, stallMs = 30_000): Promise<ReadRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
@@ -156,8 +157,6 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((r) => (done = r));
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message: m }) => {
@@ -166,19 +165,21 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 60_000)
         const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, text(v)]));
         const [key, value] = [m.key?.toString() ?? null, m.value?.toString() ?? null];
         out.push({ topic, partition, offset: m.offset, key, value, headers });
-        if (out.length >= want) done();
       },
     });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
-    await Promise.race([finished, timeout]).finally(() => clearTimeout(timer));
+    let seen = 0;
+    let movedAt = performance.now();
+    while (out.length < want && performance.now() - movedAt < stallMs) {
+      await Bun.sleep(100);
+      if (out.length !== seen) [seen, movedAt] = [out.length, performance.now()];
+    }
   } finally {
     await consumer.disconnect();
   }
   if (out.length < want) {
     throw new SluiceError(
       "KAFKA_READ",
-      `reading ${topic}: expected ${want} records (its end offsets), got ${out.length} within ${timeoutMs / 1000} s; ` +
+      `reading ${topic}: expected ${want} records (its end offsets), got ${out.length} (none for ${stallMs / 1000} s); ` +
         "is the broker healthy? Retry once the stack is up (sluice status)",
       true,
     );
