@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { z } from "zod";
 import { runScenario, type ChaosResult } from "../chaos/runner.ts";
+import { NO_DEAD_LETTERS } from "../chaos/dead-letters.ts";
 import { SCENARIOS } from "../chaos/scenarios.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { SluiceError } from "../errors.ts";
@@ -16,8 +17,8 @@ import { table } from "./table.ts";
 /** The chaos table: one row per scenario. */
 export function chaosTable(results: readonly ChaosResult[]): string {
   return table(
-    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "restarts", "recovery s", "ok"],
-    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
+    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "DLQ twice", "restarts", "recovery s", "ok"],
+    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.deadLetters.duplicates.length, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
   );
 }
 
@@ -55,7 +56,7 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
         } catch (e) {
           // One broken scenario must not hide the others' results.
           ctx.log(`scenario ${s.name} could not run: ${(e as Error).message}`);
-          results.push({ scenario: s.name, produced: 0, acked: 0, expected: 0, found: 0, missing: 0, unexpected: 0, wrong: 0, sendFailures: 0, poisonSent: 0, dlq: 0, recoverySeconds: 0, restarts: 0, ok: false });
+          results.push({ scenario: s.name, produced: 0, acked: 0, expected: 0, found: 0, missing: 0, unexpected: 0, wrong: 0, sendFailures: 0, poisonSent: 0, dlq: 0, deadLetters: NO_DEAD_LETTERS, recoverySeconds: 0, restarts: 0, ok: false });
         }
         out(chaosTable(results.slice(-1)));
       }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IHeaders } from "kafkajs";
-import { isRunning } from "../../src/connect/apply.ts";
+import { countDeadLetters, readTopic } from "../../src/chaos/dead-letters.ts";
+import { isRunning, waitRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
@@ -8,13 +9,26 @@ import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sand
 let box: Sandbox;
 const run = planRun({ seed: `poison-${Date.now()}`, count: 60, devices: 3, startMs: Date.UTC(2026, 10, 2) });
 
-async function send(topic: string, messages: { key: string; value: string | null }[]) {
+/** Sends in one request to partition 0 (the records reach the sink in this order, in one batch); their offsets. */
+async function send(topic: string, messages: { key: string; value: string | null }[]): Promise<string[]> {
   const producer = client.producer();
   await producer.connect();
-  // One request, one partition: the records reach the sink in this order and in one batch.
-  await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })) });
+  const [meta] = await producer.send({ topic, messages: messages.map((m) => ({ ...m, partition: 0 })) });
   await producer.disconnect();
+  return messages.map((_, i) => String(BigInt(meta!.baseOffset!) + BigInt(i)));
 }
+
+/** The committed offset of partition 0 of the sandbox's topic (Connect's offsets API), or -1. */
+async function committed(): Promise<number> {
+  const o = await connect.offsets(box.connector);
+  return o?.offsets.find((x) => x.partition.kafka_partition === 0)?.offset?.kafka_offset ?? -1;
+}
+
+const rowOf = async (k: number) => {
+  const m = metricAt(run, k);
+  const q = `select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`;
+  return (await sql.unsafe(q, [m.device_id, m.metric_name, new Date(m.published_at)]))[0]?.value as number | undefined;
+};
 
 const header = (h: IHeaders | undefined, name: string) => h?.[name]?.toString();
 
@@ -56,7 +70,7 @@ describe("records the sink cannot read", () => {
       ...poison.map(([, key, value]) => ({ key, value })),
       ...Array.from({ length: 20 }, (_, k) => valid(20 + k)),
     ];
-    await send(box.topic, batch as { key: string; value: string }[]);
+    const offsets = await send(box.topic, batch as { key: string; value: string }[]);
 
     const dead = await readAll(box.dlq, poison.length);
     expect(dead.length).toBe(poison.length);
@@ -64,6 +78,9 @@ describe("records the sink cannot read", () => {
       const [what, , value, reason] = poison[i]!;
       expect([what, d.value?.toString() ?? null]).toEqual([what, value]);
       expect(header(d.headers, "__connect.errors.topic")).toBe(box.topic);
+      // Each dead letter names its own record: partition and offset in the source topic.
+      const origin = [header(d.headers, "__connect.errors.partition"), header(d.headers, "__connect.errors.offset")];
+      expect([what, ...origin]).toEqual([what, "0", offsets[20 + i]]);
       const message = header(d.headers, "__connect.errors.exception.message") ?? "";
       expect([what, message]).toEqual([what, expect.stringContaining(reason)]);
     });
@@ -86,6 +103,33 @@ describe("records the sink cannot read", () => {
     });
     const rows = await sql.unsafe(`select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`, [m.device_id, m.metric_name, new Date(m.published_at)]);
     expect(rows.map((r) => r.value)).toEqual([2.5]);
+    expect(isRunning(await connect.status(box.connector))).toBe(true);
+  });
+
+  test("a dead letter ending a batch is committed with it: a restart does not dead-letter it again", async () => {
+    // [valid, poison] in one batch: the poison record is the last one Connect hands over for the partition, so only
+    // an offset commit that covers records Connect itself dead-lettered keeps the restarted task from re-reading it.
+    const a = metricAt(run, 52);
+    const [, poisonAt] = await send(box.topic, [
+      { key: encodeKey(a), value: encodeValue(a) },
+      { key: encodeKey(metricAt(run, 53)), value: "{not json" },
+    ]);
+    const origin = { topic: box.topic, partition: 0, offset: poisonAt! };
+    const once = async () => countDeadLetters([origin], await readTopic(client, box.dlq));
+    await eventually("the valid row", async () => (await rowOf(52)) === a.value);
+    await eventually("the dead letter", async () => (await once()).once === 1);
+
+    await connect.restartConnector(box.connector, { includeTasks: true });
+    await waitRunning(connect, box.connector);
+    // A valid record after the restart: once it is stored and committed, the task has read everything before it.
+    const b = metricAt(run, 54);
+    const [bAt] = await send(box.topic, [{ key: encodeKey(b), value: encodeValue(b) }]);
+    await eventually("the row sent after the restart", async () => (await rowOf(54)) === b.value);
+    await eventually("offsets committed past it", async () => (await committed()) > Number(bAt));
+
+    const c = await once();
+    const got = { duplicates: c.duplicates, missing: c.missing, once: c.once };
+    expect(got).toEqual({ duplicates: [], missing: [], once: 1 });
     expect(isRunning(await connect.status(box.connector))).toBe(true);
   });
 });
