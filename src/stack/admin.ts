@@ -5,7 +5,7 @@ import { ConfigError, type Env } from "../config/env.ts";
 import { ApiKeyListError, parseApiKeys, SCOPES, type ApiKey, type Scope } from "../server/auth.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { rolePassword } from "./postgres.ts";
-import { spawnDetached } from "./process.ts";
+import { baseChildEnv, spawnDetached } from "./process.ts";
 
 /** Where the generated key of a scope is kept when no key is configured: <data dir>/secrets/<scope>-api-key. */
 export const apiKeyFile = (ctx: StackContext, scope: Scope = "admin") => join(ctx.paths.secrets, `${scope}-api-key`);
@@ -55,11 +55,8 @@ export function adminApiKeys(ctx: StackContext): { keys: ApiKey[]; source: strin
 /** Base URL of the admin service of the local stack. */
 export const adminUrl = (ctx: StackContext) => `http://${ctx.env.SLUICE_HOST}:${ctx.env.ADMIN_PORT}`;
 
-/** Variables of the parent's environment a Bun process needs to run at all (no secret among them). */
-const PROCESS_BASICS = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"] as const;
-
 /** The settings `sluice serve` reads (addresses, names, its port): none of them is a credential. */
-const SERVE_SETTINGS = [
+export const SERVE_SETTINGS = [
   "SLUICE_HOST", "ADMIN_PORT", "SLUICE_CACHE_DIR",
   "KAFKA_PORT", "KAFKA_BOOTSTRAP", "REGISTRY_PORT", "REGISTRY_URL", "CONNECT_PORT", "CONNECT_URL",
   "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "METRICS_TOPIC", "DLQ_TOPIC",
@@ -74,8 +71,7 @@ export function adminChildEnv(
   ctx: StackContext,
   parent: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const k of PROCESS_BASICS) if (parent[k] !== undefined) env[k] = parent[k];
+  const env = baseChildEnv(parent);
   for (const k of SERVE_SETTINGS) if (ctx.env[k] !== undefined) env[k] = String(ctx.env[k]);
   for (const [k, v] of Object.entries(ctx.childEnv)) if (v !== undefined) env[k] = v;
   env.SLUICE_DATA_DIR = ctx.paths.data;
