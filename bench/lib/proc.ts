@@ -3,6 +3,7 @@
 // read; smaps_rollup (true PSS) cost the sampler ~11 % of a core, taken from the processes it measures.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readPid } from "../../src/stack/process.ts";
 
 /** utime + stime of a /proc/<pid>/stat line, in seconds. The command name may hold spaces and parentheses. */
 export function cpuSecondsFromStat(stat: string, ticksPerSec = 100): number {
@@ -50,7 +51,7 @@ export interface ProcGroup {
 
 /** The stack's components from their pid files; PostgreSQL is its postmaster and every child of it. */
 export function stackGroups(runDir: string, names: readonly string[] = ["connect", "kafka", "postgres", "registry", "admin"]): ProcGroup[] {
-  const pidOf = (n: string) => Number(read(join(runDir, `${n}.pid`))?.trim() ?? 0);
+  const pidOf = (n: string) => readPid(runDir, n) ?? 0;
   return names.map((name) => ({
     name,
     pids: () => {
