@@ -47,6 +47,6 @@ export type CompressionName = keyof typeof COMPRESSION;
 
 /**
  * What Sluice's producers use unless told otherwise: with zstd the broker, the worker and the producer each spent
- * less CPU per row than without compression (npm run bench -- --compression; README, Performance).
+ * less CPU per row than without compression (npm run bench -- --compression; docs/performance.md).
  */
 export const DEFAULT_COMPRESSION: CompressionName = "zstd";
