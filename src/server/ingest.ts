@@ -1,6 +1,7 @@
 import type { Message } from "kafkajs";
 import { z } from "zod";
-import { Metric } from "../contract/index.ts";
+import { IngestMetric } from "../contract/ingest-metric.ts";
+import type { Metric } from "../contract/index.ts";
 import { encodeKey, encodeValue } from "../producer/encode.ts";
 import { partitionFor } from "../producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../producer/send.ts";
@@ -63,7 +64,7 @@ export function validateBatch(body: unknown, maxItems: number): BatchResult {
   const metrics: Metric[] = [];
   const errors: ItemError[] = [];
   for (let index = 0; index < items.length; index++) {
-    const r = Metric.safeParse(items[index]);
+    const r = IngestMetric.safeParse(items[index]);
     if (r.success) {
       metrics.push(r.data);
       continue;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Metric } from "../contract/index.ts";
+import { IngestMetric } from "../contract/ingest-metric.ts";
 import type { IngestLimits } from "./ingest.ts";
 import { CONNECT_STATES } from "./metrics.ts";
 
@@ -34,7 +34,7 @@ const taskStates = { type: "string", enum: [...CONNECT_STATES] };
  * contract (src/contract), so the document cannot drift from what the server validates.
  */
 export function openApiDocument(limits: IngestLimits) {
-  const metric = z.toJSONSchema(Metric, { target: "openapi-3.0" });
+  const metric = z.toJSONSchema(IngestMetric, { target: "openapi-3.0", io: "input" });
   return {
     openapi: "3.0.3",
     info: {
