@@ -1,11 +1,9 @@
 import type { Sql } from "postgres";
 import { SluiceError } from "../errors.ts";
 import { deviceIds, metricAt, type Run } from "../producer/workload.ts";
+import { sqlIdentifier } from "../db/identifier.ts";
 
-const ident = (t: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${t}"`);
-  return t;
-};
+const ident = (t: string) => sqlIdentifier(t);
 
 /** Rows of `table` that belong to the run (its devices, inside its time window). */
 export async function countLanded(sql: Sql, table: string, run: Run): Promise<number> {
@@ -44,7 +42,6 @@ export async function waitLanded(
         "ROWS_MISSING",
         `${run.count - n} of ${run.count} rows did not land in ${table} (no progress for ${stallMs / 1000} s). ` +
           "Check the connector (sluice status, sluice logs connect) and the DLQ topic.",
-        true,
       );
     }
     await Bun.sleep(opts.intervalMs ?? 250);

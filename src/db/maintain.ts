@@ -1,11 +1,8 @@
 import type { Sql } from "postgres";
-import { SluiceError } from "../errors.ts";
 import type { Span } from "./span.ts";
+import { sqlIdentifier } from "./identifier.ts";
 
-const ident = (t: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${t}"`);
-  return t;
-};
+const ident = (t: string) => sqlIdentifier(t);
 
 /** What `maintain` is asked to do on one partitioned metrics-shaped table. */
 export interface MaintainPlan {

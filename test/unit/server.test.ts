@@ -327,7 +327,7 @@ describe("HTTP edges", () => {
           throw new Error(`boom: ${trace} key ${ADMIN_KEY}`);
         },
         restartConnector: async () => {
-          throw new SluiceError("CONNECT_HTTP_500", `Kafka Connect POST /connectors/x/restart answered 500: ${trace}`, true);
+          throw new SluiceError("CONNECT_HTTP_500", `Kafka Connect POST /connectors/x/restart answered 500: ${trace}`);
         },
       },
     });
