@@ -72,7 +72,10 @@ export const ERROR_CODES = {
   CONNECT_HTTP_401: fix(502, "Kafka Connect wants credentials; configure the worker access."),
   CONNECT_HTTP_403: fix(502, "Kafka Connect refused this client; check the worker access policy."),
   CONNECT_HTTP_404: { ...fix(404, "Check the connector or task name."), answerAs: "NOT_FOUND" },
-  CONNECT_HTTP_409: { ...retry(409, "Kafka Connect is rebalancing; retry in a moment."), answerAs: "CONNECT_REBALANCING" },
+  CONNECT_HTTP_409: {
+    ...retry(409, "Kafka Connect is rebalancing; retry in a moment."),
+    answerAs: "CONNECT_REBALANCING",
+  },
   CONNECT_HTTP_4XX: fix(502, upstream),
   CONNECT_HTTP_500: retry(503, "Kafka Connect failed; read its log (`sluice logs connect`) and retry."),
   CONNECT_HTTP_503: retry(503, "Kafka Connect is not ready; retry in a moment."),
@@ -113,3 +116,16 @@ export const errorSpec = (code: ErrorCode): ErrorSpec => ERROR_CODES[code];
 
 /** Whether `s` is a code of the catalogue (for codes read back from text, e.g. another process's output). */
 export const isErrorCode = (s: string): s is ErrorCode => Object.hasOwn(ERROR_CODES, s);
+
+/**
+ * The code an API answer carries for an error with `code`: its `answerAs`, INTERNAL for a failure the client can
+ * neither fix nor retry (status ≥ 500, not retryable: its details stay in the server log), else the code itself.
+ */
+export function answeredCode(code: ErrorCode): ErrorCode {
+  const spec = errorSpec(code);
+  if (spec.answerAs !== undefined && isErrorCode(spec.answerAs)) return spec.answerAs;
+  return spec.httpStatus >= 500 && !spec.retryable ? "INTERNAL" : code;
+}
+
+/** Every code an API answer can carry (the OpenAPI document's enum). */
+export const ANSWERED_CODES: readonly ErrorCode[] = [...new Set(ALL_ERROR_CODES.map(answeredCode))];
