@@ -21,7 +21,7 @@ export interface ErrorSpec {
 
 const fix = (httpStatus: ErrorStatus, hint: string) => ({ retryable: false, httpStatus, hint }) as const;
 const retry = (httpStatus: ErrorStatus, hint: string) => ({ retryable: true, httpStatus, hint }) as const;
-const upstream = "Kafka Connect refused the request; read its answer in the message and fix the config or the call";
+const upstream = "Kafka Connect refused the request; read its answer in the message and fix the config or the call.";
 
 export const ERROR_CODES = {
   // Usage and input: the caller must change something.
@@ -60,7 +60,7 @@ export const ERROR_CODES = {
   KAFKA_NO_BROKERS: retry(503, "Kafka answered with no brokers; check `sluice status`."),
   KAFKA_UNAVAILABLE: retry(503, "Kafka did not acknowledge; retry with the same Idempotency-Key."),
   KAFKA_READ: retry(503, "Reading the topic stalled; check the broker (`sluice status`) and retry."),
-  TOPIC_MISSING: fix(503, "Create the topics with `sluice setup`."),
+  TOPIC_MISSING: fix(500, "Create the topics with `sluice setup`."),
   REGISTRY_UNREACHABLE: retry(503, "Start the stack (`sluice up`) or check REGISTRY_URL."),
   REGISTRY_HTTP: retry(503, "The schema registry answered an error; check its log (`sluice logs registry`)."),
   REGISTRY_CONFIG: fix(500, "The registry refused the compatibility level; check its log."),
