@@ -47,7 +47,8 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof SluiceError) {
-      console.error(`sluice: ${e.message}${e.retryable ? "\n(retrying may help)" : ""}`);
+      // The code is the stable handle (src/error-codes.ts lists each with its hint); the message says what to do.
+      console.error(`sluice: ${e.message}\n(${e.code}${e.retryable ? "; retrying may help" : ""})`);
       process.exit(1);
     }
     console.error(e);

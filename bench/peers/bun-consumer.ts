@@ -3,14 +3,14 @@
 // write. Only for the benchmark, never on the main path. Configured by the bench through PEER_* variables.
 import postgres from "postgres";
 import { kafka } from "../../src/kafka/client.ts";
+import { sqlIdentifier } from "../../src/db/identifier.ts";
 
 const env = (k: string) => {
   const v = process.env[k];
   if (!v) throw new Error(`${k} is not set (the bench sets PEER_BROKERS, PEER_TOPIC, PEER_TABLE, PEER_GROUP, PEER_PG_URL)`);
   return v;
 };
-const table = env("PEER_TABLE");
-if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`PEER_TABLE must be a lowercase identifier, got "${table}"`);
+const table = sqlIdentifier(env("PEER_TABLE"), "PEER_TABLE");
 const sql = postgres(env("PEER_PG_URL"), { max: 3, onnotice: () => {} });
 const consumer = kafka(env("PEER_BROKERS").split(","), "bench-peer").consumer({
   groupId: env("PEER_GROUP"),

@@ -3,6 +3,7 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import { SluiceError } from "../errors.ts";
 import { MANIFEST_FORMAT, MINUTE_MS, type Bucket, type Manifest } from "../producer/manifest.ts";
+import { sqlIdentifier } from "../db/identifier.ts";
 
 /**
  * The audit's reader: the buckets of a table (per device × metric code × minute: row count and the checksum that
@@ -10,10 +11,6 @@ import { MANIFEST_FORMAT, MINUTE_MS, type Bucket, type Manifest } from "../produ
  * should not be there show up too. The checksum is computed by PostgreSQL, so only one row per bucket crosses the
  * wire: first 8 bytes of md5(int8send(epoch ms) ‖ float8send(value)), XORed.
  */
-const ident = (t: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${t}"`);
-  return t;
-};
 
 /** Buckets of `table` for `deviceIds` with published_at in [fromMinute, toMinute] (minutes since the epoch). */
 export async function readBuckets(sql: Sql, table: string, scope: { deviceIds: readonly string[]; fromMinute: number; toMinute: number }): Promise<Bucket[]> {
@@ -21,7 +18,7 @@ export async function readBuckets(sql: Sql, table: string, scope: { deviceIds: r
   const rows = await sql.unsafe(
     `with r as (
        select device_id, metric_name, (extract(epoch from published_at) * 1000)::bigint as ms, value
-         from ${ident(table)}
+         from ${sqlIdentifier(table)}
         where device_id = any($1::uuid[]) and published_at >= $2 and published_at < $3)
      select device_id::text as device_id, metric_name::int as metric_name, (ms / ${MINUTE_MS})::float8 as minute, count(*)::int as count,
             lpad(to_hex(bit_xor(('x' || left(md5(int8send(ms) || float8send(value)), 16))::bit(64)::bigint)), 16, '0') as checksum

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import { indexOfKey, metricAt, type Run } from "../producer/workload.ts";
+import { sqlIdentifier } from "../db/identifier.ts";
 
 export interface ExactAudit {
   /** Rows that must be in the table: every acknowledged metric of the run. */
@@ -40,7 +41,7 @@ export function auditRows(run: Run, acked: number, rows: readonly { device_id: s
 
 /** Reads every row of `table` (the table holds one run) and audits it. */
 export async function auditTable(sql: Sql, table: string, run: Run, acked: number): Promise<ExactAudit> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`table must be a lowercase identifier, got ${table}`);
+  sqlIdentifier(table);
   const rows = await sql.unsafe(`select device_id::text, (extract(epoch from published_at) * 1000)::float8 as ms, metric_name, value, tags from ${table}`);
   return auditRows(run, acked, rows as never);
 }

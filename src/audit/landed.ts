@@ -1,17 +1,13 @@
 import type { Sql } from "postgres";
 import { SluiceError } from "../errors.ts";
 import { deviceIds, metricAt, type Run } from "../producer/workload.ts";
-
-const ident = (t: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${t}"`);
-  return t;
-};
+import { sqlIdentifier } from "../db/identifier.ts";
 
 /** Rows of `table` that belong to the run (its devices, inside its time window). */
 export async function countLanded(sql: Sql, table: string, run: Run): Promise<number> {
   const last = metricAt(run, run.count - 1).published_at;
   const [r] = await sql.unsafe(
-    `select count(*)::bigint as n from ${ident(table)} where device_id = any($1::uuid[]) and published_at between $2 and $3`,
+    `select count(*)::bigint as n from ${sqlIdentifier(table)} where device_id = any($1::uuid[]) and published_at between $2 and $3`,
     [deviceIds(run) as string[], new Date(run.startMs), new Date(last)],
   );
   return Number(r!.n);
@@ -44,7 +40,6 @@ export async function waitLanded(
         "ROWS_MISSING",
         `${run.count - n} of ${run.count} rows did not land in ${table} (no progress for ${stallMs / 1000} s). ` +
           "Check the connector (sluice status, sluice logs connect) and the DLQ topic.",
-        true,
       );
     }
     await Bun.sleep(opts.intervalMs ?? 250);
@@ -69,7 +64,7 @@ export async function spotCheck(sql: Sql, table: string, run: Run, sample = 1000
   const rows = await sql.unsafe(
     `select k.i, t.value, t.tags, (extract(epoch from t.published_at) * 1000)::bigint as ms
        from unnest($1::uuid[], $2::timestamptz[], $3::smallint[]) with ordinality as k(device_id, published_at, metric_name, i)
-       left join ${ident(table)} t using (device_id, published_at, metric_name)`,
+       left join ${sqlIdentifier(table)} t using (device_id, published_at, metric_name)`,
     [expected.map((m) => m.device_id), expected.map((m) => new Date(m.published_at).toISOString()), expected.map((m) => m.metric_name)],
   );
   const out: Mismatch[] = [];
@@ -93,7 +88,7 @@ export async function sinkSpan(sql: Sql, table: string, run: Run): Promise<{ fir
   const last = metricAt(run, run.count - 1).published_at;
   const [r] = await sql.unsafe(
     `select (extract(epoch from min(created_at)) * 1000)::float8 as first, (extract(epoch from max(created_at)) * 1000)::float8 as last
-       from ${ident(table)} where device_id = any($1::uuid[]) and published_at between $2 and $3`,
+       from ${sqlIdentifier(table)} where device_id = any($1::uuid[]) and published_at between $2 and $3`,
     [deviceIds(run) as string[], new Date(run.startMs), new Date(last)],
   );
   return { firstMs: Number(r!.first), lastMs: Number(r!.last) };

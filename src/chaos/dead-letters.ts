@@ -181,7 +181,6 @@ export async function readTopic(kafka: Kafka, topic: string, stallMs = 30_000): 
       "KAFKA_READ",
       `reading ${topic}: expected ${want} records (its end offsets), got ${out.length} (none for ${stallMs / 1000} s); ` +
         "is the broker healthy? Retry once the stack is up (sluice status)",
-      true,
     );
   }
   return out;

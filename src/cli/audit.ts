@@ -8,6 +8,7 @@ import { MINUTE_MS } from "../producer/manifest.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { countFlag, parseFlags, type Command } from "./command.ts";
 import { table as render } from "./table.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 
 const n = (x: number) => x.toLocaleString("en-US");
 
@@ -51,7 +52,7 @@ anything differs.`,
       { manifest: { type: "string" }, table: { type: "string" }, wait: { type: "string" }, limit: { type: "string" }, json: { type: "string" } },
       z.object({
         manifest: z.string({ error: "is required: the file `sluice produce` wrote" }).min(1),
-        table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("metrics"),
+        table: SqlIdentifier.default("metrics"),
         wait: z.coerce.number().min(0).max(86_400).default(0),
         limit: countFlag(50, 1_000_000),
         json: z.string().optional(),

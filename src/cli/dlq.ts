@@ -12,6 +12,7 @@ import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { countFlag, parseFlags, type Command } from "./command.ts";
 import { table } from "./table.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 
 const preview = (s: string | null, n = 48) => (s === null ? "(null)" : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -69,7 +70,7 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
           }),
         "dry-run": z.boolean().optional(),
         "from-beginning": z.boolean().optional(),
-        table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("metrics"),
+        table: SqlIdentifier.default("metrics"),
         chunk: countFlag(500, 100_000),
         timeout: z.coerce.number().positive().max(3600).default(30),
         topic: z.string().optional(),

@@ -5,6 +5,7 @@ import { CODES, type MetricCode } from "../contract/index.ts";
 import { DEFAULT_COMPRESSION } from "../kafka/codecs.ts";
 import { INVALID_KINDS, MALFORMED_KINDS } from "../producer/faults.ts";
 import { parseThresholds } from "../producer/thresholds.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 
 /**
  * The flags of `sluice produce` (the load tester): one table gives the parser, the zod checks and the --help text,
@@ -129,7 +130,7 @@ export const PRODUCE_FLAGS = {
   "no-manifest": { type: "boolean", help: "do not record a manifest (saves an md5 per record)", schema: z.boolean() },
   threshold: { type: "string", arg: "LIST", help: "exit 1 unless all hold, e.g. 'p99<50ms,rate>40000,errors==0' (p50 p95 p99 p99.9 max avg e2e_p50 e2e_p99 lag rate errors sent)", schema: threshold },
   e2e: { type: "boolean", help: "measure produce → row in PostgreSQL on sampled records (needs the sink running into --table)", schema: z.boolean() },
-  table: { type: "string", arg: "T", help: "table the sink writes, for --e2e", default: () => "metrics", schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier") },
+  table: { type: "string", arg: "T", help: "table the sink writes, for --e2e", default: () => "metrics", schema: SqlIdentifier },
   "e2e-wait": { type: "string", arg: "D", help: "after the run, wait this long for sampled rows to appear", default: () => "30s", schema: duration },
   "duplicate-ratio": { type: "string", arg: "R", help: "share of records that re-send an acknowledged record unchanged", default: () => "0", schema: ratio },
   "update-ratio": { type: "string", arg: "R", help: "share of records that re-send an acknowledged key with a new value", default: () => "0", schema: ratio },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SluiceError } from "../errors.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 
 const port = (d: number) => z.coerce.number().int().min(1).max(65535).default(d);
 
@@ -18,8 +19,8 @@ export const EnvSchema = z.object({
   POSTGRES_PORT: port(15432),
   /** Host of a PostgreSQL not started by `sluice up` (docker compose: postgres). */
   POSTGRES_HOST: z.string().optional(),
-  POSTGRES_USER: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("sluice"),
-  POSTGRES_DB: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lowercase SQL identifier").default("sluice"),
+  POSTGRES_USER: SqlIdentifier.default("sluice"),
+  POSTGRES_DB: SqlIdentifier.default("sluice"),
   /** When unset, the local stack generates one on first `up` and keeps it in <data dir>/secrets/. */
   POSTGRES_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** Passwords of the sink and analyst login roles; when unset the local stack generates them into <data dir>/secrets/. */
@@ -98,6 +99,6 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
 /** A problem in configuration the user must fix; retrying does not help. */
 export class ConfigError extends SluiceError {
   constructor(message: string) {
-    super("CONFIG", message, false);
+    super("CONFIG", message);
   }
 }

@@ -1,5 +1,5 @@
 import { SluiceError } from "../errors.ts";
-import type { ConnectClient, ConnectorStatus } from "./client.ts";
+import { isConnectRefusal, type ConnectClient, type ConnectorStatus } from "./client.ts";
 import type { ConnectorSpec } from "./desired.ts";
 import { planConnectors, type ConnectorAction, type PlanOptions } from "./plan.ts";
 import { redact, SECRET_KEY } from "./secrets.ts";
@@ -33,7 +33,7 @@ export async function waitRunning(client: ConnectClient, name: string, timeoutMs
     if (failure && Date.now() - start >= failGraceMs) throw new SluiceError("CONNECTOR_FAILED", `connector ${name} failed:\n${failure}\nFix its config in connectors/ and apply again.`);
     await Bun.sleep(250);
   }
-  throw new SluiceError("CONNECTOR_TIMEOUT", `connector ${name} was not RUNNING after ${timeoutMs / 1000} s (last state: ${JSON.stringify(last?.connector.state)}, tasks ${JSON.stringify(last?.tasks.map((t) => t.state))})`, true);
+  throw new SluiceError("CONNECTOR_TIMEOUT", `connector ${name} was not RUNNING after ${timeoutMs / 1000} s (last state: ${JSON.stringify(last?.connector.state)}, tasks ${JSON.stringify(last?.tasks.map((t) => t.state))})`);
 }
 
 /**
@@ -108,8 +108,7 @@ export async function validateConnectors(client: ConnectClient, specs: readonly 
     } catch (e) {
       // Connect answers a config it cannot even validate with 400/500 (e.g. a class that is no connector); that is a
       // problem of the file. An unreachable worker or a rebalance (409) is not.
-      const refused = e instanceof SluiceError && e.code.startsWith("CONNECT_HTTP_") && e.code !== "CONNECT_HTTP_409";
-      if (!refused) throw e;
+      if (!isConnectRefusal(e)) throw e;
       problems.push({ level: "error", connector: spec.name, key: "(config)", message: e.message });
     }
   }

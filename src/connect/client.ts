@@ -1,4 +1,4 @@
-import { SluiceError } from "../errors.ts";
+import { SluiceError, type ErrorCode } from "../errors.ts";
 import { redact } from "./secrets.ts";
 
 export interface ConnectorStatus {
@@ -19,6 +19,25 @@ export interface ValidateResponse {
 /** `GET /connectors/{name}/offsets` of a sink connector (KIP-875). */
 export interface ConnectorOffsets {
   offsets: { partition: { kafka_topic?: string; kafka_partition?: number }; offset: { kafka_offset?: number } | null }[];
+}
+
+/** The codes of Connect's error answers: the statuses its REST API documents, and one per class for the rest. */
+export const CONNECT_HTTP_CODES = [
+  "CONNECT_HTTP_400", "CONNECT_HTTP_401", "CONNECT_HTTP_403", "CONNECT_HTTP_404", "CONNECT_HTTP_409",
+  "CONNECT_HTTP_4XX", "CONNECT_HTTP_500", "CONNECT_HTTP_503", "CONNECT_HTTP_5XX",
+] as const satisfies readonly ErrorCode[];
+
+/** The code of a Connect error answer with `status` (retryable for 409 and 5xx, per the catalogue). */
+export function connectHttpCode(status: number): (typeof CONNECT_HTTP_CODES)[number] {
+  const exact = `CONNECT_HTTP_${status}`;
+  const known = CONNECT_HTTP_CODES.find((c) => c === exact);
+  return known ?? (status >= 500 ? "CONNECT_HTTP_5XX" : "CONNECT_HTTP_4XX");
+}
+
+/** Whether `e` is Connect refusing a request (an HTTP error answer), not a rebalance (409) or an unreachable worker. */
+export function isConnectRefusal(e: unknown): e is SluiceError {
+  if (!(e instanceof SluiceError) || e.code === "CONNECT_HTTP_409") return false;
+  return (CONNECT_HTTP_CODES as readonly ErrorCode[]).includes(e.code);
 }
 
 /** A small client for the Kafka Connect REST API. */
@@ -43,14 +62,15 @@ export class ConnectClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (e) {
-      throw new SluiceError("CONNECT_UNREACHABLE", `Kafka Connect at ${this.base} did not answer (${(e as Error).message}); is the stack up (sluice status)?`, true, { cause: e });
+      throw new SluiceError("CONNECT_UNREACHABLE", `Kafka Connect at ${this.base} did not answer (${(e as Error).message}); is the stack up (sluice status)?`, { cause: e });
     }
     if (okStatuses.includes(res.status)) return undefined;
     if (!res.ok) {
       // Connect's error bodies can echo the resolved config (passwords included): scrub before showing.
       const text = redact(await res.text());
       // 409: the worker group is rebalancing; the same call succeeds a moment later.
-      throw new SluiceError(`CONNECT_HTTP_${res.status}`, `Kafka Connect ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`, res.status === 409 || res.status >= 500);
+      const what = `Kafka Connect ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`;
+      throw new SluiceError(connectHttpCode(res.status), what);
     }
     return res.status === 204 ? undefined : ((await res.json()) as T);
   }

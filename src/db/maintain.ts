@@ -1,11 +1,6 @@
 import type { Sql } from "postgres";
-import { SluiceError } from "../errors.ts";
 import type { Span } from "./span.ts";
-
-const ident = (t: string) => {
-  if (!/^[a-z_][a-z0-9_]*$/.test(t)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${t}"`);
-  return t;
-};
+import { sqlIdentifier } from "./identifier.ts";
 
 /** What `maintain` is asked to do on one partitioned metrics-shaped table. */
 export interface MaintainPlan {
@@ -48,7 +43,7 @@ export interface RollupReport {
  * schedule while the sink writes: a step that cannot get its lock fails fast and the next run does it.
  */
 export async function maintain(sql: Sql, plan: MaintainPlan): Promise<MaintainReport> {
-  const table = ident(plan.table);
+  const table = sqlIdentifier(plan.table);
   const lock = `${plan.lockTimeoutMs ?? 5000}ms`;
   const step = async <T>(fn: (tx: Sql) => Promise<T>): Promise<T> =>
     (await sql.begin(async (tx) => {
@@ -94,7 +89,7 @@ export async function maintain(sql: Sql, plan: MaintainPlan): Promise<MaintainRe
  * touched since the watermark are recomputed from raw rows, so replays and updates never double-count).
  */
 export async function rollupOnce(sql: Sql, source: string, m1: string, h1: string): Promise<RollupReport> {
-  const [r] = await sql.unsafe(`select * from sluice_rollup($1::regclass, $2::regclass, $3::regclass)`, [ident(source), ident(m1), ident(h1)]);
+  const [r] = await sql.unsafe(`select * from sluice_rollup($1::regclass, $2::regclass, $3::regclass)`, [sqlIdentifier(source), sqlIdentifier(m1), sqlIdentifier(h1)]);
   return { changedRows: Number(r!.changed_rows), buckets1m: Number(r!.buckets_1m), buckets1h: Number(r!.buckets_1h), watermark: r!.watermark };
 }
 

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { sqlIdentifier } from "./identifier.ts";
 
 /**
  * The database roles (created NOLOGIN by migration 0003; roles are cluster-wide):
@@ -45,7 +46,7 @@ export async function applyRoleLogins(sql: Sql, passwordOf: (role: LoginRole) =>
  * whose migrations have not created the role.
  */
 export async function grantSinkOn(sql: Sql, table: string): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`table must be a lowercase identifier, got "${table}"`);
+  sqlIdentifier(table);
   const [r] = await sql`select 1 as ok from pg_roles where rolname = ${ROLES.sink}`;
   if (!r) return;
   await sql.unsafe(

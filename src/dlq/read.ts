@@ -28,7 +28,6 @@ export function shortReadError(topic: string, progress: readonly PartitionProgre
     "DLQ_SHORT_READ",
     `reading ${topic} stopped short (${why}):\n  ${lines.join("\n  ")}\n` +
       "Nothing past the offsets read was committed. Check the broker (sluice status) and run the command again.",
-    true,
   );
 }
 
@@ -81,7 +80,7 @@ export async function readRanges(kafka: Kafka, o: ReadRangesOptions): Promise<vo
       const which = missing.map((p) => p.partition).join(", ");
       const msg = `another reader in group ${o.groupId} holds partition(s) ${which} of ${o.topic}`;
       const hint = "is a replay into the same target running? Wait for it, then run again.";
-      fail(new SluiceError("DLQ_BUSY", `${msg}: ${hint}`, true));
+      fail(new SluiceError("DLQ_BUSY", `${msg}: ${hint}`));
     }
   });
   try {

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { Metric } from "../contract/index.ts";
-import { SluiceError } from "../errors.ts";
 import { histogram, latencyStats } from "./latency.ts";
+import { sqlIdentifier } from "../db/identifier.ts";
 
 /**
  * End-to-end latency, producer → row in PostgreSQL, measured on sampled records (a few per second, see
@@ -39,7 +39,7 @@ export class E2eProbe {
     private readonly table: string,
     private readonly opts: { pollMs?: number; maxPending?: number } = {},
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new SluiceError("BAD_TABLE", `table name must be a lowercase identifier, got "${table}"`);
+    sqlIdentifier(table);
   }
 
   /** Records a sample (dropped when too many are still unseen: the sink is far behind, and the poll stays cheap). */

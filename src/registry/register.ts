@@ -68,7 +68,7 @@ async function setCompatibility(url: string, subject: string, level: Level): Pro
     headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
     body: JSON.stringify({ compatibility: level }),
   }).catch((e: Error) => {
-    throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`, true);
+    throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`);
   });
   if (!res.ok) throw new SluiceError("REGISTRY_CONFIG", `registry refused compatibility ${level} for ${subject}: ${res.status} ${await res.text()}`);
 }
@@ -81,7 +81,6 @@ function registerError(subject: string, e: unknown): SluiceError {
     incompatible
       ? `the contract is not BACKWARD compatible with the schema registered under ${subject}: ${msg}. Make the change compatible (add optional fields, do not narrow or remove) or register it under a new subject.`
       : `registering ${subject} failed: ${msg}`,
-    !incompatible,
     { cause: e },
   );
 }

@@ -43,7 +43,7 @@ export interface KafkaGateway {
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SluiceError("KAFKA_TIMEOUT", `${what} took longer than ${ms} ms; Kafka is slow or down`, true)), ms);
+    timer = setTimeout(() => reject(new SluiceError("KAFKA_TIMEOUT", `${what} took longer than ${ms} ms; Kafka is slow or down`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
@@ -89,14 +89,14 @@ export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: nu
   return {
     async ping() {
       const c = await (await getAdmin()).describeCluster();
-      if (c.brokers.length === 0) throw new SluiceError("KAFKA_NO_BROKERS", "Kafka answered with no brokers", true);
+      if (c.brokers.length === 0) throw new SluiceError("KAFKA_NO_BROKERS", "Kafka answered with no brokers");
     },
     async partitions(topic) {
       const hit = partitionCache.get(topic);
       if (hit && Date.now() - hit.at < 60_000) return hit.n;
       const [meta] = (await (await getAdmin()).fetchTopicMetadata({ topics: [topic] })).topics;
       const n = meta?.partitions.length ?? 0;
-      if (n < 1) throw new SluiceError("TOPIC_MISSING", `topic ${topic} has no partitions; run \`sluice setup\``, false);
+      if (n < 1) throw new SluiceError("TOPIC_MISSING", `topic ${topic} has no partitions; run \`sluice setup\``);
       partitionCache.set(topic, { n, at: Date.now() });
       return n;
     },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { IngestMetric } from "../contract/ingest-metric.ts";
+import { ANSWERED_CODES, errorSpec } from "../error-codes.ts";
 import type { IngestLimits } from "./ingest.ts";
 import { CONNECT_STATES } from "./metrics.ts";
 
@@ -28,6 +29,23 @@ const ingest = scoped("ingest");
 const admin = scoped("admin");
 const withScope = ({ security, "x-sluice-scope": x }: ReturnType<typeof scoped>) => ({ security, "x-sluice-scope": x });
 const taskStates = { type: "string", enum: [...CONNECT_STATES] };
+
+/**
+ * An error answer's `error`: the code is one of the closed catalogue's (src/error-codes.ts); `x-sluice-error-codes`
+ * gives, per code, its status, whether a retry can help and what to do.
+ */
+function errorDetail() {
+  const codes = Object.fromEntries(ANSWERED_CODES.map((c) => [c, errorSpec(c)]));
+  return {
+    type: "object",
+    required: ["code", "message"],
+    properties: {
+      code: { type: "string", enum: [...ANSWERED_CODES], description: "Stable; match on it, not on the message." },
+      message: { type: "string", description: "What was expected, what was got and what to do." },
+    },
+    "x-sluice-error-codes": codes,
+  };
+}
 
 /**
  * The OpenAPI 3.0 document of the service, served at `/openapi.json`. The metric schema is rendered from the
@@ -207,14 +225,11 @@ export function openApiDocument(limits: IngestLimits) {
           type: "object",
           required: ["error"],
           properties: {
-            error: {
-              type: "object",
-              required: ["code", "message"],
-              properties: { code: { type: "string" }, message: { type: "string" } },
-            },
+            error: ref("ErrorDetail"),
             requestId: { type: "string", description: "Id under which the server logged the failure's details." },
           },
         },
+        ErrorDetail: errorDetail(),
         ItemError: {
           type: "object",
           required: ["index", "field", "message"],
@@ -228,7 +243,7 @@ export function openApiDocument(limits: IngestLimits) {
           type: "object",
           required: ["error"],
           properties: {
-            error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } },
+            error: ref("ErrorDetail"),
             errors: { type: "array", items: ref("ItemError") },
           },
         },

@@ -42,9 +42,9 @@ export function registryGateway(url: string): RegistryGateway {
   return {
     async ping() {
       const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => {
-        throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message})`, true);
+        throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message})`);
       });
-      if (!res.ok) throw new SluiceError("REGISTRY_HTTP", `schema registry answered ${res.status}`, true);
+      if (!res.ok) throw new SluiceError("REGISTRY_HTTP", `schema registry answered ${res.status}`);
     },
     schemaId() {
       return (id ??= registerContract(url, VALUE_SUBJECT, valueJsonSchema()).catch((e) => {

@@ -29,7 +29,7 @@ function mvn(args: string[], what: string, log: Log): void {
   const r = spawnSync("mvn", ["-B", "-q", "-ntp", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.status !== 0) {
     const tail = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.includes("ERROR")).slice(0, 3).join("\n");
-    throw new SluiceError("DOWNLOAD_FAILED", `Maven failed ${what}:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`, true);
+    throw new SluiceError("DOWNLOAD_FAILED", `Maven failed ${what}:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`);
   }
 }
 
@@ -95,7 +95,7 @@ export function ensureApicurio(cache: string, v: Versions, log: Log): Promise<st
     const url = `${CENTRAL}/io/apicurio/apicurio-registry-app/${ver}/apicurio-registry-app-${ver}-all.tar.gz`;
     log(`fetching Apicurio Registry ${ver} from Maven Central…`);
     const fail = (why: string) =>
-      new SluiceError("DOWNLOAD_FAILED", `could not fetch Apicurio Registry ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`, true);
+      new SluiceError("DOWNLOAD_FAILED", `could not fetch Apicurio Registry ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`);
     const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
     if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);
     const body = new Uint8Array(await res.arrayBuffer());
@@ -153,7 +153,7 @@ export async function ensureJmxExporter(cache: string, log: Log): Promise<string
     const url = `${CENTRAL}/io/prometheus/jmx/jmx_prometheus_javaagent/${ver}/${name}`;
     log(`fetching the Prometheus JMX exporter agent ${ver} from Maven Central…`);
     const fail = (why: string) =>
-      new SluiceError("DOWNLOAD_FAILED", `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`, true);
+      new SluiceError("DOWNLOAD_FAILED", `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`);
     const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
     if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);
     const body = new Uint8Array(await res.arrayBuffer());

@@ -241,6 +241,5 @@ export async function waitUntil(
   throw new SluiceError(
     "START_TIMEOUT",
     `${what} did not become healthy within ${Math.round(opts.timeoutMs / 1000)} s${why}; see ${opts.log ?? "its log"}`,
-    true,
   );
 }

@@ -227,6 +227,16 @@ describe("routes without a stack", () => {
     expect(res.status).toBe(415);
   });
 
+  test("ingest requests are counted by status, refusals included; unauthenticated ones are not ingest requests", async () => {
+    const app = createApp(deps({ partitions: async () => 3, send: async () => {} }));
+    expect((await post(app, { metrics: good })).status).toBe(202);
+    expect((await post(app, "{nope")).status).toBe(400);
+    expect((await post(app, { metrics: good }, {})).status).toBe(401);
+    const text = await (await app.request("/metrics")).text();
+    const counts = [...text.matchAll(/^sluice_ingest_requests_total\{code="(\d+)"\} (\d+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(counts.sort()).toEqual([["202", "1"], ["400", "1"]]);
+  });
+
   test("oversize body → 413 before anything is parsed", async () => {
     const app = createApp(deps({}, { maxBodyBytes: 1024 }));
     const res = await post(app, { metrics: Array.from({ length: 20 }, () => good[0]) });
@@ -327,7 +337,7 @@ describe("HTTP edges", () => {
           throw new Error(`boom: ${trace} key ${ADMIN_KEY}`);
         },
         restartConnector: async () => {
-          throw new SluiceError("CONNECT_HTTP_500", `Kafka Connect POST /connectors/x/restart answered 500: ${trace}`, true);
+          throw new SluiceError("CONNECT_HTTP_500", `Kafka Connect POST /connectors/x/restart answered 500: ${trace}`);
         },
       },
     });

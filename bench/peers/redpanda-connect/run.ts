@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sqlIdentifier } from "../../../src/db/identifier.ts";
 
 export interface RedpandaConnectOptions {
   brokers: string[];
@@ -153,7 +154,7 @@ export function pqDsn(pgUrl: string): string {
  * their exact JSON text; see ARGS_MAPPING for the rest.
  */
 export function renderConfig(o: { brokers: string[]; topic: string; table: string; pgUrl: string; group: string; batch: number }): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(o.table)) throw new Error(`table must be a lowercase identifier, got "${o.table}"`);
+  sqlIdentifier(o.table);
   if (o.batch * COLUMNS.length >= PG_MAX_BIND_PARAMETERS) {
     throw new Error(`batch ${o.batch} × ${COLUMNS.length} columns exceeds PostgreSQL's ${PG_MAX_BIND_PARAMETERS} bind parameters`);
   }
