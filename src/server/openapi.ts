@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { IngestMetric } from "../contract/ingest-metric.ts";
 import { ANSWERED_CODES, errorSpec } from "../error-codes.ts";
+import { BODY_ENCODINGS } from "./body.ts";
 import type { IngestLimits } from "./ingest.ts";
 import { CONNECT_STATES } from "./metrics.ts";
 
@@ -118,17 +119,24 @@ export function openApiDocument(limits: IngestLimits) {
               description: "1–255 printable ASCII characters; reuse it when retrying the same batch.",
               schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
             },
+            {
+              name: "Content-Encoding",
+              in: "header",
+              required: false,
+              description: `gzip or none; the decompressed body is held to the same ${limits.maxBodyBytes} bytes.`,
+              schema: { type: "string", enum: [...BODY_ENCODINGS] },
+            },
           ],
           requestBody: { required: true, content: { "application/json": { schema: ref("MetricBatch") } } },
           responses: {
             "202": json(ref("IngestAccepted"), "Kafka acknowledged every metric of the batch.", {
               "Idempotency-Replayed": { description: "`true` when this is the stored answer to an earlier request with the same key.", schema: { type: "string" } },
             }),
-            "400": json(ref("ValidationFailure"), "The batch (or a header) is invalid; nothing was written."),
+            "400": json(ref("ValidationFailure"), "The batch (or a header, or its gzip) is invalid; nothing was written."),
             ...ingest.authErrors,
             "409": err("A request with the same Idempotency-Key is still being processed.", retryAfter),
             "413": err(`The body is larger than ${limits.maxBodyBytes} bytes.`),
-            "415": err("The body is not application/json."),
+            "415": err("The body is not application/json, or its Content-Encoding is neither gzip nor identity."),
             "422": err("The Idempotency-Key was used before with a different body."),
             "429": err(`${limits.maxInFlight} batches already wait for Kafka.`, retryAfter),
             "503": err("Kafka did not acknowledge in time or cannot be reached; retry later (same Idempotency-Key).", retryAfter),

@@ -1,6 +1,6 @@
 // HTTP ingest meets devices where they are: `published_at` as epoch milliseconds or as an RFC 3339 time with an
 // offset lands as the same instant in PostgreSQL; a time without an offset, or finer than a millisecond, is refused
-// with the field named and nothing written.
+// with the field named and nothing written. Gzip bodies are read, held to the plain body's size once decompressed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/server/app.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
@@ -22,6 +22,12 @@ const post = (body: unknown) =>
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": KEY },
     body: JSON.stringify(body),
+  });
+const postRaw = (body: Uint8Array | string, encoding: string) =>
+  app.request("/v1/metrics", {
+    method: "POST",
+    headers: { "content-type": "application/json", "content-encoding": encoding, "x-api-key": KEY },
+    body,
   });
 const endOffsets = async () => (await admin.fetchTopicOffsets(box.topic)).reduce((n, o) => n + Number(o.high), 0);
 
@@ -86,5 +92,29 @@ describe("published_at over HTTP", () => {
     );
     const stored = new Map(rows.map((r) => [r.id as string, Number(r.ms)]));
     for (const m of [a, b, c, d]) expect(stored.get(m!.device_id)).toBe(m!.published_at);
+  });
+});
+
+describe("gzip bodies", () => {
+  test("refused: an unknown encoding (415), broken gzip (400), a bomb past the limit (413); nothing is written", async () => {
+    const before = await endOffsets();
+    expect((await postRaw(JSON.stringify({ metrics: [a] }), "br")).status).toBe(415);
+    const broken = await postRaw(JSON.stringify({ metrics: [a] }), "gzip");
+    expect(broken.status).toBe(400);
+    expect(JSON.stringify(await broken.json())).toContain("not valid gzip");
+    const bomb = Bun.gzipSync(`{"metrics": [${" ".repeat(4 * 1024 * 1024)}]}`);
+    expect(bomb.byteLength).toBeLessThan(64 * 1024);
+    const big = await postRaw(bomb, "gzip");
+    expect(big.status).toBe(413);
+    expect(JSON.stringify(await big.json())).toContain("decompresses to more than");
+    expect(await endOffsets()).toBe(before);
+  });
+
+  test("a gzip body is accepted and its rows land", async () => {
+    const e = metricAt(planRun({ seed: `${run.seed}-gz`, count: 1, devices: 1, startMs: Date.UTC(2026, 4, 2) }), 0);
+    const res = await postRaw(Bun.gzipSync(JSON.stringify({ metrics: [{ ...e, published_at: "2026-05-02T00:00:00Z" }] })), "gzip");
+    expect(res.status).toBe(202);
+    await box.applySink();
+    await eventually("the gzip row", async () => (await sql.unsafe(`select 1 from ${box.table} where device_id = '${e.device_id}'`)).length === 1);
   });
 });

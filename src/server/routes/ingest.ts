@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { errorSpec } from "../../error-codes.ts";
 import { SluiceError } from "../../errors.ts";
+import { bodyText } from "../body.ts";
 import { ApiError, type Env } from "../http-errors.ts";
 import { toMessages, validateBatch, type BatchResult } from "../ingest.ts";
 import { withTimeout } from "../kafka.ts";
@@ -49,7 +50,7 @@ export function ingestRoutes(s: AppState, answer: (e: unknown, c: Context<Env>) 
       const why = `the body must be JSON with Content-Type: application/json, got "${type}"`;
       throw new ApiError("UNSUPPORTED_MEDIA_TYPE", why);
     }
-    const text = await c.req.text();
+    const text = await bodyText(c, limits.maxBodyBytes);
     let body: unknown;
     try {
       body = JSON.parse(text);
