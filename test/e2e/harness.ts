@@ -3,22 +3,18 @@
 import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
 import { ConnectClient } from "../../src/connect/client.ts";
-import { parseEnv } from "../../src/config/env.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
-import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { bootstrap } from "../../src/stack/kafka.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
-import { readVersions } from "../../src/stack/versions.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 
 export type { Sandbox };
 
-const env = parseEnv(process.env);
-const paths = stackPaths(env);
-export const ctx: StackContext = { env, paths, versions: readVersions(paths.root), log: () => {}, childEnv: {} };
+export const ctx = createStackContext(process.env);
+const paths = ctx.paths;
 export const connect = new ConnectClient(connectUrl(ctx));
 export const brokers = [bootstrap(ctx)];
 export const registry = registryUrl(ctx);

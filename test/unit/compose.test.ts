@@ -240,7 +240,7 @@ describe("compose agrees with the local stack", () => {
   });
 
   test("every component of the local stack has its compose service, published on the component's port", () => {
-    const ctx = { env: localEnv, paths: stackPaths(localEnv, root), versions, log: () => {}, childEnv: {} } as StackContext;
+    const ctx = { env: localEnv, paths: stackPaths(localEnv, root), versions, log: () => {}, childEnv: {}, baseEnv: {} } as StackContext;
     // Redpanda stands in for Kafka and the schema registry; every other component keeps its name.
     const standIn: Record<string, string> = { kafka: "redpanda", registry: "redpanda" };
     const local = components(ctx).map((c) => ({ name: c.name, port: c.port }));
