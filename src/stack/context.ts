@@ -1,6 +1,6 @@
 // The one way to build what every entry point needs to reach the stack: the environment parsed once, the paths, the
 // pinned versions, a logger, and the part of the parent environment children may inherit. Entry points (src/main.ts,
-// bench/main.ts, test/run.ts, the e2e harness, child processes) call it; nothing else reads process.env.
+// bench/main.ts, test/run.ts, the e2e harness) call it; nothing else reads the process environment.
 import { parseEnv } from "../config/env.ts";
 import { silentLog, type Log } from "../log.ts";
 import type { StackContext } from "./component.ts";
