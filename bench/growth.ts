@@ -74,6 +74,8 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
     await waitLanded(b.sql, box.table, run, { intervalMs: 2000 });
     const exact = await countLanded(b.sql, box.table, run);
     const perBand = bandRates(samples, Math.ceil(rows / bands), rows);
+    // Every row stored before the second sample: no band to compare (a run far too small for this bench).
+    if (!perBand.length) throw new Error(`all ${rows} rows landed within one 2 s sample; run with more --rows`);
     const first = perBand[0]!.rowsPerSec;
     console.log(
       table(
