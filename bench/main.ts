@@ -26,7 +26,8 @@ export const BENCHES: readonly Bench[] = [sink, db, pgKnobs, ingest, producer, p
 export function benchHelp(): string {
   const width = Math.max(...BENCHES.map((b) => b.name.length));
   const lines = BENCHES.map((b) => `  ${b.name.padEnd(width)}  ${b.summary}`);
-  return `usage: bun bench/main.ts <name> [flags]   (npm run bench:<name>; <name> --help for its flags)\n\n${lines.join("\n")}`;
+  const head = "usage: bun bench/main.ts <name> [flags]   (npm run bench:<name>; <name> --help for its flags)";
+  return `${head}\n\n${lines.join("\n")}`;
 }
 
 async function main(argv: string[]): Promise<number> {

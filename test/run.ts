@@ -13,7 +13,10 @@ import { ensureTestTools } from "./tools.ts";
 /** The zone the test stack's Connect worker runs in; America/New_York is where the unpinned shift was seen. */
 export const TEST_CONNECT_TZ = "America/New_York";
 
-const ctx = createStackContext(process.env, { envDefaults: { CONNECT_TZ: TEST_CONNECT_TZ }, log: timestampedLog("stack") });
+const ctx = createStackContext(process.env, {
+  envDefaults: { CONNECT_TZ: TEST_CONNECT_TZ },
+  log: timestampedLog("stack"),
+});
 const { env, paths } = ctx;
 const reports = join(paths.data, "test-reports");
 mkdirSync(reports, { recursive: true });

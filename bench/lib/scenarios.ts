@@ -140,11 +140,13 @@ async function measured(b: BenchContext, s: Sandbox, run: Run, what: string, ste
     },
   });
   assertExact(s.table, run, r);
-  return { seconds: (r.span.lastMs - r.startMs) / 1000, steadySeconds: (r.span.lastMs - r.span.firstMs) / 1000, ...usage! };
+  const { firstMs, lastMs } = r.span;
+  return { seconds: (lastMs - r.startMs) / 1000, steadySeconds: (lastMs - firstMs) / 1000, ...usage! };
 }
 
 async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {
-  assertExact(s.table, run, { landed: await countLanded(b.sql, s.table, run), mismatches: await spotCheck(b.sql, s.table, run, 1000) });
+  const mismatches = await spotCheck(b.sql, s.table, run, 1000);
+  assertExact(s.table, run, { landed: await countLanded(b.sql, s.table, run), mismatches });
 }
 
 /** COPY in text format, one stream, the same rows generated on the fly: the baseline. */
@@ -195,7 +197,8 @@ export async function endToEnd(b: BenchContext): Promise<ScenarioResult> {
   await s.applySink(undefined, { ...b.overrides });
   const run = newRun(b, "e2e");
   b.log(`e2e: producer at its maximum, ${run.count.toLocaleString("en-US")} rows, sink running…`);
-  const r = await measured(b, s, run, "e2e", { produce: () => produceRun(target(b, s.topic), run, { compression: b.compression }) });
+  const produce = () => produceRun(target(b, s.topic), run, { compression: b.compression });
+  const r = await measured(b, s, run, "e2e", { produce });
   return { scenario: "e2e", label: "end to end (producer at max + sink)", rows: run.count, ...r };
 }
 
@@ -257,7 +260,14 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
   const fail = Promise.withResolvers<never>();
   const startPeer = async () => {
     child = spawn(process.execPath, [join(b.root, "bench", "peers", "bun-consumer.ts")], {
-      env: { ...b.childEnv, PEER_BROKERS: b.brokers.join(","), PEER_TOPIC: s.topic, PEER_TABLE: s.table, PEER_GROUP: `peer-${s.id}`, PEER_PG_URL: b.postgresUrl },
+      env: {
+        ...b.childEnv,
+        PEER_BROKERS: b.brokers.join(","),
+        PEER_TOPIC: s.topic,
+        PEER_TABLE: s.table,
+        PEER_GROUP: `peer-${s.id}`,
+        PEER_PG_URL: b.postgresUrl,
+      },
       stdio: ["ignore", "inherit", "inherit"],
     });
     exited = new Promise((resolve) => child!.once("exit", resolve));
@@ -272,7 +282,8 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
       abort: fail.promise,
       groups: [...b.groups, childGroup],
     });
-    return { scenario: "bun-consumer", label: "peer: hand-written Bun consumer (unnest upsert)", rows: run.count, ...r };
+    const label = "peer: hand-written Bun consumer (unnest upsert)";
+    return { scenario: "bun-consumer", label, rows: run.count, ...r };
   } finally {
     child?.kill("SIGTERM");
     await exited;

@@ -5,7 +5,12 @@ import { failureOf, waitRunning } from "./apply.ts";
 import type { ConnectClient } from "./client.ts";
 
 /** Restarts what FAILED among `names` (only failed connectors/tasks) and waits until they run again. */
-export async function restartFailed(client: ConnectClient, names: readonly string[], timeoutMs: number, log: Log): Promise<string[]> {
+export async function restartFailed(
+  client: ConnectClient,
+  names: readonly string[],
+  timeoutMs: number,
+  log: Log,
+): Promise<string[]> {
   const caps = await workerCapabilities(client);
   const restarted: string[] = [];
   for (const name of names) {

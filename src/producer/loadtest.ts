@@ -203,7 +203,8 @@ export async function runLoad(o: LoadOptions): Promise<Summary> {
       submit(batch);
       // Caught up with the schedule: let the next batch fill for a moment rather than sending tiny ones.
       const next = sched.due(now);
-      if (batch.records.length < o.batchSize && sched.left > 0 && next > now) await sleep(Math.min(o.lingerMs ?? 5, next - now), signal);
+      const short = batch.records.length < o.batchSize && sched.left > 0;
+      if (short && next > now) await sleep(Math.min(o.lingerMs ?? 5, next - now), signal);
     }
     await queue.onIdle();
   } finally {
