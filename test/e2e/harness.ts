@@ -2,8 +2,11 @@
 // connector and DLQ), so tests share one stack and never see each other's rows.
 import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
+import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
+import { produceRun } from "../../src/producer/session.ts";
+import type { Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { bootstrap } from "../../src/stack/kafka.ts";
@@ -27,6 +30,12 @@ export function sandbox(label: string, partitions = 3): Promise<Sandbox> {
     ...box,
     applySink: (name?: string, overrides: Record<string, string> = {}) => box.applySink(name, { "tasks.max": "1", ...overrides }),
   }));
+}
+
+/** Produces `run` into the box's topic; waits until every row landed exactly as sent (its sink must run). */
+export async function deliver(box: Sandbox, run: Run, sample = 500): Promise<void> {
+  const produce = () => produceRun({ brokers, registryUrl: registry, topic: box.topic }, run);
+  assertExact(box.table, run, await roundTrip({ sql, table: box.table, run, sample, stallMs: 60_000, produce }));
 }
 
 /** Polls until `check` is true (or fails after `timeoutMs` with `what`). */
