@@ -1,12 +1,11 @@
-// `npm run bench:experiments -- [--rows N] [--only name,name] [--rounds R]`: one knob at a time on the drain of a
+// `bun bench/main.ts experiments [--rows N] [--only name,name] [--rounds R]`: one knob at a time on the drain of a
 // backlog, each against the COPY baseline and the shipped defaults measured in the same run (rounds alternate the
 // variants so all see the same machine). Prints a table and writes bench/results/experiments-<date>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
+import type { StackContext } from "../src/stack/context.ts";
+import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
 import { summarize, type ScenarioResult } from "./lib/report.ts";
 import { copyBaseline, debeziumOverrides, drain, RAW_JSON_CONVERTER, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
@@ -44,16 +43,11 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
   ];
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, only: { type: "string" }, rounds: { type: "string" } } });
-  const parsed = z.object({ rows: countFlag(500_000, 20_000_000), only: z.string().optional(), rounds: countFlag(1, 5) }).safeParse(values);
-  if (!parsed.success) {
-    console.error(`npm run bench:experiments: ${z.prettifyError(parsed.error)}`);
-    process.exit(2);
-  }
-  const flags = parsed.data;
-  const log = (l: string) => console.error(`[experiments ${new Date().toISOString().slice(11, 19)}] ${l}`);
-  const bench = await openBench({ rows: flags.rows, overrides: {}, log });
+const schema = z.object({ rows: countFlag(500_000, 20_000_000), only: z.string().optional(), rounds: countFlag(1, 5) });
+
+async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<void> {
+  const log = ctx.log;
+  const bench = await openBench(ctx, { rows: flags.rows, overrides: {} });
   const all = variants(bench.sinkJdbcUrl, bench.b.root);
   const only = flags.only?.split(",").map((s) => s.trim());
   const chosen = all.filter((v) => v.name === "defaults" || !only || only.includes(v.name));
@@ -89,9 +83,16 @@ if (import.meta.main) {
     (s.cpuPer1M.postgres ?? 0).toFixed(1),
   ]);
   console.log(table(["experiment", "what", "rows/s", "× COPY", "× defaults", "CPU s/1M connect", "CPU s/1M postgres"], rows));
-  const dir = join(bench.ctx.paths.root, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `experiments-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), flags, results: sums, rounds: runs }, null, 2)}\n`);
+  const file = writeFigures(ctx.paths.root, "experiments", { flags, results: sums, rounds: runs });
   console.log(`figures: ${file}`);
 }
+
+/** `bun bench/main.ts experiments`. */
+export const bench = defineBench({
+  name: "experiments",
+  summary: "one connector knob at a time on the drain of a backlog, against COPY and the shipped defaults",
+  usage: "bun bench/main.ts experiments [--rows N] [--only name,name] [--rounds R]   (npm run bench:experiments)",
+  options: { rows: { type: "string" }, only: { type: "string" }, rounds: { type: "string" } },
+  schema,
+  run,
+});

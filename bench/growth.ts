@@ -1,10 +1,7 @@
-// `npm run bench:growth -- [--rows 20m] [--bands 10]`: does the sink's rate hold as the table grows? Fills a topic
+// `bun bench/main.ts growth [--rows 20m] [--bands 10]`: does the sink's rate hold as the table grows? Fills a topic
 // with N rows, starts the Sluice sink on an empty table and samples PostgreSQL's insert counter every 2 s; prints
 // rows/s per band (0 → N/bands, …) and the last band's rate as a ratio to the first. Writes
 // bench/results/growth-<date>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { countLanded, waitLanded } from "../src/audit/landed.ts";
 import { countFlag } from "../src/cli/command.ts";
@@ -12,6 +9,8 @@ import { table } from "../src/cli/table.ts";
 import { produceRun } from "../src/producer/session.ts";
 import { planRun } from "../src/producer/workload.ts";
 import { createSandbox } from "../src/sandbox.ts";
+import type { StackContext } from "../src/stack/context.ts";
+import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
 
 /**
@@ -39,16 +38,12 @@ export function bandRates(samples: readonly { t: number; n: number }[], size: nu
   return out;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, bands: { type: "string" } } });
-  const parsed = z.object({ rows: countFlag(20_000_000, 100_000_000), bands: countFlag(10, 100) }).safeParse(values);
-  if (!parsed.success) {
-    console.error(`npm run bench:growth: ${z.prettifyError(parsed.error)}`);
-    process.exit(2);
-  }
-  const { rows, bands } = parsed.data;
-  const log = (l: string) => console.error(`[growth ${new Date().toISOString().slice(11, 19)}] ${l}`);
-  const bench = await openBench({ rows, overrides: {}, log });
+const schema = z.object({ rows: countFlag(20_000_000, 100_000_000), bands: countFlag(10, 100) });
+
+async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<void> {
+  const { rows, bands } = flags;
+  const log = ctx.log;
+  const bench = await openBench(ctx, { rows, overrides: {} });
   const { b } = bench;
   const box = await createSandbox({ root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect }, "bench_growth", b.partitions);
   b.boxes.push(box);
@@ -79,6 +74,8 @@ if (import.meta.main) {
     await waitLanded(b.sql, box.table, run, { intervalMs: 2000 });
     const exact = await countLanded(b.sql, box.table, run);
     const perBand = bandRates(samples, Math.ceil(rows / bands), rows);
+    // Every row stored before the second sample: no band to compare (a run far too small for this bench).
+    if (!perBand.length) throw new Error(`all ${rows} rows landed within one 2 s sample; run with more --rows`);
     const first = perBand[0]!.rowsPerSec;
     console.log(
       table(
@@ -87,12 +84,19 @@ if (import.meta.main) {
       ),
     );
     console.log(`stored ${exact.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")}; whole drain ${Math.round(rows / ((samples.at(-1)!.t - samples[0]!.t) / 1000)).toLocaleString("en-US")} rows/s`);
-    const dir = join(b.root, "bench", "results");
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `growth-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), rows, produceMsgPerSec: produced.msgPerSec, bands: perBand, samples }, null, 2)}\n`);
+    const file = writeFigures(b.root, "growth", { rows, produceMsgPerSec: produced.msgPerSec, bands: perBand, samples });
     console.log(`figures: ${file}`);
   } finally {
     await bench.close();
   }
 }
+
+/** `bun bench/main.ts growth`. */
+export const bench = defineBench({
+  name: "growth",
+  summary: "does the sink's rate hold as the table grows? rows/s per band of a long drain",
+  usage: "bun bench/main.ts growth [--rows 20m] [--bands 10]   (npm run bench:growth)",
+  options: { rows: { type: "string" }, bands: { type: "string" } },
+  schema,
+  run,
+});

@@ -1,5 +1,5 @@
-// `npm run bench -- [--rows N] [--scenario copy,drain,…] [--override key=value …] [--compression none|gzip|lz4|zstd]
-//   [--label TEXT] [--keep]`
+// `bun bench/main.ts sink [--rows N] [--scenario copy,drain,…] [--override key=value …]
+//   [--compression none|gzip|lz4|zstd] [--label TEXT] [--keep]` (npm run bench)
 // On the live stack, in one run and one process tree: the COPY baseline, the Sluice sink draining a backlog, the
 // Debezium JDBC sink and Kafka's raw JsonConverter on the same backlog, end to end with the producer at its maximum,
 // produce → row latency at half that rate, and a hand-written Bun consumer as a peer. Prints the table (rows/s, ratio
@@ -8,16 +8,17 @@ import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { z } from "zod";
 import { openBench } from "./lib/context.ts";
-import { parseBenchFlags, type BenchFlags } from "./lib/flags.ts";
+import type { StackContext } from "../src/stack/context.ts";
+import { defineBench } from "./lib/bench.ts";
+import { BENCH_OPTIONS, benchFlagsSchema, SCENARIOS, type BenchFlags } from "./lib/flags.ts";
 import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult, type Summary } from "./lib/report.ts";
-import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency, RAW_JSON_CONVERTER, redpandaConnect, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
+import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency, RAW_JSON_CONVERTER, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
 
 /** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
-export async function runBench(flags: BenchFlags, log: (l: string) => void): Promise<{ results: Summary[]; json: string; svg: string }> {
-  const bench = await openBench({ rows: flags.rows, overrides: flags.overrides, log, compression: flags.compression });
-  const { b, ctx, versions } = bench;
+export async function runBench(flags: BenchFlags, ctx: StackContext): Promise<{ results: Summary[]; json: string; svg: string }> {
+  const bench = await openBench(ctx, { rows: flags.rows, overrides: flags.overrides, compression: flags.compression });
+  const { b, versions } = bench;
   const paths = ctx.paths;
   const results: ScenarioResult[] = [];
   const has = (s: string) => flags.scenarios.includes(s as never);
@@ -30,10 +31,6 @@ export async function runBench(flags: BenchFlags, log: (l: string) => void): Pro
     if (has("drain-debezium")) results.push(await drain(b, "drain-debezium", "Debezium JDBC sink draining a backlog", debeziumOverrides(b.root)));
     if (has("drain-raw")) results.push(await drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", { ...RAW_JSON_CONVERTER, ...flags.overrides }));
     if (has("bun-consumer")) results.push(await bunConsumer(b));
-    if (has("redpanda-connect")) {
-      const r = await redpandaConnect(b);
-      if (r) results.push(r);
-    }
     let e2eRate: number | undefined;
     if (has("e2e")) {
       const e = await endToEnd(b);
@@ -71,17 +68,19 @@ export async function runBench(flags: BenchFlags, log: (l: string) => void): Pro
   return { results: summaries, json: `${stem}.json`, svg: `${stem}.svg` };
 }
 
-if (import.meta.main) {
-  let flags: BenchFlags;
-  try {
-    flags = parseBenchFlags(Bun.argv.slice(2));
-  } catch (e) {
-    console.error(e instanceof z.ZodError ? `npm run bench: ${z.prettifyError(e)}` : `npm run bench: ${(e as Error).message}`);
-    process.exit(2);
-  }
-  const log = (l: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${l}`);
-  const r = await runBench(flags, log);
-  console.log(renderTable(r.results));
-  console.log(renderMemory(r.results));
-  console.log(`figures: ${r.json}\nchart:   ${r.svg}`);
-}
+/** `bun bench/main.ts sink` (npm run bench). */
+export const bench = defineBench({
+  name: "sink",
+  summary: "COPY baseline, the Sluice sink, Debezium, raw converter, Bun consumer peer, end to end, latency",
+  usage: `bun bench/main.ts sink [--rows N] [--scenario copy,drain,…] [--override key=value …] [--label TEXT] [--keep]
+    [--compression none|gzip|lz4|zstd] [--latency-seconds S] [--out DIR]   (npm run bench)
+  scenarios: ${SCENARIOS.join(", ")}`,
+  options: BENCH_OPTIONS,
+  schema: benchFlagsSchema,
+  async run(flags, ctx) {
+    const r = await runBench(flags, ctx);
+    console.log(renderTable(r.results));
+    console.log(renderMemory(r.results));
+    console.log(`figures: ${r.json}\nchart:   ${r.svg}`);
+  },
+});

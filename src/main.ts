@@ -1,10 +1,9 @@
 #!/usr/bin/env bun
 // The only module that touches the process: argv, env, exit codes and signals.
 import { COMMANDS, helpText } from "./cli/index.ts";
-import { parseEnv } from "./config/env.ts";
 import { SluiceError } from "./errors.ts";
-import { stackPaths } from "./stack/paths.ts";
-import { readVersions } from "./stack/versions.ts";
+import { timestampedLog } from "./log.ts";
+import { createStackContext } from "./stack/context.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -21,8 +20,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
-  const env = parseEnv(process.env);
-  const paths = stackPaths(env);
+  const ctx = createStackContext(process.env, { log: timestampedLog() });
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -33,13 +31,6 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const ctx = {
-    env,
-    paths,
-    versions: readVersions(paths.root),
-    log: (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
-    childEnv: {},
-  };
   return command.run(rest, { ctx, out: (line) => console.log(line), signal: abort.signal });
 }
 

@@ -4,26 +4,20 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseEnv } from "../src/config/env.ts";
 import { setup } from "../src/setup.ts";
-import type { StackContext } from "../src/stack/component.ts";
-import { stackPaths } from "../src/stack/paths.ts";
+import { timestampedLog } from "../src/log.ts";
+import { createStackContext } from "../src/stack/context.ts";
 import { down, status, up } from "../src/stack/supervisor.ts";
-import { readVersions } from "../src/stack/versions.ts";
 import { ensureTestTools } from "./tools.ts";
 
 /** The zone the test stack's Connect worker runs in; America/New_York is where the unpinned shift was seen. */
 export const TEST_CONNECT_TZ = "America/New_York";
 
-const env = parseEnv({ CONNECT_TZ: TEST_CONNECT_TZ, ...process.env });
-const paths = stackPaths(env);
-const ctx: StackContext = {
-  env,
-  paths,
-  versions: readVersions(paths.root),
-  log: (l) => console.error(`[stack ${new Date().toISOString().slice(11, 19)}] ${l}`),
-  childEnv: {},
-};
+const ctx = createStackContext(process.env, {
+  envDefaults: { CONNECT_TZ: TEST_CONNECT_TZ },
+  log: timestampedLog("stack"),
+});
+const { env, paths } = ctx;
 const reports = join(paths.data, "test-reports");
 mkdirSync(reports, { recursive: true });
 

@@ -1,6 +1,5 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
-import { parseEnv } from "../../src/config/env.ts";
 import { DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
@@ -8,11 +7,10 @@ import { setup } from "../../src/setup.ts";
 import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
 import { bootstrap } from "../../src/stack/kafka.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
 import { up } from "../../src/stack/supervisor.ts";
-import { readVersions, type Versions } from "../../src/stack/versions.ts";
+import type { Versions } from "../../src/stack/versions.ts";
 import { stackGroups } from "./proc.ts";
 import type { BenchContext } from "./scenarios.ts";
 
@@ -26,16 +24,12 @@ export interface OpenBench {
   close(keep?: boolean): Promise<void>;
 }
 
-export async function openBench(opts: {
-  rows: number;
-  overrides: Readonly<Record<string, string>>;
-  log: (l: string) => void;
-  compression?: CompressionName;
-}): Promise<OpenBench> {
-  const env = parseEnv(process.env);
-  const paths = stackPaths(env);
-  const versions = readVersions(paths.root);
-  const ctx: StackContext = { env, paths, versions, log: opts.log, childEnv: {} };
+/** Starts the stack of `ctx` if needed, runs setup, and opens the connections every scenario shares. */
+export async function openBench(
+  ctx: StackContext,
+  opts: { rows: number; overrides: Readonly<Record<string, string>>; compression?: CompressionName },
+): Promise<OpenBench> {
+  const { env, paths, versions } = ctx;
   await up(ctx);
   await setup(ctx);
   const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
@@ -51,8 +45,8 @@ export async function openBench(opts: {
     rows: opts.rows,
     overrides: opts.overrides,
     groups: stackGroups(paths.run),
-    log: opts.log,
-    cacheDir: paths.cache,
+    log: ctx.log,
+    childEnv: ctx.baseEnv,
     boxes: [],
     compression: opts.compression ?? DEFAULT_COMPRESSION,
   };
@@ -62,7 +56,7 @@ export async function openBench(opts: {
     versions,
     sinkJdbcUrl: workerSecretsEnv(ctx).SLUICE_SINK_JDBC_URL!,
     async close(keep = false) {
-      if (!keep) for (const s of b.boxes) await s.dispose({ topics: true }).catch((e) => opts.log(`could not clean up ${s.id}: ${e}`));
+      if (!keep) for (const s of b.boxes) await s.dispose({ topics: true }).catch((e) => ctx.log(`could not clean up ${s.id}: ${e}`));
       await sql.end({ timeout: 5 });
     },
   };

@@ -1,11 +1,10 @@
-// `npm run bench` flags: parsed once, with zod, into a typed readonly value.
-import { parseArgs } from "node:util";
+// `bun bench/main.ts sink` (npm run bench) flags: parsed once, by the shared parser, into a typed readonly value.
 import { z } from "zod";
-import { countFlag } from "../../src/cli/command.ts";
+import { countFlag, parseFlags } from "../../src/cli/command.ts";
 import { COMPRESSION, DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "redpanda-connect", "e2e", "latency"] as const;
+export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "e2e", "latency"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchFlags {
@@ -22,7 +21,7 @@ export interface BenchFlags {
   readonly compression: CompressionName;
 }
 
-const schema = z.object({
+const raw = z.object({
   rows: countFlag(1_000_000, 50_000_000),
   scenario: z
     .string()
@@ -46,24 +45,9 @@ const schema = z.object({
   compression: z.enum(Object.keys(COMPRESSION) as [CompressionName, ...CompressionName[]]).default(DEFAULT_COMPRESSION),
 });
 
-/** Parses argv (without the runtime and script); throws a ZodError naming the flag and the fix. */
-export function parseBenchFlags(argv: readonly string[]): BenchFlags {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      rows: { type: "string" },
-      scenario: { type: "string" },
-      keep: { type: "boolean" },
-      out: { type: "string" },
-      override: { type: "string", multiple: true },
-      label: { type: "string" },
-      "latency-seconds": { type: "string" },
-      compression: { type: "string" },
-    },
-    strict: true,
-  });
-  const f = schema.parse(values);
-  return {
+/** The sink bench's flags with their defaults, as BenchFlags. */
+export const benchFlagsSchema = raw.transform(
+  (f): BenchFlags => ({
     rows: f.rows,
     scenarios: f.scenario,
     keep: f.keep,
@@ -72,5 +56,22 @@ export function parseBenchFlags(argv: readonly string[]): BenchFlags {
     label: f.label,
     latencySeconds: f["latency-seconds"],
     compression: f.compression,
-  };
+  }),
+);
+
+/** The sink bench's flags for node's parseArgs. */
+export const BENCH_OPTIONS = {
+  rows: { type: "string" },
+  scenario: { type: "string" },
+  keep: { type: "boolean" },
+  out: { type: "string" },
+  override: { type: "string", multiple: true },
+  label: { type: "string" },
+  "latency-seconds": { type: "string" },
+  compression: { type: "string" },
+} as const;
+
+/** Parses argv (the flags after `sink`); throws a USAGE SluiceError naming the flag and the fix. */
+export function parseBenchFlags(argv: readonly string[]): BenchFlags {
+  return parseFlags("sink", [...argv], BENCH_OPTIONS, benchFlagsSchema, "bun bench/main.ts").flags;
 }

@@ -1,9 +1,10 @@
 // The bench's scenarios, each on its own sandbox (topic, table, connector) of the live stack.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
-import { countLanded, sinkSpan, spotCheck, waitLanded } from "../../src/audit/landed.ts";
+import { countLanded, spotCheck } from "../../src/audit/landed.ts";
+import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
 import type { ConnectClient } from "../../src/connect/client.ts";
 import { readConnectorFile } from "../../src/connect/desired.ts";
 import type { CompressionName } from "../../src/kafka/codecs.ts";
@@ -15,7 +16,6 @@ import { rng } from "../../src/producer/rng.ts";
 import { openLoadProducer, produceRun } from "../../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
-import { runRedpandaConnect } from "../peers/redpanda-connect/run.ts";
 import { meter, type ProcGroup } from "./proc.ts";
 import type { ScenarioResult } from "./report.ts";
 
@@ -33,8 +33,8 @@ export interface BenchContext {
   readonly overrides: Readonly<Record<string, string>>;
   readonly groups: readonly ProcGroup[];
   readonly log: (line: string) => void;
-  /** Download/build cache of the stack (~/.cache/sluice): the Redpanda Connect peer's binary lives there. */
-  readonly cacheDir: string;
+  /** The environment a child process (the Bun consumer peer) starts from: the stack context's baseEnv. */
+  readonly childEnv: Readonly<Record<string, string>>;
   /** Sandboxes made, disposed by the caller. */
   readonly boxes: Sandbox[];
   /** Producer compression of every scenario that produces through Sluice's producer. */
@@ -76,38 +76,77 @@ async function box(b: BenchContext, label: string, partitions = b.partitions): P
 const target = (b: BenchContext, topic: string) => ({ brokers: b.brokers, registryUrl: b.registryUrl, topic });
 
 /**
- * Waits for every row of the run. Counting is a query over the whole table, so until PostgreSQL's insert counter for
- * the table (cheap to read) says all rows may be there, only the counter is polled: the wait must not steal the
- * sink's CPU. Then the exact count decides.
+ * Until PostgreSQL's insert counter for the table (cheap to read) says all rows may be there, only the counter is
+ * polled: counting is a query over the whole table, and the wait must not steal the sink's CPU. Then the exact wait
+ * of {@link roundTrip} decides.
  */
-async function landed(b: BenchContext, s: Sandbox, run: Run, what: string): Promise<void> {
+async function insertCounterReached(b: BenchContext, s: Sandbox, run: Run, what: string): Promise<void> {
   let last = -1;
   let movedAt = Date.now();
   for (;;) {
     const [r] = await b.sql.unsafe(`select coalesce(n_tup_ins, 0)::bigint as n from pg_stat_user_tables where relid = $1::regclass`, [s.table]);
     const n = Number(r?.n ?? 0);
-    if (n >= run.count) break;
+    if (n >= run.count) return;
     if (n !== last) {
       if (Math.floor(n / 500_000) !== Math.floor(Math.max(0, last) / 500_000)) b.log(`${what}: about ${n.toLocaleString("en-US")} stored`);
       last = n;
       movedAt = Date.now();
-    } else if (Date.now() - movedAt > 120_000) break; // let the exact wait below report what is missing
+    } else if (Date.now() - movedAt > 120_000) return; // let the exact wait report what is missing
     await Bun.sleep(500);
   }
-  await waitLanded(b.sql, s.table, run, { intervalMs: 1000, onProgress: (k) => b.log(`${what}: ${k.toLocaleString("en-US")} landed`) });
+}
+
+/** How a scenario produces and starts its sink; `groups` meters a peer's process as the client. */
+interface MeasuredSteps {
+  produce(): Promise<unknown>;
+  afterProduce?(): Promise<void>;
+  /** Fails the wait early (a peer that exited). */
+  readonly abort?: Promise<never>;
+  readonly groups?: readonly ProcGroup[];
+}
+
+/**
+ * One scenario's round trip on its sandbox: `produce`, then `afterProduce` (the clock starts there when given), every
+ * row landed and exact. CPU and memory are metered from the clock's start to the last row.
+ */
+async function measured(b: BenchContext, s: Sandbox, run: Run, what: string, steps: MeasuredSteps) {
+  let m: ReturnType<typeof meter> | undefined;
+  let usage: ReturnType<typeof withClient> | undefined;
+  let cpu0 = process.cpuUsage();
+  const startMeter = () => {
+    m = meter(steps.groups ?? b.groups);
+    cpu0 = process.cpuUsage();
+  };
+  const counter = () => insertCounterReached(b, s, run, what);
+  const r = await roundTrip({
+    sql: b.sql,
+    table: s.table,
+    run,
+    intervalMs: 1000,
+    onLanded: (k) => b.log(`${what}: ${k.toLocaleString("en-US")} landed`),
+    produce: async () => {
+      if (!steps.afterProduce) startMeter();
+      return steps.produce();
+    },
+    afterProduce: steps.afterProduce && (async () => {
+      startMeter();
+      await steps.afterProduce!();
+    }),
+    beforeWait: () => (steps.abort ? Promise.race([counter(), steps.abort]) : counter()),
+    afterWait: () => {
+      const u = m!.stop();
+      // A peer's own process is metered as the client, on top of this process.
+      usage = withClient(u, cpu0, steps.groups ? (u.cpu.client ?? 0) : 0);
+    },
+  });
+  assertExact(s.table, run, r);
+  const { firstMs, lastMs } = r.span;
+  return { seconds: (lastMs - r.startMs) / 1000, steadySeconds: (lastMs - firstMs) / 1000, ...usage! };
 }
 
 async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {
-  const bad = await spotCheck(b.sql, s.table, run, 1000);
-  if (bad.length) throw new Error(`${s.table}: ${bad.length} of 1,000 sampled rows differ from what was sent, e.g. ${JSON.stringify(bad[0])}`);
-  const n = await countLanded(b.sql, s.table, run);
-  if (n !== run.count) throw new Error(`${s.table}: ${n} rows stored, ${run.count} sent`);
-}
-
-/** Seconds from `startEpochMs` to the last stored batch, and from the first batch to the last (PostgreSQL's clock). */
-async function spans(b: BenchContext, s: Sandbox, run: Run, startEpochMs: number) {
-  const span = await sinkSpan(b.sql, s.table, run);
-  return { seconds: (span.lastMs - startEpochMs) / 1000, steadySeconds: (span.lastMs - span.firstMs) / 1000 };
+  const mismatches = await spotCheck(b.sql, s.table, run, 1000);
+  assertExact(s.table, run, { landed: await countLanded(b.sql, s.table, run), mismatches });
 }
 
 /** COPY in text format, one stream, the same rows generated on the fly: the baseline. */
@@ -145,15 +184,11 @@ export async function drain(b: BenchContext, scenario: string, label: string, ov
   const s = await box(b, scenario, partitions);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run, { compression: b.compression });
-  const m = meter(b.groups);
-  const cpu0 = process.cpuUsage();
-  const start = Date.now();
-  await s.applySink(undefined, { ...overrides });
-  await landed(b, s, run, scenario);
-  const usage = withClient(m.stop(), cpu0);
-  await verify(b, s, run);
-  return { scenario, label, rows: run.count, ...(await spans(b, s, run, start)), ...usage };
+  const r = await measured(b, s, run, scenario, {
+    produce: () => produceRun(target(b, s.topic), run, { compression: b.compression }),
+    afterProduce: () => s.applySink(undefined, { ...overrides }).then(() => {}),
+  });
+  return { scenario, label, rows: run.count, ...r };
 }
 
 /** The connector running first, then the producer at its maximum on the same machine; timed from the first send. */
@@ -162,14 +197,9 @@ export async function endToEnd(b: BenchContext): Promise<ScenarioResult> {
   await s.applySink(undefined, { ...b.overrides });
   const run = newRun(b, "e2e");
   b.log(`e2e: producer at its maximum, ${run.count.toLocaleString("en-US")} rows, sink running…`);
-  const m = meter(b.groups);
-  const cpu0 = process.cpuUsage();
-  const start = Date.now();
-  await produceRun(target(b, s.topic), run, { compression: b.compression });
-  await landed(b, s, run, "e2e");
-  const usage = withClient(m.stop(), cpu0);
-  await verify(b, s, run);
-  return { scenario: "e2e", label: "end to end (producer at max + sink)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
+  const produce = () => produceRun(target(b, s.topic), run, { compression: b.compression });
+  const r = await measured(b, s, run, "e2e", { produce });
+  return { scenario: "e2e", label: "end to end (producer at max + sink)", rows: run.count, ...r };
 }
 
 /** Open-loop `rate` for `seconds` with the sink running; p50/p99 of produce → row visible on sampled records. */
@@ -225,55 +255,37 @@ export async function bunConsumer(b: BenchContext): Promise<ScenarioResult> {
   const s = await box(b, "bun_consumer");
   const run = newRun(b, "bun_consumer");
   b.log(`bun-consumer: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run, { compression: b.compression });
-  let childPid = 0;
-  const childGroup: ProcGroup = { name: "client", pids: () => (childPid ? [childPid] : []) };
-  const m = meter([...b.groups, childGroup]);
-  const cpu0 = process.cpuUsage();
-  const start = Date.now();
-  const child = spawn(process.execPath, [join(b.root, "bench", "peers", "bun-consumer.ts")], {
-    env: { ...process.env, PEER_BROKERS: b.brokers.join(","), PEER_TOPIC: s.topic, PEER_TABLE: s.table, PEER_GROUP: `peer-${s.id}`, PEER_PG_URL: b.postgresUrl },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  childPid = child.pid ?? 0;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  let child: ChildProcess | undefined;
+  let exited: Promise<number | null> = Promise.resolve(null);
+  const fail = Promise.withResolvers<never>();
+  const startPeer = async () => {
+    child = spawn(process.execPath, [join(b.root, "bench", "peers", "bun-consumer.ts")], {
+      env: {
+        ...b.childEnv,
+        PEER_BROKERS: b.brokers.join(","),
+        PEER_TOPIC: s.topic,
+        PEER_TABLE: s.table,
+        PEER_GROUP: `peer-${s.id}`,
+        PEER_PG_URL: b.postgresUrl,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    exited = new Promise((resolve) => child!.once("exit", resolve));
+    void exited.then((code) => fail.reject(new Error(`the peer exited early (code ${code})`)));
+  };
+  fail.promise.catch(() => {}); // rejected on every exit, also the expected one after the run
+  const childGroup: ProcGroup = { name: "client", pids: () => (child?.pid ? [child.pid] : []) };
   try {
-    await Promise.race([landed(b, s, run, "bun-consumer"), exited.then((code) => Promise.reject(new Error(`the peer exited early (code ${code})`)))]);
+    const r = await measured(b, s, run, "bun-consumer", {
+      produce: () => produceRun(target(b, s.topic), run, { compression: b.compression }),
+      afterProduce: startPeer,
+      abort: fail.promise,
+      groups: [...b.groups, childGroup],
+    });
+    const label = "peer: hand-written Bun consumer (unnest upsert)";
+    return { scenario: "bun-consumer", label, rows: run.count, ...r };
   } finally {
-    child.kill("SIGTERM");
+    child?.kill("SIGTERM");
     await exited;
   }
-  const u = m.stop();
-  const usage = withClient(u, cpu0, u.cpu.client ?? 0);
-  await verify(b, s, run);
-  return { scenario: "bun-consumer", label: "peer: hand-written Bun consumer (unnest upsert)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
-}
-
-/**
- * Peer 2: Redpanda Connect's `sql_insert` with `ON CONFLICT … DO UPDATE` (bench/peers/redpanda-connect), built with
- * Go from the module proxy on first use (cached). Undefined, with the reason logged, when it cannot be built here.
- */
-export async function redpandaConnect(b: BenchContext): Promise<ScenarioResult | undefined> {
-  const s = await box(b, "redpanda_connect");
-  const run = newRun(b, "redpanda_connect");
-  b.log(`redpanda-connect: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
-  await produceRun(target(b, s.topic), run, { compression: b.compression });
-  // Built (on first use) before the clock starts; it reads the topic from the moment it is launched.
-  const peer = await runRedpandaConnect({ brokers: b.brokers, topic: s.topic, table: s.table, pgUrl: b.postgresUrl, rows: run.count, log: b.log, cacheDir: b.cacheDir });
-  if ("notBuilt" in peer) {
-    b.log(`redpanda-connect: not measured: ${peer.notBuilt}`);
-    return undefined;
-  }
-  const start = Date.now();
-  const m = meter([...b.groups, { name: "client", pids: () => [peer.pid] }]);
-  const cpu0 = process.cpuUsage();
-  try {
-    await landed(b, s, run, "redpanda-connect");
-  } finally {
-    await peer.stop();
-  }
-  const u = m.stop();
-  const usage = withClient(u, cpu0, u.cpu.client ?? 0);
-  await verify(b, s, run);
-  return { scenario: "redpanda-connect", label: "peer: Redpanda Connect sql_insert (ON CONFLICT)", rows: run.count, ...(await spans(b, s, run, start)), ...usage };
 }

@@ -21,23 +21,25 @@ export interface Command {
 
 /**
  * Parses flags with node's parseArgs, then validates them with zod; a bad flag is an error that names it and the
- * allowed values.
+ * allowed values. `program` names the entry point in messages (bench/main.ts passes its own).
  */
 export function parseFlags<S extends z.ZodType>(
   command: string,
   argv: string[],
   options: ParseArgsConfig["options"],
   schema: S,
+  program = "sluice",
 ): { flags: z.infer<S>; positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new SluiceError("USAGE", `sluice ${command}: ${(e as Error).message}. See \`sluice ${command} --help\`.`);
+    throw new SluiceError("USAGE", `${program} ${command}: ${(e as Error).message}. See \`${program} ${command} --help\`.`);
   }
   const r = schema.safeParse(parsed.values);
   if (!r.success) {
-    throw new SluiceError("USAGE", `sluice ${command}: invalid flags:\n${z.prettifyError(r.error)}\nSee \`sluice ${command} --help\`.`);
+    const help = `See \`${program} ${command} --help\`.`;
+    throw new SluiceError("USAGE", `${program} ${command}: invalid flags:\n${z.prettifyError(r.error)}\n${help}`);
   }
   return { flags: r.data, positionals: parsed.positionals };
 }

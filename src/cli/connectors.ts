@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { applyConnectors, failureOf, formatProblems, planAgainstLive, validateConnectors, waitRunning } from "../connect/apply.ts";
-import type { ConnectClient } from "../connect/client.ts";
+import { applyConnectors, formatProblems, planAgainstLive, validateConnectors } from "../connect/apply.ts";
 import { formatConnectorPlan, hasChanges, type ConnectorAction } from "../connect/plan.ts";
+import { restartFailed } from "../connect/restart.ts";
 import { shown } from "../connect/secrets.ts";
 import { connectorReports, type ConnectorReport } from "../connect/status.ts";
 import { SluiceError } from "../errors.ts";
@@ -67,26 +67,6 @@ function targets(ctx: StackContext, flags: Flags, positionals: string[]): string
   const outside = names.filter((n) => !n.startsWith(flags.prefix));
   if (outside.length) throw new SluiceError("USAGE", `sluice connectors: ${outside.join(", ")} outside --prefix "${flags.prefix}"; drop the prefix or the name.`);
   return names;
-}
-
-/** Restarts what FAILED among `names` (only failed connectors/tasks) and waits until they run again. */
-export async function restartFailed(client: ConnectClient, names: readonly string[], timeoutMs: number, log: (line: string) => void): Promise<string[]> {
-  const caps = await workerCapabilities(client);
-  const restarted: string[] = [];
-  for (const name of names) {
-    const s = await client.status(name);
-    if (!s || !failureOf(s)) continue;
-    if (caps.restartOnlyFailed) await client.restartConnector(name, { includeTasks: true, onlyFailed: true });
-    else {
-      // Before KIP-745 (Connect < 3.0) a connector restart does not restart tasks: restart each failed one.
-      if (s.connector.state === "FAILED") await client.restartConnector(name);
-      for (const t of s.tasks) if (t.state === "FAILED") await client.restartTask(name, t.id);
-    }
-    log(`restarted failed parts of ${name}`);
-    restarted.push(name);
-  }
-  for (const name of restarted) await waitRunning(client, name, timeoutMs);
-  return restarted;
 }
 
 export const connectorsCommand: Command = {

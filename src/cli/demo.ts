@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { z } from "zod";
-import { sinkSpan, spotCheck, waitLanded } from "../audit/landed.ts";
+import { roundTrip } from "../audit/round-trip.ts";
 import { produceRun } from "../producer/session.ts";
 import { planRun } from "../producer/workload.ts";
 import { setup } from "../setup.ts";
@@ -37,19 +37,26 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
     const run = planRun({ seed, count: flags.count, devices: flags.devices, startMs: Date.now() - flags.count });
     const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
     try {
-      const t0 = Date.now();
-      const manifest = await produceRun(
-        { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: ctx.env.METRICS_TOPIC },
+      const produceProgress = progress("produce", run.count, ctx.log);
+      const r = await roundTrip({
+        sql,
+        table: "metrics",
         run,
-        { onProgress: progress("produce", run.count, ctx.log) },
-      );
-      ctx.log(`produced ${manifest.sent.toLocaleString("en-US")} in ${(manifest.elapsedMs / 1000).toFixed(1)} s; waiting for the sink…`);
-      const landedProgress = progress("landed ", run.count, ctx.log);
-      // Poll once a second: a count over a growing table every 250 ms would take CPU from the sink it measures.
-      const { landed, atMs } = await waitLanded(sql, "metrics", run, { onProgress: landedProgress, signal, intervalMs: 1000 });
-      const mismatches = await spotCheck(sql, "metrics", run, flags.sample);
-      const span = await sinkSpan(sql, "metrics", run);
-      const toLast = (atMs - t0) / 1000;
+        sample: flags.sample,
+        // Poll once a second: a count over a growing table every 250 ms would take CPU from the sink it measures.
+        intervalMs: 1000,
+        onLanded: progress("landed ", run.count, ctx.log),
+        signal,
+        produce: async () => {
+          const target = { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: ctx.env.METRICS_TOPIC };
+          const m = await produceRun(target, run, { onProgress: produceProgress });
+          const secs = (m.elapsedMs / 1000).toFixed(1);
+          ctx.log(`produced ${m.sent.toLocaleString("en-US")} in ${secs} s; waiting for the sink…`);
+          return m;
+        },
+      });
+      const { produced: manifest, landed, mismatches, span } = r;
+      const toLast = (r.landedAtMs - r.startMs) / 1000;
       const report = {
         seed,
         metrics: run.count,

@@ -3,9 +3,9 @@ import PQueue from "p-queue";
 import { FAST_ENCODE } from "../kafka/fast-produce.ts";
 import type { Metric } from "../contract/index.ts";
 import { COMPRESSION, type CompressionName } from "../kafka/codecs.ts";
-import { validRecord, type FaultInjector, type FaultKind, type Outgoing } from "./faults.ts";
+import { validRecord, type FaultInjector, type Outgoing } from "./faults.ts";
 import type { Workload } from "./generator.ts";
-import { histogram, latencyStats } from "./latency.ts";
+import { LoadStats } from "./load-stats.ts";
 import type { ManifestBuilder } from "./manifest.ts";
 import { partitionFor } from "./partitioner.ts";
 import type { Summary, WindowStats } from "./report.ts";
@@ -72,162 +72,143 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** Runs the load until `count`, `durationMs` or `signal`; resolves with the summary once every batch has settled. */
-export async function runLoad(o: LoadOptions): Promise<Summary> {
-  const { producer, topic, partitions, mode, workload, faults, manifest, signal } = o;
+/** When each record falls due (see {@link Mode}) and when the run ends; `k` counts the records made. */
+class Schedule {
+  k = 0;
+  readonly endAt: number;
+  private readonly count: number;
+  private readonly perMs: number;
+
+  constructor(private readonly o: LoadOptions, readonly t0: number) {
+    this.endAt = o.durationMs !== undefined ? t0 + o.durationMs : Infinity;
+    this.count = o.count ?? Infinity;
+    this.perMs = o.mode.kind === "rate" ? o.mode.perSec / 1000 : 0;
+  }
+
+  /** When the next record is due; in max mode, `now`. */
+  due(now: number): number {
+    const m = this.o.mode;
+    if (m.kind === "rate") return this.t0 + this.k / this.perMs;
+    return m.kind === "cycle" ? this.t0 + this.o.workload.cycle * m.intervalMs : now;
+  }
+
+  /** Records still allowed by --count. */
+  get left(): number {
+    return this.count - this.k;
+  }
+}
+
+/** The batch's Kafka messages: partitioned by device (or left to the producer), marked for the fast encoder. */
+function toMessages(b: Batch, o: LoadOptions, headers: Record<string, string> | undefined) {
+  // The FAST_ENCODE mark has kafka/fast-produce.ts encode these records (same bytes as kafkajs, far less CPU);
+  // openLoadProducer installs it, and kafkajs itself ignores the extra property.
+  const messages: (Message & { [FAST_ENCODE]: true })[] = new Array(b.records.length);
+  for (let i = 0; i < b.records.length; i++) {
+    const r = b.records[i]!;
+    messages[i] =
+      o.partitioner === "device"
+        ? { key: r.key, value: r.value, partition: partitionFor(r.deviceId, o.partitions), headers, [FAST_ENCODE]: true }
+        : { key: r.key, value: r.value, headers, [FAST_ENCODE]: true };
+  }
+  return messages;
+}
+
+/**
+ * The sending side: each batch goes into the bounded queue; on its acknowledgement the stats, the manifest and the
+ * fault injector learn about it. Returns `submit`.
+ */
+function sender(o: LoadOptions, stats: LoadStats, queue: PQueue, epoch0: number): (b: Batch) => void {
   const compression = COMPRESSION[o.compression];
   const headers = o.schemaHeader === false ? undefined : { [SCHEMA_ID_HEADER]: String(o.schemaId) };
-  const lingerMs = o.lingerMs ?? 5;
-  const queue = new PQueue({ concurrency: o.concurrency });
-  const hist = histogram();
-  const injected: Record<FaultKind, number> = { duplicate: 0, update: 0, malformed: 0, invalid: 0 };
-  let sent = 0, valid = 0, errors = 0, bytesSent = 0;
-  let firstError: string | null = null;
-  let lagSum = 0, lagMax = 0, lagN = 0;
-  // Window counters, reset by the window timer.
-  let wRecords = 0, wBytes = 0, wLatSum = 0, wLatMax = 0, wStart = performance.now();
-  let lastAck = 0;
+  const byKind = o.faults.active;
   let lastSample = -Infinity;
-  const trackFaults = faults.active;
-
-  const aborted = new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve(), { once: true })));
-  const t0 = performance.now();
-  const epoch0 = Date.now() - t0; // epoch ms = epoch0 + performance.now()
-  const interval = mode.kind === "cycle" ? mode.intervalMs : 0;
-  const perMs = mode.kind === "rate" ? mode.perSec / 1000 : 0;
-  const endAt = o.durationMs !== undefined ? t0 + o.durationMs : Infinity;
-  const count = o.count ?? Infinity;
-  let k = 0; // records made
-
-  const dueOf = (now: number) => (mode.kind === "rate" ? t0 + k / perMs : mode.kind === "cycle" ? t0 + workload.cycle * interval : now);
-
-  const window = o.onWindow
-    ? setInterval(() => {
-        const now = performance.now();
-        o.onWindow!({ records: wRecords, bytes: wBytes, seconds: (now - wStart) / 1000, avgMs: wRecords ? wLatSum / wRecords / 1000 : null, maxMs: wRecords ? wLatMax / 1000 : null });
-        wRecords = wBytes = wLatSum = wLatMax = 0;
-        wStart = now;
-      }, o.windowMs ?? 5000)
-    : undefined;
-
   const onAck = (b: Batch) => {
-    const now = performance.now();
-    lastAck = now;
-    const n = b.records.length;
-    for (let i = 0; i < n; i++) {
-      const us = Math.max(1, Math.round((now - b.due[i]!) * 1000));
-      hist.recordValue(us);
-      wLatSum += us;
-      if (us > wLatMax) wLatMax = us;
-    }
-    sent += n;
-    wRecords += n;
-    wBytes += b.bytes;
-    bytesSent += b.bytes;
-    if (trackFaults) {
+    stats.acked(b.records, b.due, b.bytes, performance.now(), byKind);
+    if (byKind) {
       for (const r of b.records) {
-        if (r.kind === "valid") {
-          valid++;
-          manifest?.add(r.metric!);
-        } else {
-          injected[r.kind]++;
-          if (r.kind === "update") manifest?.replace(r.metric!, r.previous!);
-        }
+        if (r.kind === "valid") o.manifest?.add(r.metric!);
+        else if (r.kind === "update") o.manifest?.replace(r.metric!, r.previous!);
       }
-      faults.acked(b.records);
-    } else {
-      valid += n;
-      if (manifest) for (const r of b.records) manifest.add(r.metric!);
-    }
+      o.faults.acked(b.records);
+    } else if (o.manifest) for (const r of b.records) o.manifest.add(r.metric!);
   };
-
-  const submit = (b: Batch) => {
+  const sample = (b: Batch, start: number) => {
+    if (!o.onSample || start - lastSample < (o.sampleEveryMs ?? 200)) return;
+    const s = b.records.find((r) => r.kind === "valid");
+    if (!s) return;
+    lastSample = start;
+    o.onSample(s.metric!, epoch0 + start);
+  };
+  return (b) => {
     queue
       .add(async () => {
         const start = performance.now();
-        const lag = start - b.due[0]!;
-        lagSum += lag;
-        lagN++;
-        if (lag > lagMax) lagMax = lag;
-        // The FAST_ENCODE mark has kafka/fast-produce.ts encode these records (same bytes as kafkajs, far less CPU);
-        // openLoadProducer installs it, and kafkajs itself ignores the extra property.
-        const messages: (Message & { [FAST_ENCODE]: true })[] = new Array(b.records.length);
-        for (let i = 0; i < b.records.length; i++) {
-          const r = b.records[i]!;
-          messages[i] =
-            o.partitioner === "device"
-              ? { key: r.key, value: r.value, partition: partitionFor(r.deviceId, partitions), headers, [FAST_ENCODE]: true }
-              : { key: r.key, value: r.value, headers, [FAST_ENCODE]: true };
-        }
-        if (o.onSample && start - lastSample >= (o.sampleEveryMs ?? 200)) {
-          const s = b.records.find((r) => r.kind === "valid");
-          if (s) {
-            lastSample = start;
-            o.onSample(s.metric!, epoch0 + start);
-          }
-        }
-        await producer.send({ topic, messages, acks: o.acks, compression });
+        stats.sendStarted(start - b.due[0]!);
+        const messages = toMessages(b, o, headers);
+        sample(b, start);
+        await o.producer.send({ topic: o.topic, messages, acks: o.acks, compression });
       })
       .then(
         () => onAck(b),
-        (e: unknown) => {
-          errors += b.records.length;
-          firstError ??= e instanceof Error ? e.message : String(e);
-        },
+        (e: unknown) => stats.failed(b.records.length, e),
       );
   };
+}
 
+/** The records due by `now` (at most a batch), made by the workload (through the fault injector when active). */
+function fillBatch(o: LoadOptions, sched: Schedule, now: number, epoch0: number): Batch {
+  const size = Math.min(o.batchSize, sched.left);
+  const records: Outgoing[] = [];
+  const dues = new Float64Array(size);
+  let bytes = 0;
+  let due = sched.due(now);
+  while (records.length < size && due <= now && due < sched.endAt) {
+    const dueEpoch = epoch0 + due;
+    // Without faults, skip the injector (and the closure it takes): this loop runs once per record.
+    const r = o.faults.active ? o.faults.next(() => o.workload.next(dueEpoch)) : validRecord(o.workload.next(dueEpoch));
+    dues[records.length] = due;
+    records.push(r);
+    bytes += r.key.length + r.value.length;
+    sched.k++;
+    due = sched.due(now);
+  }
+  return { records, due: records.length === size ? dues : dues.subarray(0, records.length), bytes };
+}
+
+/** Runs the load until `count`, `durationMs` or `signal`; resolves with the summary once every batch has settled. */
+export async function runLoad(o: LoadOptions): Promise<Summary> {
+  const { signal } = o;
+  const queue = new PQueue({ concurrency: o.concurrency });
+  const aborted = new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve(), { once: true })));
+  const t0 = performance.now();
+  const epoch0 = Date.now() - t0; // epoch ms = epoch0 + performance.now()
+  const stats = new LoadStats(t0);
+  const sched = new Schedule(o, t0);
+  const submit = sender(o, stats, queue, epoch0);
+  const window = o.onWindow && setInterval(() => o.onWindow!(stats.takeWindow(performance.now())), o.windowMs ?? 5000);
   try {
     for (;;) {
       // Backpressure on the sender only: nothing is queued behind the in-flight sends, while time (and so the
       // schedule) goes on.
       if (queue.size > 0) await Promise.race([queue.onSizeLessThan(1), aborted]);
-      if (signal?.aborted || k >= count) break;
+      if (signal?.aborted || sched.left <= 0) break;
       const now = performance.now();
-      let due = dueOf(now);
-      if (due >= endAt) break;
+      const due = sched.due(now);
+      if (due >= sched.endAt) break;
       if (due > now) {
         await sleep(Math.min(due - now, 50), signal);
         continue;
       }
-      const size = Math.min(o.batchSize, count - k);
-      const records: Outgoing[] = [];
-      const dues = new Float64Array(size);
-      let bytes = 0;
-      while (records.length < size && due <= now && due < endAt) {
-        const dueEpoch = epoch0 + due;
-        // Without faults, skip the injector (and the closure it takes): this loop runs once per record.
-        const r = trackFaults ? faults.next(() => workload.next(dueEpoch)) : validRecord(workload.next(dueEpoch));
-        dues[records.length] = due;
-        records.push(r);
-        bytes += r.key.length + r.value.length;
-        k++;
-        due = dueOf(now);
-      }
-      submit({ records, due: records.length === size ? dues : dues.subarray(0, records.length), bytes });
+      const batch = fillBatch(o, sched, now, epoch0);
+      submit(batch);
       // Caught up with the schedule: let the next batch fill for a moment rather than sending tiny ones.
-      if (records.length < size && due > now) await sleep(Math.min(lingerMs, due - now), signal);
+      const next = sched.due(now);
+      const short = batch.records.length < o.batchSize && sched.left > 0;
+      if (short && next > now) await sleep(Math.min(o.lingerMs ?? 5, next - now), signal);
     }
     await queue.onIdle();
   } finally {
     if (window) clearInterval(window);
   }
-
-  const seconds = Math.max(1e-9, ((lastAck || performance.now()) - t0) / 1000);
-  return {
-    mode: mode.kind,
-    targetRate: mode.kind === "rate" ? mode.perSec : null,
-    seconds,
-    sent,
-    valid,
-    errors,
-    firstError,
-    injected,
-    rate: sent / seconds,
-    mbPerSec: bytesSent / 1048576 / seconds,
-    latency: latencyStats(hist),
-    scheduleLag: { avgMs: lagN ? lagSum / lagN : null, maxMs: lagN ? lagMax : null },
-    e2e: null,
-    interrupted: signal?.aborted ?? false,
-  };
+  return stats.summary(o.mode, signal?.aborted ?? false, performance.now());
 }

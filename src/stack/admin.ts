@@ -100,7 +100,7 @@ export function adminComponent(ctx: StackContext): Component {
         cmd: process.execPath,
         args: ["--no-env-file", join(ctx.paths.root, "src", "main.ts"), "serve"],
         cwd: ctx.paths.root,
-        env: adminChildEnv(ctx, process.env),
+        env: adminChildEnv(ctx, ctx.baseEnv),
         log: logFile(ctx, "admin"),
       });
     },

@@ -2,7 +2,7 @@ import type { Env } from "../config/env.ts";
 import type { StackPaths } from "./paths.ts";
 import type { Versions } from "./versions.ts";
 
-/** What every component module gets: parsed env, paths, pinned versions and a progress printer. */
+/** What every component module gets: parsed env, paths, pinned versions and a progress printer (see context.ts). */
 export interface StackContext {
   readonly env: Env;
   readonly paths: StackPaths;
@@ -10,6 +10,8 @@ export interface StackContext {
   readonly log: (line: string) => void;
   /** Extra environment for child processes (e.g. TZ for the Connect worker in tests). */
   readonly childEnv: Readonly<Record<string, string | undefined>>;
+  /** The variables of the parent's environment a child of the stack may inherit (see baseChildEnv). */
+  readonly baseEnv: Readonly<Record<string, string>>;
 }
 
 /** One process of the local stack. */

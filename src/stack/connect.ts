@@ -6,7 +6,7 @@ import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin 
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
 import { rolePassword } from "./postgres.ts";
-import { baseChildEnv, spawnDetached } from "./process.ts";
+import { spawnDetached } from "./process.ts";
 
 /** Sluice's sink (services/connect/sluice-plugin), the one connectors/metrics-sink.json uses. */
 export const SLUICE_SINK_CLASS = "dev.sluice.connect.PgUpsertSinkConnector";
@@ -104,7 +104,7 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
           "org.apache.kafka.connect.cli.ConnectDistributed", config,
         ],
         cwd: dir,
-        env: { ...baseChildEnv(), ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
+        env: { ...ctx.baseEnv, ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
         log: logFile(ctx, worker.name),
       });
     },

@@ -6,7 +6,7 @@ import { SluiceError } from "../errors.ts";
 import { logFile, render, type Component, type StackContext } from "./component.ts";
 import { ensureKafkaJars } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
-import { baseChildEnv, spawnDetached } from "./process.ts";
+import { spawnDetached } from "./process.ts";
 
 /** Bootstrap address of the local broker. */
 export const bootstrap = (ctx: StackContext) => ctx.env.KAFKA_BOOTSTRAP ?? `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
@@ -37,7 +37,7 @@ export function kafkaComponent(ctx: StackContext): Component {
         spawnSync(
           "java",
           ["-cp", classpath(jars), ...jvmArgs("256m", ctx.paths.root), "kafka.tools.StorageTool", ...args],
-          { encoding: "utf8", env: baseChildEnv() },
+          { encoding: "utf8", env: { ...ctx.baseEnv } },
         );
       const id = java(["random-uuid"]);
       const clusterId = id.stdout.trim().split("\n").pop() ?? "";
@@ -51,7 +51,7 @@ export function kafkaComponent(ctx: StackContext): Component {
         cmd: "java",
         args: ["-cp", classpath(jars), ...jvmArgs(ctx.env.KAFKA_HEAP, ctx.paths.root, ctx.env.JVM_GC), "kafka.Kafka", config],
         cwd: dir,
-        env: { ...baseChildEnv(), ...ctx.childEnv },
+        env: { ...ctx.baseEnv, ...ctx.childEnv },
         log: logFile(ctx, "kafka"),
       });
     },

@@ -9,7 +9,7 @@ import { ROLE_PASSWORD_ENV, type LoginRole } from "../db/roles.ts";
 import { SluiceError } from "../errors.ts";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
-import { baseChildEnv, spawnDetached } from "./process.ts";
+import { spawnDetached } from "./process.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -99,7 +99,7 @@ export function postgresComponent(ctx: StackContext): Component {
           "-D", pgdata, "-U", ctx.env.POSTGRES_USER, `--pwfile=${pw}`, "--auth=scram-sha-256",
           "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
         ]);
-        const r = spawnSync(cmd, args, { encoding: "utf8", env: baseChildEnv() });
+        const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...ctx.baseEnv } });
         rmSync(pw, { force: true });
         if (r.status !== 0) {
           throw new SluiceError("PG_INITDB", `postgres: initdb failed:\n${r.stderr || r.stdout}\nRemove ${pgdata} and run \`sluice up\` again.`);
@@ -121,7 +121,7 @@ export function postgresComponent(ctx: StackContext): Component {
         "-D", pgdata, "-p", String(ctx.env.POSTGRES_PORT),
         "-c", `listen_addresses=${ctx.env.SLUICE_HOST}`, "-c", "unix_socket_directories=",
       ]);
-      const env = { ...baseChildEnv(), ...ctx.childEnv };
+      const env = { ...ctx.baseEnv, ...ctx.childEnv };
       return spawnDetached({ cmd, args, cwd: dir, env, log: logFile(ctx, "postgres") });
     },
     async healthy() {

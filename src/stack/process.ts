@@ -43,12 +43,10 @@ export function childEnvAllowed(key: string): boolean {
 }
 
 /**
- * The environment every child process of the stack starts from: only the allowed variables of `parent` (by default
- * this process's environment). Components add their own variables on top, never `...process.env`.
+ * The environment every child process of the stack starts from: only the allowed variables of `parent` (the entry
+ * point's environment, kept as `ctx.baseEnv`). Components add their own variables on top, never the whole parent.
  */
-export function baseChildEnv(
-  parent: Readonly<Record<string, string | undefined>> = process.env,
-): Record<string, string> {
+export function baseChildEnv(parent: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(parent)) if (v !== undefined && childEnvAllowed(k)) env[k] = v;
   return env;

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { logFile, type Component, type StackContext } from "./component.ts";
 import { ensureApicurio } from "./fetch.ts";
-import { baseChildEnv, spawnDetached } from "./process.ts";
+import { spawnDetached } from "./process.ts";
 
 /** Base URL of the Confluent-compatible API of the local registry. */
 export const registryUrl = (ctx: StackContext) =>
@@ -37,7 +37,7 @@ export function registryComponent(ctx: StackContext): Component {
           join(home, jar),
         ],
         cwd: dir,
-        env: { ...baseChildEnv(), ...ctx.childEnv },
+        env: { ...ctx.baseEnv, ...ctx.childEnv },
         log: logFile(ctx, "registry"),
       });
     },

@@ -2,23 +2,22 @@
 // connector and DLQ), so tests share one stack and never see each other's rows.
 import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
+import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
-import { parseEnv } from "../../src/config/env.ts";
 import { kafka } from "../../src/kafka/client.ts";
+import { produceRun } from "../../src/producer/session.ts";
+import type { Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
-import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { bootstrap } from "../../src/stack/kafka.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
-import { readVersions } from "../../src/stack/versions.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 
 export type { Sandbox };
 
-const env = parseEnv(process.env);
-const paths = stackPaths(env);
-export const ctx: StackContext = { env, paths, versions: readVersions(paths.root), log: () => {}, childEnv: {} };
+export const ctx = createStackContext(process.env);
+const paths = ctx.paths;
 export const connect = new ConnectClient(connectUrl(ctx));
 export const brokers = [bootstrap(ctx)];
 export const registry = registryUrl(ctx);
@@ -31,6 +30,12 @@ export function sandbox(label: string, partitions = 3): Promise<Sandbox> {
     ...box,
     applySink: (name?: string, overrides: Record<string, string> = {}) => box.applySink(name, { "tasks.max": "1", ...overrides }),
   }));
+}
+
+/** Produces `run` into the box's topic; waits until every row landed exactly as sent (its sink must run). */
+export async function deliver(box: Sandbox, run: Run, sample = 500): Promise<void> {
+  const produce = () => produceRun({ brokers, registryUrl: registry, topic: box.topic }, run);
+  assertExact(box.table, run, await roundTrip({ sql, table: box.table, run, sample, stallMs: 60_000, produce }));
 }
 
 /** Polls until `check` is true (or fails after `timeoutMs` with `what`). */

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { isRunning } from "../../src/connect/apply.ts";
-import { spotCheck, waitLanded } from "../../src/audit/landed.ts";
-import { produceRun } from "../../src/producer/session.ts";
+import { spotCheck } from "../../src/audit/landed.ts";
 import { indexOfKey, metricAt, planRun } from "../../src/producer/workload.ts";
 import { readPid } from "../../src/stack/process.ts";
-import { connect, ctx, registry, brokers, sandbox, sql, type Sandbox } from "./harness.ts";
+import { connect, ctx, deliver, sandbox, sql, type Sandbox } from "./harness.ts";
 
 const N = 10_000;
 let box: Sandbox;
@@ -23,8 +22,7 @@ function workerTz(): string | undefined {
 beforeAll(async () => {
   box = await sandbox("pipeline");
   await box.applySink();
-  await produceRun({ brokers, registryUrl: registry, topic: box.topic }, run);
-  await waitLanded(sql, box.table, run, { stallMs: 60_000 });
+  await deliver(box, run);
 });
 afterAll(() => box?.dispose());
 

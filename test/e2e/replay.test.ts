@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isRunning } from "../../src/connect/apply.ts";
-import { spotCheck, waitLanded } from "../../src/audit/landed.ts";
+import { spotCheck } from "../../src/audit/landed.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { partitionFor } from "../../src/producer/partitioner.ts";
-import { produceRun } from "../../src/producer/session.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { brokers, client, connect, eventually, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, deliver, eventually, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
 
 const N = 10_000;
 const UPDATED = 100;
@@ -17,8 +16,7 @@ const updated = Array.from({ length: UPDATED }, (_, k) => ({ ...metricAt(run, k)
 beforeAll(async () => {
   box = await sandbox("replay");
   await box.applySink();
-  await produceRun({ brokers, registryUrl: registry, topic: box.topic }, run);
-  await waitLanded(sql, box.table, run, { stallMs: 60_000 });
+  await deliver(box, run);
   const producer = client.producer();
   await producer.connect();
   // Same partition as the originals (by device): per-key order is what makes the last value win on a replay.

@@ -2,12 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEnv } from "../../src/config/env.ts";
 import { SluiceError } from "../../src/errors.ts";
-import type { StackContext } from "../../src/stack/component.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 import { up } from "../../src/stack/supervisor.ts";
-import { readVersions } from "../../src/stack/versions.ts";
 import { ctx as shared } from "./harness.ts";
 
 const data = mkdtempSync(join(tmpdir(), "sluice-port-"));
@@ -19,7 +16,9 @@ describe("stack start-up errors", () => {
     const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
       const p = String(squatter.port);
-      const env = parseEnv({
+      // PATH only from this process: the rest of its environment must not move the second stack's ports.
+      const ctx = createStackContext({
+        PATH: process.env.PATH,
         SLUICE_DATA_DIR: data,
         SLUICE_CACHE_DIR: shared.paths.cache,
         POSTGRES_PORT: p,
@@ -29,8 +28,6 @@ describe("stack start-up errors", () => {
         CONNECT_PORT: p,
         ADMIN_PORT: p,
       });
-      const paths = stackPaths(env);
-      const ctx: StackContext = { env, paths, versions: readVersions(paths.root), log: () => {}, childEnv: {} };
       const err = await up(ctx).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SluiceError);
       expect((err as SluiceError).code).toBe("PORT_IN_USE");

@@ -2,18 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEnv } from "../../src/config/env.ts";
 import { SluiceError } from "../../src/errors.ts";
 import { adminApiKeys, adminChildEnv, apiKeyFile } from "../../src/stack/admin.ts";
 import type { StackContext } from "../../src/stack/component.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
-import { readVersions } from "../../src/stack/versions.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 
 function ctxWith(env: Record<string, string>): { ctx: StackContext; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "sluice-keys-"));
-  const e = parseEnv({ SLUICE_DATA_DIR: dir, ...env });
-  const paths = stackPaths(e);
-  return { ctx: { env: e, paths, versions: readVersions(paths.root), log: () => {}, childEnv: {} }, dir };
+  return { ctx: createStackContext({ SLUICE_DATA_DIR: dir, ...env }), dir };
 }
 
 const plain = (keys: { key: string; scopes: readonly string[] }[]) => keys.map((k) => `${k.scopes.join("+")}:${k.key}`);

@@ -17,6 +17,7 @@ import { ROLES } from "../../src/db/roles.ts";
 import { readTopicsFile } from "../../src/kafka/topic-plan.ts";
 import { desiredConnectors, localizeTopics, MAIN_CONNECTOR } from "../../src/provision.ts";
 import { render, type StackContext } from "../../src/stack/component.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 import { connectSecretsDir, workerSecretsEnv } from "../../src/stack/connect.ts";
 import { JMX_EXPORTER_VERSION } from "../../src/stack/fetch.ts";
 import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
@@ -240,7 +241,7 @@ describe("compose agrees with the local stack", () => {
   });
 
   test("every component of the local stack has its compose service, published on the component's port", () => {
-    const ctx = { env: localEnv, paths: stackPaths(localEnv, root), versions, log: () => {}, childEnv: {} } as StackContext;
+    const ctx = createStackContext({}, { root });
     // Redpanda stands in for Kafka and the schema registry; every other component keeps its name.
     const standIn: Record<string, string> = { kafka: "redpanda", registry: "redpanda" };
     const local = components(ctx).map((c) => ({ name: c.name, port: c.port }));

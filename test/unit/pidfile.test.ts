@@ -5,9 +5,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseEnv } from "../../src/config/env.ts";
 import type { StackContext } from "../../src/stack/component.ts";
-import { stackPaths } from "../../src/stack/paths.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 import {
   baseChildEnv,
   identify,
@@ -22,7 +21,6 @@ import {
   writePid,
 } from "../../src/stack/process.ts";
 import { down, status } from "../../src/stack/supervisor.ts";
-import { readVersions } from "../../src/stack/versions.ts";
 
 const dirs: string[] = [];
 const pids: number[] = [];
@@ -36,17 +34,16 @@ function stack(): { ctx: StackContext; lines: string[] } {
   const dir = mkdtempSync(join(tmpdir(), "sluice-pid-"));
   dirs.push(dir);
   // Port 1: nothing listens there, so a health check (status of a "running" stand-in) touches no real stack.
-  const env = parseEnv({ SLUICE_DATA_DIR: dir, KAFKA_PORT: "1", CONNECT_PORT: "1" });
   const lines: string[] = [];
-  const paths = stackPaths(env);
-  mkdirSync(paths.run, { recursive: true });
-  return { ctx: { env, paths, versions: readVersions(paths.root), log: (l) => lines.push(l), childEnv: {} }, lines };
+  const ctx = createStackContext({ SLUICE_DATA_DIR: dir, KAFKA_PORT: "1", CONNECT_PORT: "1" }, { log: (l) => lines.push(l) });
+  mkdirSync(ctx.paths.run, { recursive: true });
+  return { ctx, lines };
 }
 
 /** A harmless long-running child standing in for a stack process. */
 function sleeper(cmd = "sleep"): number {
   const dir = dirs[0] ?? tmpdir();
-  const pid = spawnDetached({ cmd, args: ["300"], cwd: tmpdir(), env: baseChildEnv(), log: join(dir, "sleep.log") });
+  const pid = spawnDetached({ cmd, args: ["300"], cwd: tmpdir(), env: baseChildEnv(process.env), log: join(dir, "sleep.log") });
   pids.push(pid);
   return pid;
 }
