@@ -60,7 +60,9 @@ async function build(tmp: string, env: Env, log: Log): Promise<void> {
   writeFileSync(join(tmp, "tools.go"), TOOLS_GO);
   await run(go, ["mod", "init", "sluice.local/compose-cli"], tmp, goEnv, log);
   await run(go, ["get", `${MODULE}/cmd@${COMPOSE_VERSION}`], tmp, goEnv, log);
-  await run(go, ["build", "-trimpath", "-o", "docker-compose", `${MODULE}/cmd`], tmp, goEnv, log);
+  // The version `docker-compose version` prints, as Compose's own release build sets it.
+  const ldflags = `-s -w -X ${MODULE}/internal.Version=${COMPOSE_VERSION}`;
+  await run(go, ["build", "-trimpath", "-ldflags", ldflags, "-o", "docker-compose", `${MODULE}/cmd`], tmp, goEnv, log);
 }
 
 const alive = (pid: number) => {

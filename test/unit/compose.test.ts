@@ -23,7 +23,7 @@ import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { components } from "../../src/stack/supervisor.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
-import { ensureComposeCli, runCompose, type ComposeResult } from "../compose-cli.ts";
+import { COMPOSE_VERSION, ensureComposeCli, runCompose, type ComposeResult } from "../compose-cli.ts";
 import { applySed, parseProperties, sedSubstitutions, type Vars } from "../sed.ts";
 
 const root = PROJECT_ROOT;
@@ -43,6 +43,9 @@ const exampleVars: Vars = {
 const REQUIRED = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"];
 const scaleVars: Vars = { ...exampleVars, TOPIC_REPLICATION_FACTOR: "3" };
 
+/** A test that runs the CLI a few times: ~0.3 s a call, much more on a busy 2-core machine. */
+const COMPOSE_TIMEOUT = 120_000;
+
 // Built on first use (minutes), then taken from the tools cache.
 const cli = await ensureComposeCli((l) => console.error(`[compose-cli] ${l}`), process.env);
 const compose = (args: string[], vars: Vars = exampleVars, profiles: string[] = [], file = TOP): ComposeResult =>
@@ -51,7 +54,7 @@ const compose = (args: string[], vars: Vars = exampleVars, profiles: string[] = 
 /** A service as `docker-compose config --format json` prints it (normalized: long syntax, absolute paths). */
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile?: string; args?: Record<string, string> };
+  build?: { context: string; dockerfile?: string; args?: Record<string, string>; secrets?: { source: string }[] };
   command?: string[] | null;
   entrypoint?: string[] | null;
   environment?: Record<string, string | null>;
@@ -66,6 +69,7 @@ interface Project {
   name: string;
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string }>;
 }
 
 /** The project Compose runs with these profiles and settings; fails the test file when Compose refuses it. */
@@ -78,7 +82,8 @@ function load(profiles: string[], vars: Vars = exampleVars): Project {
 const profiles = compose(["config", "--profiles"]).stdout.split("\n").filter(Boolean).sort();
 const base = load([]).services;
 const scale = load(["scale"], scaleVars).services;
-const all = load(profiles).services;
+const allProject = load(profiles);
+const all = allProject.services;
 const svc = (name: string, set: Record<string, Service> = all): Service => {
   const s = set[name];
   if (!s) throw new Error(`compose has no service "${name}"`);
@@ -101,16 +106,17 @@ function composeWorkerConfig(s: Service): Record<string, string> {
 }
 
 describe("Compose accepts the project (the real CLI)", () => {
-  test("the profiles are load and scale", () => {
+  test("the CLI is Compose v5.6.0 and the profiles are load and scale", () => {
+    expect(compose(["version", "--short"]).stdout.trim()).toBe(COMPOSE_VERSION.slice(1));
     expect(profiles).toEqual(["load", "scale"]);
-  });
+  }, COMPOSE_TIMEOUT);
 
   const profileSets = [[], ...profiles.map((p) => [p]), profiles];
   for (const set of profileSets) {
     test(`profiles [${set.join(",")}]: config -q passes with no warning`, () => {
       const r = compose(["config", "-q"], set.includes("scale") ? scaleVars : exampleVars, set);
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    });
+    }, COMPOSE_TIMEOUT);
   }
 
   test("each profile runs the services it should", () => {
@@ -125,7 +131,7 @@ describe("Compose accepts the project (the real CLI)", () => {
     expect(running(["scale"])).toEqual([...always, "connect-2", "redpanda-2", "redpanda-3"].sort());
     expect(running(profiles)).toEqual([...always, "connect-2", "producer", "redpanda-2", "redpanda-3"].sort());
     expect(Object.keys(all).sort()).toEqual(running(profiles));
-  });
+  }, COMPOSE_TIMEOUT);
 
   test("the top file includes every services/*.compose.yaml, nothing else", () => {
     const top = parse(readFileSync(TOP, "utf8")) as { name: string; include: string[] };
@@ -133,7 +139,7 @@ describe("Compose accepts the project (the real CLI)", () => {
     expect(Object.keys(top).sort()).toEqual(["include", "name"]);
     expect(top.include.map((p) => p.replace(/^services\//, "")).sort()).toEqual(composeFiles);
     expect(load([]).name).toBe("sluice");
-  });
+  }, COMPOSE_TIMEOUT);
 
   for (const name of REQUIRED) {
     test(`a missing ${name} stops compose with the message that says what to set`, () => {
@@ -141,7 +147,7 @@ describe("Compose accepts the project (the real CLI)", () => {
       const r = compose(["config", "-q"], rest, profiles);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain(`set ${name} in .env`);
-    });
+    }, COMPOSE_TIMEOUT);
   }
 
   test("the check is not vacuous: Compose refuses broken files through the same call", () => {
@@ -162,11 +168,14 @@ describe("Compose accepts the project (the real CLI)", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, COMPOSE_TIMEOUT);
 });
 
 describe("what Compose cannot check", () => {
-  test("paths exist: bind mounts, build contexts, Dockerfiles and what they COPY", () => {
+  test("paths exist: bind mounts, secret files, build contexts, Dockerfiles and what they COPY", () => {
+    for (const [name, f] of Object.entries(allProject.secrets ?? {})) {
+      expect({ name, file: f.file, exists: existsSync(f.file ?? "") }).toEqual({ name, file: f.file, exists: true });
+    }
     for (const [name, s] of Object.entries(all)) {
       for (const v of s.volumes ?? []) {
         if (v.type === "bind") expect({ name, src: v.source, exists: existsSync(v.source!) }).toEqual({ name, src: v.source, exists: true });
@@ -284,8 +293,12 @@ describe("compose agrees with the local stack", () => {
     type Variable = { Name: string; DefaultValue: string; Required: boolean };
     const r = compose(["config", "--variables", "--format", "json"], exampleVars, profiles);
     expect(r.status).toBe(0);
-    const vars = Object.values(JSON.parse(r.stdout) as Record<string, Variable>);
-    expect(vars.filter((v) => v.Required).map((v) => v.Name).sort()).toEqual([...REQUIRED].sort());
+    const all = Object.values(JSON.parse(r.stdout) as Record<string, Variable>);
+    expect(all.filter((v) => v.Required).map((v) => v.Name).sort()).toEqual([...REQUIRED].sort());
+    // The one setting only the image build reads (not the CLI): the Maven settings file, by default the empty one.
+    const buildOnly = all.filter((v) => v.Name === "MAVEN_SETTINGS");
+    expect(buildOnly.map((v) => v.DefaultValue)).toEqual(["./connect/maven-settings.xml"]);
+    const vars = all.filter((v) => v.Name !== "MAVEN_SETTINGS");
     for (const v of vars) {
       expect({ name: v.Name, inEnvSchema: v.Name in EnvSchema.shape }).toEqual({ name: v.Name, inEnvSchema: true });
       if (v.Required) continue;
@@ -295,7 +308,7 @@ describe("compose agrees with the local stack", () => {
       const expected = local === undefined ? parsed() : String(local);
       expect({ name: v.Name, default: v.DefaultValue }).toEqual({ name: v.Name, default: expected });
     }
-  });
+  }, COMPOSE_TIMEOUT);
 
   test("the app containers get only Sluice settings, and valid ones", () => {
     for (const name of ["setup", "admin", "producer"]) {
@@ -480,4 +493,77 @@ describe("compose agrees with the local stack", () => {
     expect(e.GF_PATHS_PROVISIONING).toBe("/var/lib/grafana/provisioning");
     expect(readFileSync(join(services, "grafana", "provisioning", "dashboards", "sluice.yml"), "utf8")).toContain("${SLUICE_GRAFANA_DASHBOARDS}");
   });
+});
+
+/** A Dockerfile's instructions per stage (`FROM … AS name`; continuation lines joined, comments dropped). */
+function dockerfileStages(text: string): Record<string, string[]> {
+  const stages: Record<string, string[]> = {};
+  let current: string[] = [];
+  for (const line of text.replace(/\\\n\s*/g, " ").split("\n")) {
+    if (!line.trim() || line.startsWith("#")) continue;
+    const from = /^FROM \S+(?: AS (\S+))?/.exec(line);
+    if (from) stages[from[1] ?? "final"] = current = [];
+    current.push(line);
+  }
+  return stages;
+}
+
+describe("the Connect image takes Debezium and the JMX agent from Maven (services/connect/pom.xml)", () => {
+  const dockerfile = readFileSync(join(services, "connect", "Dockerfile"), "utf8");
+  const stages = dockerfileStages(dockerfile);
+  const args = svc("connect").build?.args ?? {};
+
+  test("no hard-coded repository URL: every download is Maven's, through the user's settings when given", () => {
+    const code = Object.values(stages).flat().join("\n");
+    expect(code).not.toMatch(/wget|curl|https?:\/\//);
+    const mvnRuns = Object.values(stages).flat().filter((i) => /^RUN .*\bmvn\b/.test(i));
+    expect(mvnRuns.length).toBe(2);
+    const mount = "--mount=type=secret,id=maven-settings,target=/root/.m2/settings.xml,required=false";
+    for (const run of mvnRuns) expect(run).toContain(mount);
+    expect(svc("connect").build?.secrets).toEqual([{ source: "maven-settings" }]);
+    expect(allProject.secrets?.["maven-settings"]?.file).toBe(join(services, "connect", "maven-settings.xml"));
+    // The default settings change nothing: Maven Central as it is.
+    const settings = readFileSync(join(services, "connect", "maven-settings.xml"), "utf8").replace(/<!--[\s\S]*?-->/g, "");
+    expect(settings).toMatch(/<settings [^>]*\/>\s*$/);
+  });
+
+  test("one pom: the versions are build args (= services/versions.env), handed to Maven as properties", () => {
+    const pom = readFileSync(join(services, "connect", "pom.xml"), "utf8");
+    expect(pom).toContain("<artifactId>debezium-connector-jdbc</artifactId><version>${debezium.version}</version>");
+    expect(pom).toContain("<version>${jmx.exporter.version}</version>");
+    const run = stages.downloads?.find((i) => i.startsWith("RUN ")) ?? "";
+    expect(run).toContain("-Ddebezium.version=${DEBEZIUM_VERSION}");
+    expect(run).toContain("-Djmx.exporter.version=${JMX_EXPORTER_VERSION}");
+    expect([args.DEBEZIUM_VERSION, args.JMX_EXPORTER_VERSION]).toEqual([versions.DEBEZIUM_VERSION, JMX_EXPORTER_VERSION]);
+  });
+
+  test("the downloads stage, run here as the image build runs it, yields what the final stage copies", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-connect-downloads-"));
+    try {
+      // The stage works in /build; here in a temporary folder.
+      const inBuild = (text: string) => text.replace(/(^|[\s=])\/build(?=[/\s]|$)/g, `$1${dir}`);
+      const stage = stages.downloads ?? [];
+      expect(stage).toContain("WORKDIR /build");
+      expect(stage).toContain("COPY services/connect/pom.xml ./");
+      copyFileSync(join(services, "connect", "pom.xml"), join(dir, "pom.xml"));
+      const run = (stage.find((i) => i.startsWith("RUN ")) ?? "")
+        .replace(/^RUN /, "")
+        .replace(/--mount=\S+/g, "")
+        .replace(/\$\{(\w+)\}/g, (_, k: string) => args[k] ?? "");
+      const r = spawnSync("sh", ["-c", inBuild(run)], { cwd: dir, encoding: "utf8", timeout: 600_000 });
+      expect({ status: r.status, out: r.status === 0 ? "" : `${r.stdout}${r.stderr}` }).toEqual({ status: 0, out: "" });
+      const copies = (stages.final ?? []).filter((i) => i.startsWith("COPY --from=downloads "));
+      expect(copies.length).toBe(2);
+      for (const c of copies) {
+        const src = inBuild(c.split(/\s+/)[2]!);
+        expect({ src, exists: existsSync(src) }).toEqual({ src, exists: true });
+      }
+      const plugin = join(dir, "plugins", "debezium-connector-jdbc");
+      expect(readdirSync(plugin).some((f) => /^debezium-connector-jdbc-.*\.jar$/.test(f))).toBe(true);
+      const agent = readFileSync(join(dir, "out", "jmx_prometheus_javaagent.jar"));
+      expect(agent.subarray(0, 2).toString()).toBe("PK");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
