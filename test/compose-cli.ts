@@ -39,7 +39,8 @@ function run(cmd: string, args: string[], cwd: string, env: Env, log: Log): Prom
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args[0]} failed (${code}):\n${out}`))));
+    const failed = (code: number | null) => new Error(`${cmd} ${args[0]} failed (${code}):\n${out}`);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(failed(code))));
   });
 }
 
@@ -163,7 +164,8 @@ export function runCompose(bin: string, file: string, args: readonly string[], c
   const env: Record<string, string> = { PATH: call.env.PATH ?? "/usr/bin:/bin", HOME: call.env.HOME ?? homedir() };
   for (const [k, v] of Object.entries(call.vars)) if (v !== undefined) env[k] = v;
   if (call.profiles?.length) env.COMPOSE_PROFILES = call.profiles.join(",");
-  const r = spawnSync(bin, ["--env-file", "/dev/null", "-f", file, ...args], { cwd: dirname(file), env, encoding: "utf8" });
+  const argv = ["--env-file", "/dev/null", "-f", file, ...args];
+  const r = spawnSync(bin, argv, { cwd: dirname(file), env, encoding: "utf8" });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

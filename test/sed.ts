@@ -1,6 +1,6 @@
-// The `sed -e 's|…|…|'` renderings the compose services apply at start to the local stack's config files (the Connect
-// worker template, the Prometheus and Grafana files), replayed in test/unit/compose.test.ts to compare the result with
-// what the local stack renders. Pure. Compose itself is not modelled: the tests read its output.
+// The `sed -e 's|…|…|'` renderings the compose services apply at start to the local stack's config files (the
+// Connect worker template, the Prometheus and Grafana files), replayed in test/unit/compose.test.ts to compare the
+// result with what the local stack renders. Pure. Compose itself is not modelled: the tests read its output.
 
 export type Vars = Readonly<Record<string, string | null | undefined>>;
 

@@ -40,7 +40,13 @@ const exampleVars: Vars = {
   POSTGRES_MONITOR_PASSWORD: "pg-monitor-secret",
   SLUICE_API_KEYS: "ingest:key-one,admin:key-two",
 };
-const REQUIRED = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"];
+const REQUIRED = [
+  "POSTGRES_PASSWORD",
+  "POSTGRES_SINK_PASSWORD",
+  "POSTGRES_ANALYST_PASSWORD",
+  "POSTGRES_MONITOR_PASSWORD",
+  "SLUICE_API_KEYS",
+];
 const scaleVars: Vars = { ...exampleVars, TOPIC_REPLICATION_FACTOR: "3" };
 
 /** A test that runs the CLI a few times: ~0.3 s a call, much more on a busy 2-core machine. */
@@ -75,7 +81,8 @@ interface Project {
 /** The project Compose runs with these profiles and settings; fails the test file when Compose refuses it. */
 function load(profiles: string[], vars: Vars = exampleVars): Project {
   const r = compose(["config", "--format", "json"], vars, profiles);
-  if (r.status !== 0) throw new Error(`docker-compose config (profiles: ${profiles.join(",") || "none"}) failed:\n${r.stderr}`);
+  const which = profiles.join(",") || "none";
+  if (r.status !== 0) throw new Error(`docker-compose config (profiles: ${which}) failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as Project;
 }
 
@@ -91,11 +98,15 @@ const svc = (name: string, set: Record<string, Service> = all): Service => {
 };
 const localEnv = parseEnv({});
 const versions = readVersions(root);
+const { KAFKA_VERSION, DEBEZIUM_VERSION } = versions;
 
 const env = (s: Service): Record<string, string> =>
   Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, v ?? ""]));
 const imageTag = (image: string) => image.slice(image.lastIndexOf(":") + 1);
-const publishedTarget = (s: Service, hostPort: number) => (s.ports ?? []).find((p) => Number(p.published) === hostPort)?.target;
+const publishedTarget = (s: Service, hostPort: number) =>
+  (s.ports ?? []).find((p) => Number(p.published) === hostPort)?.target;
+/** `expect(ok)` with `what` in the failure report, so it says which item failed. */
+const holds = (what: Record<string, unknown>, ok: boolean) => expect({ ...what, ok }).toEqual({ ...what, ok: true });
 /** The shell script the container runs: `config` prints `$$` escaped, the container gets one `$`. */
 const shellCommand = (s: Service) => (s.command ?? []).join(" ").replaceAll("$$", "$");
 
@@ -159,7 +170,11 @@ describe("Compose accepts the project (the real CLI)", () => {
     };
     try {
       // A dependency on a service only a profile enables, without `required: false`.
-      const profileDep = "services:\n  a: {image: a:1, depends_on: {b: {condition: service_healthy}}}\n  b: {image: b:1, profiles: [p]}\n";
+      const profileDep = [
+        "services:",
+        "  a: {image: a:1, depends_on: {b: {condition: service_healthy}}}",
+        "  b: {image: b:1, profiles: [p]}",
+      ].join("\n");
       expect(refuses(profileDep)).toBe(true);
       expect(refuses(profileDep, ["p"])).toBe(false);
       expect(refuses("services:\n  a: {image: 'a:${TAG'}\n")).toBe(true);
@@ -178,20 +193,21 @@ describe("what Compose cannot check", () => {
     }
     for (const [name, s] of Object.entries(all)) {
       for (const v of s.volumes ?? []) {
-        if (v.type === "bind") expect({ name, src: v.source, exists: existsSync(v.source!) }).toEqual({ name, src: v.source, exists: true });
+        if (v.type === "bind") holds({ name, src: v.source }, existsSync(v.source!));
       }
       if (s.build) {
         const dockerfile = join(s.build.context, s.build.dockerfile ?? "Dockerfile");
         expect({ name, dockerfile, exists: existsSync(dockerfile) }).toEqual({ name, dockerfile, exists: true });
         for (const m of readFileSync(dockerfile, "utf8").matchAll(/^COPY (?!--from)(\S+)/gm)) {
-          expect({ name, copy: m[1], exists: existsSync(join(s.build.context, m[1]!)) }).toEqual({ name, copy: m[1], exists: true });
+          holds({ name, copy: m[1] }, existsSync(join(s.build.context, m[1]!)));
         }
       }
     }
   });
 
   test("the stateful services keep their data in a named volume", () => {
-    const dataDir = (name: string, dir: string) => (svc(name).volumes ?? []).some((v) => v.type === "volume" && v.target === dir);
+    const dataDir = (name: string, dir: string) =>
+      (svc(name).volumes ?? []).some((v) => v.type === "volume" && v.target === dir);
     expect(dataDir("postgres", "/var/lib/postgresql/data")).toBe(true);
     for (const b of ["redpanda", "redpanda-2", "redpanda-3"]) expect(dataDir(b, "/var/lib/redpanda/data")).toBe(true);
     expect(dataDir("prometheus", "/prometheus")).toBe(true);
@@ -199,7 +215,7 @@ describe("what Compose cannot check", () => {
     expect(dataDir("admin", "/app/.sluice")).toBe(true);
   });
 
-  test("startup is health-gated: every dependency waits for health or completion, on a service that can report it", () => {
+  test("startup is health-gated: each dependency waits for health or completion, of a service that reports it", () => {
     for (const [set, label] of [[base, "default"], [scale, "scale"], [all, "all"]] as const) {
       for (const [name, s] of Object.entries(set)) {
         for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
@@ -209,13 +225,15 @@ describe("what Compose cannot check", () => {
             expect({ label, name, dep, optional: d.required === false }).toEqual({ label, name, dep, optional: true });
             continue;
           }
-          expect({ name, dep, condition: d.condition }).toEqual({ name, dep, condition: expect.stringMatching(/^service_(healthy|completed_successfully)$/) });
-          if (d.condition === "service_healthy") expect({ dep, healthcheck: Boolean(target.healthcheck?.test) }).toEqual({ dep, healthcheck: true });
-          if (d.condition === "service_completed_successfully") expect({ dep, restart: target.restart }).toEqual({ dep, restart: "no" });
+          holds({ name, dep, condition: d.condition }, /^service_(healthy|completed_successfully)$/.test(d.condition));
+          if (d.condition === "service_healthy") holds({ dep, healthcheck: true }, Boolean(target.healthcheck?.test));
+          const oneShot = d.condition === "service_completed_successfully";
+          if (oneShot) holds({ dep, restart: target.restart }, target.restart === "no");
         }
       }
     }
-    expect(Object.keys(svc("setup").depends_on ?? {}).sort()).toEqual(["connect", "postgres", "redpanda", "redpanda-2", "redpanda-3"]);
+    const setupDeps = Object.keys(svc("setup").depends_on ?? {}).sort();
+    expect(setupDeps).toEqual(["connect", "postgres", "redpanda", "redpanda-2", "redpanda-3"]);
     expect(svc("admin").depends_on?.setup?.condition).toBe("service_completed_successfully");
     expect(svc("producer").depends_on?.setup?.condition).toBe("service_completed_successfully");
   });
@@ -231,14 +249,15 @@ describe("what Compose cannot check", () => {
 
   test("images are pinned to a version, here and in the Dockerfiles", () => {
     for (const [name, s] of Object.entries(all)) {
-      if (s.image) expect({ name, tag: imageTag(s.image) }).toEqual({ name, tag: expect.stringMatching(/^v?\d+\.\d+(\.\d+)?[\w.-]*$/) });
+      if (s.image) holds({ name, image: s.image }, /^v?\d+\.\d+(\.\d+)?[\w.-]*$/.test(imageTag(s.image)));
       else expect({ name, builds: Boolean(s.build) }).toEqual({ name, builds: true });
       if (s.build) {
         const dockerfile = readFileSync(join(s.build.context, s.build.dockerfile ?? "Dockerfile"), "utf8");
         for (const m of dockerfile.matchAll(/^FROM (\S+)/gm)) {
-          const arg = (k: string) => s.build?.args?.[k] ?? new RegExp(`^ARG ${k}=(\\S+)$`, "m").exec(dockerfile)?.[1] ?? "";
+          const arg = (k: string) =>
+            s.build?.args?.[k] ?? new RegExp(`^ARG ${k}=(\\S+)$`, "m").exec(dockerfile)?.[1] ?? "";
           const image = m[1]!.replace(/\$\{(\w+)\}/g, (_, k: string) => arg(k));
-          expect({ name, image, tag: imageTag(image) }).toEqual({ name, image, tag: expect.stringMatching(/^\d+\.\d+(\.\d+)?[\w.-]*$/) });
+          holds({ name, image }, /^\d+\.\d+(\.\d+)?[\w.-]*$/.test(imageTag(image)));
         }
       }
     }
@@ -246,13 +265,14 @@ describe("what Compose cannot check", () => {
 });
 
 describe("compose agrees with the local stack", () => {
-  test("versions: the Connect build and PostgreSQL image follow services/versions.env; the JMX agent follows the supervisor", () => {
+  test("versions: the Connect build and PostgreSQL follow services/versions.env, the JMX agent the supervisor", () => {
     const connect = svc("connect");
-    expect(connect.build?.args).toEqual({ KAFKA_VERSION: versions.KAFKA_VERSION, DEBEZIUM_VERSION: versions.DEBEZIUM_VERSION, JMX_EXPORTER_VERSION });
+    expect(connect.build?.args).toEqual({ KAFKA_VERSION, DEBEZIUM_VERSION, JMX_EXPORTER_VERSION });
     expect(svc("connect-2").build).toEqual(connect.build!);
     const dockerfile = readFileSync(join(services, "connect", "Dockerfile"), "utf8");
     const argDefault = (k: string) => new RegExp(`^ARG ${k}=(\\S+)$`, "m").exec(dockerfile)?.[1];
-    expect([argDefault("KAFKA_VERSION"), argDefault("DEBEZIUM_VERSION"), argDefault("JMX_EXPORTER_VERSION")]).toEqual([versions.KAFKA_VERSION, versions.DEBEZIUM_VERSION, JMX_EXPORTER_VERSION]);
+    const defaults = ["KAFKA_VERSION", "DEBEZIUM_VERSION", "JMX_EXPORTER_VERSION"].map(argDefault);
+    expect(defaults).toEqual([KAFKA_VERSION, DEBEZIUM_VERSION, JMX_EXPORTER_VERSION]);
     expect(dockerfile).toContain("FROM apache/kafka:${KAFKA_VERSION}");
     expect(imageTag(svc("postgres").image!).startsWith(`${versions.POSTGRES_VERSION}-`)).toBe(true);
     // The app image runs the CLI with the Bun the project pins (package.json, itself checked against versions.env).
@@ -260,7 +280,8 @@ describe("compose agrees with the local stack", () => {
   });
 
   test("every component of the local stack has its compose service, published on the component's port", () => {
-    const ctx = { env: localEnv, paths: stackPaths(localEnv, root), versions, log: () => {}, childEnv: {} } as StackContext;
+    const paths = stackPaths(localEnv, root);
+    const ctx = { env: localEnv, paths, versions, log: () => {}, childEnv: {} } as StackContext;
     // Redpanda stands in for Kafka and the schema registry; every other component keeps its name.
     const standIn: Record<string, string> = { kafka: "redpanda", registry: "redpanda" };
     const local = components(ctx).map((c) => ({ name: c.name, port: c.port }));
@@ -281,10 +302,12 @@ describe("compose agrees with the local stack", () => {
       ["postgres", localEnv.POSTGRES_PORT, 5432],
       ["admin", localEnv.ADMIN_PORT, 3000],
     ];
-    for (const [name, host, target] of expected) expect({ name, host, target: publishedTarget(svc(name), host) }).toEqual({ name, host, target });
+    for (const [name, host, target] of expected) {
+      expect({ name, host, target: publishedTarget(svc(name), host) }).toEqual({ name, host, target });
+    }
     for (const set of [base, scale, all]) {
       const ports = Object.entries(set).flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, ...p })));
-      for (const p of ports) expect({ service: p.name, hostIp: p.host_ip }).toEqual({ service: p.name, hostIp: "127.0.0.1" });
+      for (const p of ports) holds({ service: p.name, hostIp: p.host_ip }, p.host_ip === "127.0.0.1");
       expect(new Set(ports.map((p) => p.published)).size).toBe(ports.length);
     }
   });
@@ -300,7 +323,7 @@ describe("compose agrees with the local stack", () => {
     expect(buildOnly.map((v) => v.DefaultValue)).toEqual(["./connect/maven-settings.xml"]);
     const vars = all.filter((v) => v.Name !== "MAVEN_SETTINGS");
     for (const v of vars) {
-      expect({ name: v.Name, inEnvSchema: v.Name in EnvSchema.shape }).toEqual({ name: v.Name, inEnvSchema: true });
+      holds({ name: v.Name, inEnvSchema: true }, v.Name in EnvSchema.shape);
       if (v.Required) continue;
       const local = (localEnv as Record<string, unknown>)[v.Name];
       // Settings without a local default (TOPIC_REPLICATION_FACTOR, CONNECT_TZ) take compose's; it must parse.
@@ -313,7 +336,7 @@ describe("compose agrees with the local stack", () => {
   test("the app containers get only Sluice settings, and valid ones", () => {
     for (const name of ["setup", "admin", "producer"]) {
       const e = env(svc(name));
-      for (const k of Object.keys(e)) expect({ name, key: k, inEnvSchema: k in EnvSchema.shape }).toEqual({ name, key: k, inEnvSchema: true });
+      for (const k of Object.keys(e)) holds({ name, key: k, inEnvSchema: true }, k in EnvSchema.shape);
       const parsed = parseEnv(e);
       // They reach the compose services, not a local stack.
       const reach = [parsed.KAFKA_BOOTSTRAP, parsed.CONNECT_URL, parsed.POSTGRES_HOST, parsed.POSTGRES_PORT];
@@ -326,12 +349,15 @@ describe("compose agrees with the local stack", () => {
 
   test("each app container gets only its own credentials: admin the monitor password and the API keys", () => {
     const held = (name: string) => REQUIRED.filter((k) => k in env(svc(name))).sort();
-    expect(held("setup")).toEqual(["POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD"]);
+    expect(held("setup")).toEqual([
+      "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD",
+    ]);
     expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
     expect(held("producer")).toEqual([]);
     // No value of another credential hides under another name either.
-    const others = [exampleVars.POSTGRES_PASSWORD, exampleVars.POSTGRES_SINK_PASSWORD, exampleVars.POSTGRES_ANALYST_PASSWORD];
-    for (const v of Object.values(env(svc("admin")))) expect(others).not.toContain(v);
+    const others = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD"];
+    const otherValues = others.map((k) => exampleVars[k]);
+    for (const v of Object.values(env(svc("admin")))) expect(otherValues).not.toContain(v);
     for (const v of Object.values(env(svc("producer")))) expect(REQUIRED.map((k) => exampleVars[k])).not.toContain(v);
     // The setup job sets the monitor role's password from the same setting the admin logs in with.
     expect(env(svc("setup")).POSTGRES_MONITOR_PASSWORD).toBe(env(svc("admin")).POSTGRES_MONITOR_PASSWORD!);
@@ -351,7 +377,8 @@ describe("compose agrees with the local stack", () => {
     const differ = new Set([
       "bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port", "plugin.path", secretsKey,
     ]);
-    for (const [name, set, rf] of [["connect", base, "1"], ["connect", scale, "3"], ["connect-2", scale, "3"]] as const) {
+    const workers = [["connect", base, "1"], ["connect", scale, "3"], ["connect-2", scale, "3"]] as const;
+    for (const [name, set, rf] of workers) {
       const s = svc(name, set);
       expect(shellCommand(s)).toContain("/etc/sluice/worker.properties.template");
       const worker = composeWorkerConfig(s);
@@ -375,7 +402,7 @@ describe("compose agrees with the local stack", () => {
     expect(shellCommand(svc("redpanda"))).toContain("internal://redpanda:9092");
   });
 
-  test("Connect's JVM: UTC, the heap of CONNECT_HEAP, and the JMX exporter on its published port with the local config", () => {
+  test("Connect's JVM: UTC, CONNECT_HEAP, the JMX exporter on its published port with the local config", () => {
     const e = env(svc("connect"));
     const localTz = jvmArgs(localEnv.CONNECT_HEAP, root).filter((a) => a.startsWith("-Duser.timezone"));
     for (const a of localTz) expect(e.KAFKA_OPTS).toContain(a);
@@ -389,17 +416,19 @@ describe("compose agrees with the local stack", () => {
     expect(publishedTarget(svc("connect"), localEnv.CONNECT_JMX_PORT)).toBe(Number(agent![2]));
   });
 
-  test("the sink's secrets: the same worker environment as the local stack, the sink role, nothing in connector files", () => {
+  test("the sink's secrets: the local stack's worker environment, the sink role, nothing in connector files", () => {
     const e = env(svc("connect"));
+    const sinkPassword = exampleVars.POSTGRES_SINK_PASSWORD!;
     const ctx = {
-      env: parseEnv({ SINK_JDBC_URL: e.SLUICE_SINK_JDBC_URL, POSTGRES_SINK_PASSWORD: exampleVars.POSTGRES_SINK_PASSWORD! }),
+      env: parseEnv({ SINK_JDBC_URL: e.SLUICE_SINK_JDBC_URL, POSTGRES_SINK_PASSWORD: sinkPassword }),
       paths: stackPaths(localEnv, root),
     } as StackContext;
     for (const [k, v] of Object.entries(workerSecretsEnv(ctx))) expect({ k, v: e[k] }).toEqual({ k, v });
     expect(e.SLUICE_SINK_DB_USER).toBe(ROLES.sink);
     // The JDBC URL reaches the postgres service on its container port, in the database the app uses.
     const app = parseEnv(env(svc("setup")));
-    expect(e.SLUICE_SINK_JDBC_URL).toBe(`jdbc:postgresql://${app.POSTGRES_HOST}:${app.POSTGRES_PORT}/${app.POSTGRES_DB}`);
+    const url = `jdbc:postgresql://${app.POSTGRES_HOST}:${app.POSTGRES_PORT}/${app.POSTGRES_DB}`;
+    expect(e.SLUICE_SINK_JDBC_URL).toBe(url);
     expect(publishedTarget(svc("postgres"), localEnv.POSTGRES_PORT)).toBe(app.POSTGRES_PORT);
     // The setup job sets the sink role's password from the same setting the worker logs in with.
     expect(env(svc("setup")).POSTGRES_SINK_PASSWORD).toBe(e.SLUICE_SINK_DB_PASSWORD!);
@@ -414,7 +443,7 @@ describe("compose agrees with the local stack", () => {
     }
   });
 
-  test("scale profile: three brokers in one cluster, replication factor 3 for the topics, two workers in one group", () => {
+  test("scale profile: three brokers in one cluster, 3 replicas of the topics, two workers in one group", () => {
     const seeds = ["redpanda-2", "redpanda-3"].map((b) => /--seeds (\S+)/.exec(shellCommand(svc(b, scale)))?.[1]);
     expect(seeds).toEqual(["redpanda:33145", "redpanda:33145"]);
     expect(shellCommand(svc("redpanda", scale))).toContain("--rpc-addr redpanda:33145");
@@ -427,7 +456,8 @@ describe("compose agrees with the local stack", () => {
     expect(topics.map((t) => [t.name, t.replicationFactor])).toEqual([["metrics", 3], ["metrics.dlq", 3]]);
     // Without the profile: the file's single replica.
     const baseEnv = parseEnv(env(svc("setup", base)));
-    expect(localizeTopics(readTopicsFile(join(services, "topics.json")), baseEnv).map((t) => t.replicationFactor)).toEqual([1, 1]);
+    const baseTopics = localizeTopics(readTopicsFile(join(services, "topics.json")), baseEnv);
+    expect(baseTopics.map((t) => t.replicationFactor)).toEqual([1, 1]);
     expect(Object.keys(base)).not.toContain("connect-2");
     // A DLQ the worker creates itself gets the same factor (the connector file says 1, for one broker).
     const dlqRf = (e: typeof setupEnv) =>
@@ -461,7 +491,7 @@ describe("compose agrees with the local stack", () => {
     const listens: Record<string, number[]> = { admin: [3000], connect: [8083, connectJmx] };
     for (const target of cfg.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets))) {
       const [host, port] = target.split(":");
-      expect({ target, reachable: listens[host!]?.includes(Number(port)) ?? false }).toEqual({ target, reachable: true });
+      holds({ target, reachable: true }, listens[host!]?.includes(Number(port)) ?? false);
     }
     // The rule files travel with the config (the command copies every *.yml of the mounted folder).
     expect(shellCommand(prom)).toContain("cp /etc/sluice/prometheus/*.yml /prometheus/config/");
@@ -472,7 +502,8 @@ describe("compose agrees with the local stack", () => {
       }
       writeFileSync(join(dir, "prometheus.yml"), rendered);
       const r = spawnSync("promtool", ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
-      if (r.error) throw new Error(`promtool is not installed (Debian: apt-get install prometheus; test/run.ts does it): ${r.error.message}`);
+      const install = "Debian: apt-get install prometheus; test/run.ts does it";
+      if (r.error) throw new Error(`promtool is not installed (${install}): ${r.error.message}`);
       expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
       expect(r.status).toBe(0);
     } finally {
@@ -480,7 +511,7 @@ describe("compose agrees with the local stack", () => {
     }
   });
 
-  test("Grafana runs services/grafana: its datasource points at the Prometheus service, its dashboards are mounted", () => {
+  test("Grafana runs services/grafana: its datasource is the Prometheus service, its dashboards are mounted", () => {
     const g = svc("grafana");
     const e = env(g);
     const local = readFileSync(join(services, "grafana", "provisioning", "datasources", "prometheus.yml"), "utf8");
@@ -491,7 +522,8 @@ describe("compose agrees with the local stack", () => {
     expect(mount?.source).toBe(join(services, "grafana"));
     expect(e.SLUICE_GRAFANA_DASHBOARDS).toBe("/etc/sluice/grafana/dashboards");
     expect(e.GF_PATHS_PROVISIONING).toBe("/var/lib/grafana/provisioning");
-    expect(readFileSync(join(services, "grafana", "provisioning", "dashboards", "sluice.yml"), "utf8")).toContain("${SLUICE_GRAFANA_DASHBOARDS}");
+    const provider = readFileSync(join(services, "grafana", "provisioning", "dashboards", "sluice.yml"), "utf8");
+    expect(provider).toContain("${SLUICE_GRAFANA_DASHBOARDS}");
   });
 });
 
@@ -523,18 +555,20 @@ describe("the Connect image takes Debezium and the JMX agent from Maven (service
     expect(svc("connect").build?.secrets).toEqual([{ source: "maven-settings" }]);
     expect(allProject.secrets?.["maven-settings"]?.file).toBe(join(services, "connect", "maven-settings.xml"));
     // The default settings change nothing: Maven Central as it is.
-    const settings = readFileSync(join(services, "connect", "maven-settings.xml"), "utf8").replace(/<!--[\s\S]*?-->/g, "");
-    expect(settings).toMatch(/<settings [^>]*\/>\s*$/);
+    const settings = readFileSync(join(services, "connect", "maven-settings.xml"), "utf8");
+    expect(settings.replace(/<!--[\s\S]*?-->/g, "")).toMatch(/<settings [^>]*\/>\s*$/);
   });
 
   test("one pom: the versions are build args (= services/versions.env), handed to Maven as properties", () => {
     const pom = readFileSync(join(services, "connect", "pom.xml"), "utf8");
-    expect(pom).toContain("<artifactId>debezium-connector-jdbc</artifactId><version>${debezium.version}</version>");
-    expect(pom).toContain("<version>${jmx.exporter.version}</version>");
+    const versionOf = (artifact: string) =>
+      new RegExp(`<artifactId>${artifact}</artifactId>\\s*<version>([^<]+)</version>`).exec(pom)?.[1];
+    expect(versionOf("debezium-connector-jdbc")).toBe("${debezium.version}");
+    expect(versionOf("jmx_prometheus_javaagent")).toBe("${jmx.exporter.version}");
     const run = stages.downloads?.find((i) => i.startsWith("RUN ")) ?? "";
     expect(run).toContain("-Ddebezium.version=${DEBEZIUM_VERSION}");
     expect(run).toContain("-Djmx.exporter.version=${JMX_EXPORTER_VERSION}");
-    expect([args.DEBEZIUM_VERSION, args.JMX_EXPORTER_VERSION]).toEqual([versions.DEBEZIUM_VERSION, JMX_EXPORTER_VERSION]);
+    expect([args.DEBEZIUM_VERSION, args.JMX_EXPORTER_VERSION]).toEqual([DEBEZIUM_VERSION, JMX_EXPORTER_VERSION]);
   });
 
   test("the downloads stage, run here as the image build runs it, yields what the final stage copies", () => {
