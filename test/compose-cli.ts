@@ -75,15 +75,24 @@ const alive = (pid: number) => {
   }
 };
 
+/** The pid in a lock file; undefined when it is gone, 0 while its writer has not written it yet. */
+function lockHolder(lock: string): number | undefined {
+  try {
+    return Number(readFileSync(lock, "utf8").trim()) || 0;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Takes `<dir>.lock` (holding our pid); a lock whose process is gone is stale and taken over. */
 function tryLock(lock: string): boolean {
   try {
     writeFileSync(lock, String(process.pid), { flag: "wx" });
     return true;
   } catch {
-    const holder = Number(readFileSync(lock, "utf8").trim());
-    if (holder && alive(holder)) return false;
-    rmSync(lock, { force: true });
+    const holder = lockHolder(lock);
+    if (holder === 0 || (holder !== undefined && alive(holder))) return false;
+    if (holder !== undefined) rmSync(lock, { force: true });
     return tryLock(lock);
   }
 }
