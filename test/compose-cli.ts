@@ -139,14 +139,22 @@ export async function ensureComposeCli(log: Log, env: Env): Promise<string> {
 let started: Promise<string> | undefined;
 
 /**
- * Starts (or joins) the build in the background, so test/run.ts can overlap it with other work (the unit test then
- * waits on the lock instead of building twice). A failure is logged here and rethrown only to whoever awaits it.
+ * Starts (or joins) the build in a child process, so test/run.ts can go on with other work meanwhile, even blocking
+ * work (spawnSync of the test runners): the build must not depend on this process's event loop, since the unit test
+ * it starts waits on the builder's lock. Resolves to the binary's path; rejects when the build failed (logged by the
+ * child on stderr).
  */
-export function startComposeCliBuild(log: Log, env: Env): Promise<string> {
-  if (!started) {
-    started = ensureComposeCli(log, env);
-    started.catch((e: Error) => log(`could not build the Compose CLI: ${e.message}`));
-  }
+export function startComposeCliBuild(env: Env): Promise<string> {
+  started ??= new Promise((resolve, reject) => {
+    const stdio = ["ignore", "ignore", "inherit"] as const;
+    const child = spawn(process.execPath, [import.meta.path], { env: env as NodeJS.ProcessEnv, stdio });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(composeCliPath(env)) : reject(new Error(`the Compose CLI build failed (${code})`)),
+    );
+  });
+  // Handled here so that a run that never awaits it does not die of an unhandled rejection; awaiters still see it.
+  started.catch(() => {});
   return started;
 }
 
@@ -177,4 +185,16 @@ export function runCompose(bin: string, file: string, args: readonly string[], c
   const r = spawnSync(bin, argv, { cwd: dirname(file), env, encoding: "utf8" });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+
+// `bun test/compose-cli.ts`: builds (or finds) the CLI and prints its path; what startComposeCliBuild runs.
+if (import.meta.main) {
+  ensureComposeCli((l) => console.error(`[compose-cli] ${l}`), process.env).then(
+    (bin) => console.log(bin),
+    (e: Error) => {
+      console.error(`[compose-cli] ${e.message}`);
+      process.exit(1);
+    },
+  );
 }

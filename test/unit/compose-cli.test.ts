@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMPOSE_VERSION, composeCliPath, ensureComposeCli, toolsCacheDir } from "../compose-cli.ts";
+import {
+  COMPOSE_VERSION, composeCliPath, ensureComposeCli, startComposeCliBuild, toolsCacheDir,
+} from "../compose-cli.ts";
 
 describe("the Compose CLI cache", () => {
   test("lives under XDG_CACHE_HOME, else ~/.cache, per user and shared by clones", () => {
@@ -44,6 +46,19 @@ describe("the Compose CLI cache", () => {
       rmSync(`${dir}.lock`);
       expect(await waiting).toBe(join(dir, "docker-compose"));
       expect(log).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test("the background build runs in its own process and resolves to the binary", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "sluice-compose-cli-"));
+    try {
+      const env = { XDG_CACHE_HOME: cache, PATH: process.env.PATH };
+      const dir = join(cache, "sluice", "tools", `compose-${COMPOSE_VERSION}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, ".complete"), "earlier");
+      expect(await startComposeCliBuild(env)).toBe(join(dir, "docker-compose"));
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
