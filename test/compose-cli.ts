@@ -2,7 +2,7 @@
 // have no Docker engine, yet `docker-compose config` needs none, so the compose files are checked by Compose itself
 // (schema, interpolation, include, profiles, dependencies) instead of a model of it. Built once per user into the
 // tools cache, shared by every clone, and reused while present.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type StdioOptions } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -146,8 +146,8 @@ let started: Promise<string> | undefined;
  */
 export function startComposeCliBuild(env: Env): Promise<string> {
   started ??= new Promise((resolve, reject) => {
-    const stdio = ["ignore", "ignore", "inherit"] as const;
-    const child = spawn(process.execPath, [import.meta.path], { env: env as NodeJS.ProcessEnv, stdio });
+    const opts = { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "ignore", "inherit"] as StdioOptions };
+    const child = spawn(process.execPath, [import.meta.path], opts);
     child.on("error", reject);
     child.on("close", (code) =>
       code === 0 ? resolve(composeCliPath(env)) : reject(new Error(`the Compose CLI build failed (${code})`)),
