@@ -3,8 +3,9 @@
 // the values of .env.example. Compose checks the schema, interpolation, include, profiles and dependencies; this file
 // keeps only what Compose cannot know: versions equal to services/versions.env, host ports equal to the local stack's
 // (on loopback), env keys and defaults of the env schema, the Connect worker template and its rendering (test/sed.ts),
-// the sink's secrets and role, the connector files, the Prometheus and Grafana files. promtool (Debian `prometheus`,
-// installed by test/tools.ts) checks the Prometheus config compose renders.
+// the sink's secrets and role, the connector files, the Prometheus and Grafana files, and the Connect image's Maven
+// downloads stage (run here as the build runs it). promtool (Debian `prometheus`, installed by test/tools.ts) checks
+// the Prometheus config compose renders.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -65,7 +66,7 @@ interface Service {
   entrypoint?: string[] | null;
   environment?: Record<string, string | null>;
   ports?: { host_ip?: string; target: number; published?: string }[];
-  volumes?: { type: string; source?: string; target: string }[];
+  volumes?: { type: string; source?: string; target: string; read_only?: boolean }[];
   depends_on?: Record<string, { condition: string; required: boolean }>;
   profiles?: string[];
   healthcheck?: { test?: string[] };
@@ -193,7 +194,9 @@ describe("what Compose cannot check", () => {
     }
     for (const [name, s] of Object.entries(all)) {
       for (const v of s.volumes ?? []) {
-        if (v.type === "bind") holds({ name, src: v.source }, existsSync(v.source!));
+        // Bind mounts are the work tree's files: present, and read-only in the container.
+        const bindOk = v.type !== "bind" || (existsSync(v.source!) && v.read_only === true);
+        holds({ name, type: v.type, src: v.source, readOnly: v.read_only }, bindOk);
       }
       if (s.build) {
         const dockerfile = join(s.build.context, s.build.dockerfile ?? "Dockerfile");
