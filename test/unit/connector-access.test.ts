@@ -15,7 +15,7 @@ import { createStackContext } from "../../src/stack/context.ts";
 import { connectSecretsDir, providerPolicy, SINK_ENV_PATTERN, workerSecretsEnv } from "../../src/stack/connect.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { readVersions } from "../../src/stack/versions.ts";
-import { parseProperties } from "../compose.ts";
+import { parseProperties } from "../sed.ts";
 
 const root = PROJECT_ROOT;
 const ctx: StackContext = createStackContext({ SLUICE_DATA_DIR: "/data/sluice", CONNECT_URL: "http://127.0.0.1:9" }, { root });
