@@ -2,7 +2,7 @@
 // against the Compose Specification's JSON schema (shipped by the npm package dclint), and what compose runs agrees
 // with the local stack: versions, host ports, env keys and defaults, the Connect worker template and its rendering,
 // the sink's secrets and role, the connector files, the Prometheus and Grafana files. The compose model (interpolation,
-// include, profiles, the `sed` renderings) is test/compose.ts. promtool (Debian `prometheus`, installed by
+// include, profiles, the `sed` renderings) is test/compose.ts. promtool (built into the tools cache by
 // test/tools.ts) checks the Prometheus config compose renders.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -23,6 +23,7 @@ import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { components } from "../../src/stack/supervisor.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
+import { ensurePromtool, PROMTOOL_BUILD_TIMEOUT_MS } from "../tools.ts";
 import {
   activeServices,
   applySed,
@@ -420,7 +421,7 @@ describe("compose agrees with the local stack", () => {
     expect(shellCommand(svc("redpanda"))).toContain("internal://0.0.0.0:8081");
   });
 
-  test("Prometheus runs services/prometheus with the compose addresses; promtool accepts the result", () => {
+  test("Prometheus runs services/prometheus with the compose addresses; promtool accepts the result", async () => {
     const prom = svc("prometheus");
     const local = readFileSync(join(services, "prometheus", "prometheus.yml"), "utf8");
     const rendered = applySed(local, sedSubstitutions(shellCommand(prom), serviceEnv(prom)));
@@ -439,14 +440,13 @@ describe("compose agrees with the local stack", () => {
     try {
       for (const f of readdirSync(join(services, "prometheus"))) if (f.endsWith(".yml")) copyFileSync(join(services, "prometheus", f), join(dir, f));
       writeFileSync(join(dir, "prometheus.yml"), rendered);
-      const r = spawnSync("promtool", ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
-      if (r.error) throw new Error(`promtool is not installed (Debian: apt-get install prometheus; test/run.ts does it): ${r.error.message}`);
+      const r = spawnSync(await ensurePromtool(() => {}), ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
       expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
       expect(r.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, PROMTOOL_BUILD_TIMEOUT_MS);
 
   test("Grafana runs services/grafana: its datasource points at the Prometheus service, its dashboards are mounted", () => {
     const g = svc("grafana");
