@@ -107,6 +107,16 @@ describe("batch validation (the contract, all or nothing)", () => {
     expect(validateBatch({ metrics: [] }, 10)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
     expect(validateBatch({ metrics: good }, 4)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
   });
+  test("at most 100 errors, however they come: many bad items, or one item with many unknown fields", () => {
+    const bad = { ...good[0], device_id: "NOT-A-UUID" };
+    const many = validateBatch({ metrics: Array.from({ length: 150 }, () => bad) }, 1000);
+    expect(many.ok ? 0 : many.errors.length).toBe(100);
+    const wide = { ...good[0], ...Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x${i}`, i])) };
+    const one = validateBatch({ metrics: [wide] }, 1000);
+    expect(one.ok ? 0 : one.errors.length).toBe(100);
+    const mixed = validateBatch({ metrics: [bad, wide, bad] }, 1000);
+    expect(mixed.ok ? [] : mixed.errors.map((e) => e.index)).toEqual([0, ...Array<number>(99).fill(1)]);
+  });
 });
 
 describe("messages are the producer's", () => {
@@ -251,9 +261,12 @@ describe("routes without a stack", () => {
   test("back-pressure: beyond maxInFlight batches → 429 with Retry-After, nothing queued", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const app = createApp(deps({ partitions: async () => 6, send: () => gate }, { maxInFlight: 1 }));
+    let entered!: () => void;
+    const sending = new Promise<void>((r) => (entered = r));
+    const send = () => (entered(), gate);
+    const app = createApp(deps({ partitions: async () => 6, send }, { maxInFlight: 1 }));
     const first = post(app, { metrics: good });
-    await Bun.sleep(20);
+    await sending; // the first batch now waits for Kafka
     const second = await post(app, { metrics: good });
     expect(second.status).toBe(429);
     expect(second.headers.get("retry-after")).toBe("1");
@@ -272,6 +285,29 @@ describe("routes without a stack", () => {
     const retry = await post(app, { metrics: good }, h);
     expect(retry.status).toBe(202);
     expect(retry.headers.get("idempotency-replayed")).toBeNull();
+  });
+
+  test("a Kafka send that hangs past sendTimeoutMs → 503 in time, then the retry → 202; key and slot freed", async () => {
+    let hang = true;
+    const sent: Message[][] = [];
+    // A gateway whose send never settles while `hang` (ignoring its own timeout): the app must not wait for it.
+    const send = (_t: string, m: Message[]) => (hang ? new Promise<void>(() => {}) : (sent.push(m), Promise.resolve()));
+    const app = createApp(deps({ partitions: async () => 6, send }, { sendTimeoutMs: 200, maxInFlight: 1 }));
+    const h = { "x-api-key": KEY, "idempotency-key": "batch-hang" };
+    const t0 = performance.now();
+    const res = await post(app, { metrics: good }, h);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("KAFKA_TIMEOUT");
+    expect(performance.now() - t0).toBeLessThan(2000);
+    hang = false;
+    // maxInFlight is 1: a 202 here also shows the hung batch gave its slot back.
+    const retry = await post(app, { metrics: good }, h);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotency-replayed")).toBeNull();
+    expect(sent.length).toBe(1);
+    const again = await post(app, { metrics: good }, h);
+    expect(again.headers.get("idempotency-replayed")).toBe("true");
+    expect(sent.length).toBe(1);
   });
 
   test("/openapi.json documents every route and the contract's metric", async () => {
