@@ -399,6 +399,8 @@ describe("HTTP edges", () => {
     const calls = { kafka: 0, connect: 0, registry: 0, postgres: 0, connector: 0 };
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let pinged!: () => void;
+    const checking = new Promise<void>((r) => (pinged = r));
     const d = deps({ ping: async () => void calls.kafka++ });
     const app = createApp({
       ...d,
@@ -408,10 +410,10 @@ describe("HTTP edges", () => {
         status: async () => (calls.connector++, { name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: "RUNNING", worker_id: "w" }], type: "sink" }),
       },
       registry: { ...d.registry, ping: async () => void calls.registry++ },
-      db: { ...d.db, ping: async () => (calls.postgres++, gate) },
+      db: { ...d.db, ping: async () => (calls.postgres++, pinged(), gate) },
     });
     const answers = Array.from({ length: 10 }, () => app.request("/ready"));
-    await Bun.sleep(20);
+    await checking; // the one shared check is under way, all ten requests waiting on it
     release();
     const statuses = await Promise.all(answers.map(async (r) => (await r).status));
     expect(statuses).toEqual(Array(10).fill(200));
