@@ -1,6 +1,7 @@
-// The live dashboard in a real browser (npm's @sparticuz/chromium headless shell through playwright-core): while a producer writes to a
-// sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is kept as an artifact
-// in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task state) is shown as text.
+// The live dashboard in a real browser (npm's @sparticuz/chromium headless shell through playwright-core): while a
+// producer writes to a sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is
+// kept as an artifact in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task
+// state) is shown as text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";

@@ -92,7 +92,8 @@ describe("OpenAPI fuzzing", () => {
       total += Number(/<testsuites[^>]*\btests="(\d+)"/.exec(xml)?.[1] ?? 0);
     }
     // Every documented operation but /ready was exercised: one JUnit case per operation.
-    const doc = (await (await fetch(`http://127.0.0.1:${server.port}/openapi.json`)).json()) as { paths: Record<string, object> };
+    const res = await fetch(`http://127.0.0.1:${server.port}/openapi.json`);
+    const doc = (await res.json()) as { paths: Record<string, object> };
     const operations = Object.entries(doc.paths).filter(([p]) => p !== "/ready").flatMap(([, ops]) => Object.keys(ops));
     expect(total).toBe(operations.length);
   }, 55_000);

@@ -41,7 +41,8 @@ describe("10,000 metrics through Kafka Connect into PostgreSQL", () => {
   // `npm test` starts its stack with the worker in America/New_York and refuses a running one in UTC; run alone
   // against a UTC worker this proof is skipped rather than passed vacuously (and test/run.ts fails on any skip).
   const tz = connectWorkerFacts(ctx.paths.run)?.tz;
-  test.skipIf(!provesZone(tz))(`instants are exact with the Connect worker in a non-UTC zone (TZ=${tz ?? "unset"})`, async () => {
+  const zoneTest = `instants are exact with the Connect worker in a non-UTC zone (TZ=${tz ?? "unset"})`;
+  test.skipIf(!provesZone(tz))(zoneTest, async () => {
     expect(await spotCheck(sql, box.table, run, 500)).toEqual([]);
     const [r] = await sql.unsafe(`select min(published_at) as first from ${box.table}`);
     expect((r!.first as Date).toISOString()).toBe("2026-03-08T06:59:59.123Z");

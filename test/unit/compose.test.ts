@@ -440,7 +440,8 @@ describe("compose agrees with the local stack", () => {
     try {
       for (const f of readdirSync(join(services, "prometheus"))) if (f.endsWith(".yml")) copyFileSync(join(services, "prometheus", f), join(dir, f));
       writeFileSync(join(dir, "prometheus.yml"), rendered);
-      const r = spawnSync(await ensurePromtool(() => {}), ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
+      const promtool = await ensurePromtool(() => {});
+      const r = spawnSync(promtool, ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
       expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
       expect(r.status).toBe(0);
     } finally {

@@ -7,7 +7,8 @@ import type { ConnectClient, ConnectorStatus } from "../../src/connect/client.ts
 import { startHealer } from "../../src/connect/healer.ts";
 
 const DB_DOWN = "org.hibernate.exception.GenericJDBCException: Unable to acquire JDBC Connection";
-const BAD_DATA = "org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid\n\tat x";
+const BAD_CAUSE = "org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid";
+const BAD_DATA = `${BAD_CAUSE}\n\tat x`;
 
 const st = (name: string, tasks: [string, string?][], connector: [string, string?] = ["RUNNING"]): ConnectorStatus => ({
   name,
@@ -18,7 +19,8 @@ const st = (name: string, tasks: [string, string?][], connector: [string, string
 type Restart = { name: string; opts: unknown };
 
 /** A Connect REST client that answers from `statuses` and records restart calls. */
-function fakeConnect(statuses: Record<string, ConnectorStatus | Error>, opts: { restartFails?: boolean; listFails?: boolean } = {}) {
+type FakeOptions = { restartFails?: boolean; listFails?: boolean };
+function fakeConnect(statuses: Record<string, ConnectorStatus | Error>, opts: FakeOptions = {}) {
   const restarts: Restart[] = [];
   const client = {
     list: async () => {
@@ -48,7 +50,8 @@ afterEach(() => {
 function healer(connect: ConnectClient) {
   const lines: string[] = [];
   const onRestart: [string, number][] = [];
-  const h = startHealer(connect, { intervalMs: 3_600_000, log: (l) => lines.push(l), onRestart: (c, a) => onRestart.push([c, a]) });
+  const log = (l: string) => void lines.push(l);
+  const h = startHealer(connect, { intervalMs: 3_600_000, log, onRestart: (c, a) => void onRestart.push([c, a]) });
   stops.push(h.stop);
   return { ...h, lines, onRestart };
 }
@@ -58,10 +61,11 @@ describe("healer tick", () => {
     const { client, restarts } = fakeConnect({ sink: st("sink", [["RUNNING"], ["RUNNING"]]) });
     const h = healer(client);
     const d = await h.tick();
-    expect({ restart: d.restart, leave: d.leave, restarts, lines: h.lines }).toEqual({ restart: [], leave: [], restarts: [], lines: [] });
+    const seen = { restart: d.restart, leave: d.leave, restarts, lines: h.lines };
+    expect(seen).toEqual({ restart: [], leave: [], restarts: [], lines: [] });
   });
 
-  test("a task failed on a transient cause: its failed tasks are restarted, once until the backoff passes", async () => {
+  test("a transient task failure: the failed tasks are restarted, once until the backoff passes", async () => {
     const { client, restarts } = fakeConnect({ sink: st("sink", [["RUNNING"], ["FAILED", DB_DOWN]]) });
     const h = healer(client);
     expect((await h.tick()).restart).toEqual([{ connector: "sink", tasks: [1], attempt: 1 }]);
@@ -90,15 +94,16 @@ describe("healer tick", () => {
     const h = healer(client);
     const d = await h.tick();
     await h.tick();
-    expect(d.leave).toEqual([{ connector: "sink", task: 0, why: "org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid" }]);
+    expect(d.leave).toEqual([{ connector: "sink", task: 0, why: BAD_CAUSE }]);
     expect(restarts).toEqual([]);
     expect(h.lines).toEqual([
-      "healer: sink task 0 FAILED on a non-transient error, left for an operator: org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid",
+      `healer: sink task 0 FAILED on a non-transient error, left for an operator: ${BAD_CAUSE}`,
     ]);
   });
 
   test("a connector whose status cannot be read is passed over; the others are still healed", async () => {
-    const { client, restarts } = fakeConnect({ gone: new Error("connect: 404"), sink: st("sink", [["FAILED", DB_DOWN]]) });
+    const gone = new Error("connect: 404");
+    const { client, restarts } = fakeConnect({ gone, sink: st("sink", [["FAILED", DB_DOWN]]) });
     const h = healer(client);
     expect((await h.tick()).restart).toEqual([{ connector: "sink", tasks: [0], attempt: 1 }]);
     expect(restarts.map((r) => r.name)).toEqual(["sink"]);

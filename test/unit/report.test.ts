@@ -28,7 +28,7 @@ const SUREFIRE_XML = `<?xml version="1.0" encoding="UTF-8"?>
 <testsuite name="io.sluice.X" tests="3" errors="1" skipped="1" failures="0">
   <testcase name="converts" classname="io.sluice.XTest" time="0.01"/>
   <testcase name="disabled" classname="io.sluice.XTest" time="0"><skipped message="@Disabled"/></testcase>
-  <testcase name="throws" classname="io.sluice.XTest" time="0"><error type="java.lang.IllegalStateException"/></testcase>
+  <testcase name="throws" classname="io.sluice.XTest" time="0"><error type="IllegalStateException"/></testcase>
 </testsuite>`;
 
 describe("JUnit reports", () => {

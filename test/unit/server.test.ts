@@ -287,7 +287,7 @@ describe("routes without a stack", () => {
     expect(retry.headers.get("idempotency-replayed")).toBeNull();
   });
 
-  test("a Kafka send that hangs past sendTimeoutMs → 503 in time, then the retry → 202; key and slot freed", async () => {
+  test("a Kafka send hung past sendTimeoutMs → 503 in time, then the retry → 202; key and slot freed", async () => {
     let hang = true;
     const sent: Message[][] = [];
     // A gateway whose send never settles while `hang` (ignoring its own timeout): the app must not wait for it.
