@@ -3,7 +3,7 @@
 // kept as an artifact in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task
 // state) is shown as text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
