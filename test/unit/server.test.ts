@@ -3,12 +3,14 @@
 // back-pressure test) a send that waits until the test releases it.
 import { describe, expect, test } from "bun:test";
 import type { Message } from "kafkajs";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
 import { keyMatcher, parseApiKeys, presentedKey, type ApiKey } from "../../src/server/auth.ts";
 import { createApp, REQUEST_ID_HEADER } from "../../src/server/app.ts";
 import type { ServerDeps } from "../../src/server/deps.ts";
 import { IdempotencyStore } from "../../src/server/idempotency.ts";
 import { toMessages, validateBatch } from "../../src/server/ingest.ts";
-import type { KafkaGateway } from "../../src/server/kafka.ts";
+import { kafkaGateway, type KafkaGateway } from "../../src/server/kafka.ts";
 import { readinessCache } from "../../src/server/ready.ts";
 import { redactor } from "../../src/server/redact.ts";
 import { lagOf } from "../../src/server/snapshot.ts";
@@ -308,6 +310,24 @@ describe("routes without a stack", () => {
     const again = await post(app, { metrics: good }, h);
     expect(again.headers.get("idempotency-replayed")).toBe("true");
     expect(sent.length).toBe(1);
+  });
+
+  test("the real gateway against a broker that accepts and never answers: send rejects at its timeout", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)).listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const gateway = kafkaGateway([`127.0.0.1:${(silent.address() as { port: number }).port}`]);
+    try {
+      const t0 = performance.now();
+      const msgs = [{ key: "k", value: "v" }];
+      await expect(gateway.send("t", msgs, 300)).rejects.toMatchObject({ code: "KAFKA_TIMEOUT" });
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(sockets.length).toBe(1); // it did reach the "broker", which then said nothing
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      await gateway.close();
+    }
   });
 
   test("/openapi.json documents every route and the contract's metric", async () => {
