@@ -74,9 +74,21 @@ function run(cmd: string, args: string[], env: Env, logFile: string, log: (l: st
  * stay): half the size and build time, and `check config`, `check rules` and `test rules` work the same for our
  * files. Two clones building at once both succeed: each builds into its own folder and renames the binary in place.
  */
-export async function ensurePromtool(log: (l: string) => void, env: Env = process.env): Promise<string> {
+export function ensurePromtool(log: (l: string) => void, env: Env = process.env): Promise<string> {
   const bin = promtoolBin(env);
-  if (existsSync(bin)) return bin;
+  // One build per process, whoever asks (the build folder is named after the pid).
+  let build = builds.get(bin);
+  if (!build) {
+    build = existsSync(bin) ? Promise.resolve(bin) : buildPromtool(bin, log);
+    builds.set(bin, build);
+    build.catch(() => builds.delete(bin));
+  }
+  return build;
+}
+
+const builds = new Map<string, Promise<string>>();
+
+async function buildPromtool(bin: string, log: (l: string) => void): Promise<string> {
   const go = findGo();
   if (!go) throw new Error("promtool needs Go (https://go.dev/dl) on PATH or in /usr/local/go to build it once");
   const tmp = `${dirname(bin)}.build-${process.pid}`;
