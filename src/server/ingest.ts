@@ -70,15 +70,16 @@ export function validateBatch(body: unknown, maxItems: number): BatchResult {
       continue;
     }
     for (const i of r.error.issues) {
-      if (errors.length >= MAX_ERRORS) break;
       if (i.code === "unrecognized_keys") {
         for (const k of i.keys) errors.push({ index, field: k, message: "unknown field" });
       } else {
         errors.push({ index, field: i.path.length ? i.path.join(".") : "(item)", message: i.message });
       }
     }
+    // Checked after each item, not each issue: one item with many unknown fields adds many errors at once.
+    if (errors.length >= MAX_ERRORS) break;
   }
-  return errors.length ? { ok: false, errors } : { ok: true, metrics };
+  return errors.length ? { ok: false, errors: errors.slice(0, MAX_ERRORS) } : { ok: true, metrics };
 }
 
 /**

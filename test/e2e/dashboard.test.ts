@@ -1,8 +1,9 @@
-// The live dashboard in a real browser (Debian's Chromium through playwright-core): while a producer writes to a
-// sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is kept as an artifact
-// in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task state) is shown as text.
+// The live dashboard in a real browser (npm's @sparticuz/chromium headless shell through playwright-core): while a
+// producer writes to a sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is
+// kept as an artifact in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task
+// state) is shown as text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
@@ -15,7 +16,7 @@ import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
-import { CHROMIUM } from "../tools.ts";
+import { chromiumLaunchOptions } from "../tools.ts";
 import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
 
 let box: Sandbox;
@@ -25,7 +26,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run the tests through test/run.ts (npm test), which installs Debian's chromium`);
   box = await sandbox("dash");
   await box.applySink();
   real = serverDeps({
@@ -40,10 +40,7 @@ beforeAll(async () => {
     table: box.table,
   });
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createApp(real.deps).fetch, idleTimeout: 60 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
+  browser = await chromium.launch(await chromiumLaunchOptions());
   page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
 });
 

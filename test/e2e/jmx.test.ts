@@ -4,13 +4,12 @@
 // started with the agent, its endpoint is checked too.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { jmxAgentArg } from "../../src/stack/connect.ts";
 import { ensureJmxExporter } from "../../src/stack/fetch.ts";
-import { readPid } from "../../src/stack/process.ts";
+import { connectWorkerFacts } from "../worker.ts";
 import { ctx, eventually } from "./harness.ts";
 
 let jvm: ChildProcess | undefined;
@@ -63,15 +62,9 @@ describe("Kafka Connect JMX metrics through the Prometheus JMX exporter agent", 
     expect([...m.keys()].some((n) => n.startsWith("jvm_memory"))).toBe(true);
   }, 50_000);
 
-  const pid = readPid(ctx.paths.run, "connect");
-  const withAgent = !!pid && (() => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("jmx_prometheus_javaagent");
-    } catch {
-      return false;
-    }
-  })();
-  // A worker started before the agent was added to src/stack/connect.ts has no endpoint until its next start.
+  // A worker started before the agent was added to src/stack/connect.ts has no endpoint until its next start;
+  // test/run.ts refuses such a worker, so under `npm test` this never skips.
+  const withAgent = connectWorkerFacts(ctx.paths.run)?.jmxAgent ?? false;
   test.skipIf(!withAgent)(`the running Connect worker serves its metrics on CONNECT_JMX_PORT (${ctx.env.CONNECT_JMX_PORT})`, async () => {
     const m = await scrape(`http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_JMX_PORT}/metrics`);
     const states = m.get("kafka_connect_connector_task_status")?.metrics ?? [];

@@ -1,23 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { isRunning } from "../../src/connect/apply.ts";
 import { spotCheck } from "../../src/audit/landed.ts";
 import { indexOfKey, metricAt, planRun } from "../../src/producer/workload.ts";
-import { readPid } from "../../src/stack/process.ts";
+import { connectWorkerFacts, provesZone } from "../worker.ts";
 import { connect, ctx, deliver, sandbox, sql, type Sandbox } from "./harness.ts";
 
 const N = 10_000;
 let box: Sandbox;
 // Timestamps around a DST change in New York and a millisecond that a shift or a truncation would lose.
 const run = planRun({ seed: `pipeline-${Date.now()}`, count: N, devices: 50, startMs: Date.UTC(2026, 2, 8, 6, 59, 59, 123), stepMs: 7 });
-
-/** The TZ the running Connect worker was started with (from /proc), if any. */
-function workerTz(): string | undefined {
-  const pid = readPid(ctx.paths.run, "connect");
-  if (!pid) return undefined;
-  const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-  return environ.find((e) => e.startsWith("TZ="))?.slice(3);
-}
 
 beforeAll(async () => {
   box = await sandbox("pipeline");
@@ -45,10 +36,11 @@ describe("10,000 metrics through Kafka Connect into PostgreSQL", () => {
     expect(wrong).toBe(0);
   });
 
-  // `npm test` starts its stack with the worker in America/New_York; a stack started by hand may run in UTC, and
-  // then this proof is skipped rather than passed vacuously.
-  const tz = workerTz();
-  test.skipIf(!tz || tz === "UTC")(`instants are exact with the Connect worker in a non-UTC zone (TZ=${tz ?? "unset"})`, async () => {
+  // `npm test` starts its stack with the worker in America/New_York and refuses a running one in UTC; run alone
+  // against a UTC worker this proof is skipped rather than passed vacuously (and test/run.ts fails on any skip).
+  const tz = connectWorkerFacts(ctx.paths.run)?.tz;
+  const zoneTest = `instants are exact with the Connect worker in a non-UTC zone (TZ=${tz ?? "unset"})`;
+  test.skipIf(!provesZone(tz))(zoneTest, async () => {
     expect(await spotCheck(sql, box.table, run, 500)).toEqual([]);
     const [r] = await sql.unsafe(`select min(published_at) as first from ${box.table}`);
     expect((r!.first as Date).toISOString()).toBe("2026-03-08T06:59:59.123Z");

@@ -4,8 +4,8 @@
 // keeps only what Compose cannot know: versions equal to services/versions.env, host ports equal to the local stack's
 // (on loopback), env keys and defaults of the env schema, the Connect worker template and its rendering (test/sed.ts),
 // the sink's secrets and role, the connector files, the Prometheus and Grafana files, and the Connect image's Maven
-// downloads stage (run here as the build runs it). promtool (Debian `prometheus`, installed by test/tools.ts) checks
-// the Prometheus config compose renders.
+// downloads stage (run here as the build runs it). promtool (built into the tools cache by test/tools.ts)
+// checks the Prometheus config compose renders.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +27,7 @@ import { components } from "../../src/stack/supervisor.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
 import { COMPOSE_VERSION, ensureComposeCli, runCompose, type ComposeResult } from "../compose-cli.ts";
 import { applySed, parseProperties, sedSubstitutions, type Vars } from "../sed.ts";
+import { ensurePromtool, PROMTOOL_BUILD_TIMEOUT_MS } from "../tools.ts";
 
 const root = PROJECT_ROOT;
 const TOP = join(root, "docker-compose.yaml");
@@ -482,7 +483,7 @@ describe("compose agrees with the local stack", () => {
     expect(shellCommand(svc("redpanda"))).toContain("internal://0.0.0.0:8081");
   });
 
-  test("Prometheus runs services/prometheus with the compose addresses; promtool accepts the result", () => {
+  test("Prometheus runs services/prometheus with the compose addresses; promtool accepts the result", async () => {
     const prom = svc("prometheus");
     const local = readFileSync(join(services, "prometheus", "prometheus.yml"), "utf8");
     const rendered = applySed(local, sedSubstitutions(shellCommand(prom), env(prom)));
@@ -504,15 +505,14 @@ describe("compose agrees with the local stack", () => {
         if (f.endsWith(".yml")) copyFileSync(join(services, "prometheus", f), join(dir, f));
       }
       writeFileSync(join(dir, "prometheus.yml"), rendered);
-      const r = spawnSync("promtool", ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
-      const install = "Debian: apt-get install prometheus; test/run.ts does it";
-      if (r.error) throw new Error(`promtool is not installed (${install}): ${r.error.message}`);
+      const promtool = await ensurePromtool(() => {});
+      const r = spawnSync(promtool, ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
       expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
       expect(r.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, PROMTOOL_BUILD_TIMEOUT_MS);
 
   test("Grafana runs services/grafana: its datasource is the Prometheus service, its dashboards are mounted", () => {
     const g = svc("grafana");

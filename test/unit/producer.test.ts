@@ -171,8 +171,7 @@ describe("produce (fake producer)", () => {
     const stats = await produce({ producer, topic: "metrics", partitions: 6, run, schemaId: 7, batchSize: 100, concurrency: 3, onProgress: (n) => progress.push(n) });
     expect(stats.sent).toBe(2_345);
     expect(records.length).toBe(24);
-    expect(maxInFlight).toBeLessThanOrEqual(3);
-    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBe(3); // the concurrency, used in full
     expect(progress.at(-1)).toBe(2_345);
     const keys = new Set<string>();
     for (const r of records) {

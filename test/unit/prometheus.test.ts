@@ -1,21 +1,27 @@
 // Prometheus and Grafana files in services/: promtool accepts the scrape config and the alert rules, the rules' own
 // unit tests pass (each alert fires on the series that should fire it), and every sluice_* series the alerts and the
-// Grafana dashboard query is one the server exports. promtool comes from Debian's `prometheus` package, installed
-// by test/run.ts (test/tools.ts) when missing.
-import { describe, expect, test } from "bun:test";
+// Grafana dashboard query is one the server exports. promtool is built once from the Go module proxy into the per-user
+// tools cache (test/tools.ts); test/run.ts starts that build early, so here it is normally already there.
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { serverMetrics } from "../../src/server/metrics.ts";
 import type { PipelineSnapshot } from "../../src/server/snapshot.ts";
 import { PROJECT_ROOT } from "../../src/stack/paths.ts";
+import { ensurePromtool, PROMTOOL_BUILD_TIMEOUT_MS } from "../tools.ts";
 
 const prom = join(PROJECT_ROOT, "services", "prometheus");
 const grafana = join(PROJECT_ROOT, "services", "grafana");
 
+let bin = "";
+beforeAll(async () => {
+  bin = await ensurePromtool((l) => console.error(`[promtool] ${l}`));
+}, PROMTOOL_BUILD_TIMEOUT_MS);
+
 function promtool(...args: string[]) {
-  const r = spawnSync("promtool", args, { cwd: prom, encoding: "utf8" });
-  if (r.error) throw new Error(`promtool is not installed (Debian: apt-get install prometheus; test/run.ts does it): ${r.error.message}`);
+  const r = spawnSync(bin, args, { cwd: prom, encoding: "utf8" });
+  if (r.error) throw new Error(`could not run ${bin}: ${r.error.message}`);
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

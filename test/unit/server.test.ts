@@ -3,12 +3,14 @@
 // back-pressure test) a send that waits until the test releases it.
 import { describe, expect, test } from "bun:test";
 import type { Message } from "kafkajs";
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
 import { keyMatcher, parseApiKeys, presentedKey, type ApiKey } from "../../src/server/auth.ts";
 import { createApp, REQUEST_ID_HEADER } from "../../src/server/app.ts";
 import type { ServerDeps } from "../../src/server/deps.ts";
 import { IdempotencyStore } from "../../src/server/idempotency.ts";
 import { toMessages, validateBatch } from "../../src/server/ingest.ts";
-import type { KafkaGateway } from "../../src/server/kafka.ts";
+import { kafkaGateway, type KafkaGateway } from "../../src/server/kafka.ts";
 import { readinessCache } from "../../src/server/ready.ts";
 import { redactor } from "../../src/server/redact.ts";
 import { lagOf } from "../../src/server/snapshot.ts";
@@ -106,6 +108,16 @@ describe("batch validation (the contract, all or nothing)", () => {
     expect(validateBatch([good[0]], 10)).toMatchObject({ ok: false, errors: [{ index: null }] });
     expect(validateBatch({ metrics: [] }, 10)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
     expect(validateBatch({ metrics: good }, 4)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
+  });
+  test("at most 100 errors, however they come: many bad items, or one item with many unknown fields", () => {
+    const bad = { ...good[0], device_id: "NOT-A-UUID" };
+    const many = validateBatch({ metrics: Array.from({ length: 150 }, () => bad) }, 1000);
+    expect(many.ok ? 0 : many.errors.length).toBe(100);
+    const wide = { ...good[0], ...Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x${i}`, i])) };
+    const one = validateBatch({ metrics: [wide] }, 1000);
+    expect(one.ok ? 0 : one.errors.length).toBe(100);
+    const mixed = validateBatch({ metrics: [bad, wide, bad] }, 1000);
+    expect(mixed.ok ? [] : mixed.errors.map((e) => e.index)).toEqual([0, ...Array<number>(99).fill(1)]);
   });
 });
 
@@ -261,9 +273,12 @@ describe("routes without a stack", () => {
   test("back-pressure: beyond maxInFlight batches → 429 with Retry-After, nothing queued", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const app = createApp(deps({ partitions: async () => 6, send: () => gate }, { maxInFlight: 1 }));
+    let entered!: () => void;
+    const sending = new Promise<void>((r) => (entered = r));
+    const send = () => (entered(), gate);
+    const app = createApp(deps({ partitions: async () => 6, send }, { maxInFlight: 1 }));
     const first = post(app, { metrics: good });
-    await Bun.sleep(20);
+    await sending; // the first batch now waits for Kafka
     const second = await post(app, { metrics: good });
     expect(second.status).toBe(429);
     expect(second.headers.get("retry-after")).toBe("1");
@@ -282,6 +297,47 @@ describe("routes without a stack", () => {
     const retry = await post(app, { metrics: good }, h);
     expect(retry.status).toBe(202);
     expect(retry.headers.get("idempotency-replayed")).toBeNull();
+  });
+
+  test("a Kafka send hung past sendTimeoutMs → 503 in time, then the retry → 202; key and slot freed", async () => {
+    let hang = true;
+    const sent: Message[][] = [];
+    // A gateway whose send never settles while `hang` (ignoring its own timeout): the app must not wait for it.
+    const send = (_t: string, m: Message[]) => (hang ? new Promise<void>(() => {}) : (sent.push(m), Promise.resolve()));
+    const app = createApp(deps({ partitions: async () => 6, send }, { sendTimeoutMs: 200, maxInFlight: 1 }));
+    const h = { "x-api-key": KEY, "idempotency-key": "batch-hang" };
+    const t0 = performance.now();
+    const res = await post(app, { metrics: good }, h);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("KAFKA_TIMEOUT");
+    expect(performance.now() - t0).toBeLessThan(2000);
+    hang = false;
+    // maxInFlight is 1: a 202 here also shows the hung batch gave its slot back.
+    const retry = await post(app, { metrics: good }, h);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get("idempotency-replayed")).toBeNull();
+    expect(sent.length).toBe(1);
+    const again = await post(app, { metrics: good }, h);
+    expect(again.headers.get("idempotency-replayed")).toBe("true");
+    expect(sent.length).toBe(1);
+  });
+
+  test("the real gateway against a broker that accepts and never answers: send rejects at its timeout", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => void sockets.push(s)).listen(0, "127.0.0.1");
+    await once(silent, "listening");
+    const gateway = kafkaGateway([`127.0.0.1:${(silent.address() as { port: number }).port}`]);
+    try {
+      const t0 = performance.now();
+      const msgs = [{ key: "k", value: "v" }];
+      await expect(gateway.send("t", msgs, 300)).rejects.toMatchObject({ code: "KAFKA_TIMEOUT" });
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(sockets.length).toBe(1); // it did reach the "broker", which then said nothing
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+      await gateway.close();
+    }
   });
 
   test("/openapi.json documents every route and the contract's metric", async () => {
@@ -373,6 +429,8 @@ describe("HTTP edges", () => {
     const calls = { kafka: 0, connect: 0, registry: 0, postgres: 0, connector: 0 };
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let pinged!: () => void;
+    const checking = new Promise<void>((r) => (pinged = r));
     const d = deps({ ping: async () => void calls.kafka++ });
     const app = createApp({
       ...d,
@@ -382,10 +440,10 @@ describe("HTTP edges", () => {
         status: async () => (calls.connector++, { name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: "RUNNING", worker_id: "w" }], type: "sink" }),
       },
       registry: { ...d.registry, ping: async () => void calls.registry++ },
-      db: { ...d.db, ping: async () => (calls.postgres++, gate) },
+      db: { ...d.db, ping: async () => (calls.postgres++, pinged(), gate) },
     });
     const answers = Array.from({ length: 10 }, () => app.request("/ready"));
-    await Bun.sleep(20);
+    await checking; // the one shared check is under way, all ten requests waiting on it
     release();
     const statuses = await Promise.all(answers.map(async (r) => (await r).status));
     expect(statuses).toEqual(Array(10).fill(200));

@@ -103,7 +103,10 @@ export function ingestRoutes(s: AppState, answer: (e: unknown, c: Context<Env>) 
         limits.sendTimeoutMs,
         `looking up ${deps.topic} and the schema id`,
       );
-      await deps.kafka.send(deps.topic, toMessages(batch.metrics, partitions, schemaId), limits.sendTimeoutMs);
+      // The gateway has its own timeout; this one holds whatever gateway is plugged in to the documented limit.
+      const messages = toMessages(batch.metrics, partitions, schemaId);
+      const what = `sending ${n} messages to ${deps.topic}`;
+      await withTimeout(deps.kafka.send(deps.topic, messages, limits.sendTimeoutMs), limits.sendTimeoutMs, what);
       metrics.kafkaSendDuration.observe({ outcome: "acknowledged" }, (performance.now() - t0) / 1000);
     } catch (e) {
       metrics.kafkaSendDuration.observe({ outcome: "failed" }, (performance.now() - t0) / 1000);
