@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink.pg;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -12,7 +12,7 @@ import org.apache.kafka.connect.errors.DataException;
  * buffer and one encoder per column type. Binary rows spare PostgreSQL the text parsing of uuids, timestamps and
  * arrays, which is a large share of a text COPY's cost.
  */
-final class CopyBinary {
+public final class CopyBinary {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
   /** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix milliseconds. */
   private static final long PG_EPOCH_MS = 946_684_800_000L;
@@ -21,21 +21,26 @@ final class CopyBinary {
   private CopyBinary() {}
 
   /** Writes one field value (length prefix included) into the buffer. Throws DataException for a value it cannot hold. */
-  interface Encoder {
+  public interface Encoder {
+    /** Writes {@code v} (not null) into {@code b}. */
     void write(Buf b, Object v);
   }
 
   /** A growable big-endian byte buffer that can be reset to a mark (to drop a half-written row). */
-  static final class Buf {
-    byte[] a = new byte[1 << 20];
-    int n;
+  public static final class Buf {
+    /** The bytes; the first {@link #n} are written. */
+    public byte[] a = new byte[1 << 20];
+    /** Bytes written; set it back to a mark to drop what was written after it. */
+    public int n;
 
-    void header() {
+    /** Starts a COPY stream: resets the buffer and writes the signature and header. */
+    public void header() {
       n = 0;
       bytes(HEADER);
     }
 
-    void trailer() {
+    /** Ends a COPY stream. */
+    public void trailer() {
       i16(-1);
     }
 
@@ -43,13 +48,13 @@ final class CopyBinary {
       if (n + k > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, n + k));
     }
 
-    void i16(int v) {
+    public void i16(int v) {
       room(2);
       a[n++] = (byte) (v >>> 8);
       a[n++] = (byte) v;
     }
 
-    void i32(int v) {
+    public void i32(int v) {
       room(4);
       a[n++] = (byte) (v >>> 24);
       a[n++] = (byte) (v >>> 16);
@@ -57,12 +62,12 @@ final class CopyBinary {
       a[n++] = (byte) v;
     }
 
-    void i64(long v) {
+    public void i64(long v) {
       i32((int) (v >>> 32));
       i32((int) v);
     }
 
-    void bytes(byte[] b) {
+    public void bytes(byte[] b) {
       room(b.length);
       System.arraycopy(b, 0, a, n, b.length);
       n += b.length;
@@ -70,7 +75,7 @@ final class CopyBinary {
   }
 
   /** The encoder for a PostgreSQL type name (pg_type.typname), or null when the type is not supported. */
-  static Encoder forType(String typname) {
+  public static Encoder forType(String typname) {
     switch (typname) {
       case "uuid": return CopyBinary::uuid;
       case "timestamptz": case "timestamp": return CopyBinary::timestamp;

@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,6 +12,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import dev.sluice.connect.sink.pg.JdbcPgSession;
+import dev.sluice.connect.sink.pg.PgSession;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
@@ -36,6 +39,7 @@ public class PgUpsertSinkTask extends SinkTask {
   /** How long preCommit and close wait for the batch in flight before they report what is done so far. */
   private static final long SETTLE_MS = 10_000;
 
+  private final Function<PgUpsertSinkConfig, PgSession.Opener> sessions;
   private PgUpsertSinkConfig config;
   private PgBatchWriter writer;
   private DeadLetters deadLetters;
@@ -48,6 +52,16 @@ public class PgUpsertSinkTask extends SinkTask {
   private volatile long finished;
   /** Next offset to read per partition, for every batch the writer finished. */
   private final Map<TopicPartition, OffsetAndMetadata> written = new ConcurrentHashMap<>();
+
+  /** The task Connect creates: sessions are pgjdbc connections to connection.url. */
+  public PgUpsertSinkTask() {
+    this(c -> () -> JdbcPgSession.open(c.url, c.user, c.password == null ? null : c.password.value()));
+  }
+
+  /** A task whose writer opens its sessions with {@code sessions} (a fake database in unit tests). */
+  PgUpsertSinkTask(Function<PgUpsertSinkConfig, PgSession.Opener> sessions) {
+    this.sessions = sessions;
+  }
 
   @Override
   public String version() {
@@ -63,7 +77,7 @@ public class PgUpsertSinkTask extends SinkTask {
     } catch (NoSuchMethodError | NoClassDefFoundError e) {
       dlq = null;
     }
-    writer = new PgBatchWriter(config, dlq != null);
+    writer = new PgBatchWriter(config, dlq != null, sessions.apply(config));
     deadLetters = dlq == null ? null : new DeadLetters(dlq, DeadLetters.ACK_TIMEOUT_MS, new DlqFailureCounter(props.getOrDefault("name", "")));
     String name = "sluice-sink-writer-" + props.getOrDefault("name", "?");
     thread = Executors.newSingleThreadExecutor(r -> {

@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink;
 
 import java.lang.management.ManagementFactory;
 import java.util.function.LongSupplier;

@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.converter;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Date;

@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.converter;
 
 import com.fasterxml.jackson.core.io.NumberInput;
 import java.nio.charset.StandardCharsets;

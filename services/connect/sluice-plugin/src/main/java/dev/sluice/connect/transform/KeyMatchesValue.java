@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.transform;
 
 import java.util.Map;
 import java.util.Objects;

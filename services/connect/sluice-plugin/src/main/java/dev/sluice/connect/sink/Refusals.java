@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink;
 
 import java.util.HashMap;
 import java.util.Map;

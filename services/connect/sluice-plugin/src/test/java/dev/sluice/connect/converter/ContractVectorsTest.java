@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.converter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

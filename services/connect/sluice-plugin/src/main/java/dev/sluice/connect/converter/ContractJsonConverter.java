@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.converter;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -40,15 +40,10 @@ import org.apache.kafka.connect.storage.Converter;
  * comes from the tree path.
  */
 public class ContractJsonConverter implements Converter {
-  public static final String SCHEMA_CONTENT = "schema.content";
-  public static final String CONTRACT = "contract";
-  public static final String FAST_PATH = "fast.path";
-
-  private static final ConfigDef CONFIG = new ConfigDef()
-      .define(SCHEMA_CONTENT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "Kafka Connect schema of the records, as JSON")
-      .define(CONTRACT, ConfigDef.Type.STRING, ConfigDef.Importance.HIGH, "JSON Schema every record must satisfy")
-      .define(FAST_PATH, ConfigDef.Type.BOOLEAN, true, ConfigDef.Importance.LOW,
-          "Read records with the byte scanner and the token reader first (the JSON tree only for records they cannot vouch for); false: always build the JSON tree, as a comparison");
+  /** See {@link ContractJsonConverterConfig}. */
+  public static final String SCHEMA_CONTENT = ContractJsonConverterConfig.SCHEMA_CONTENT;
+  public static final String CONTRACT = ContractJsonConverterConfig.CONTRACT;
+  public static final String FAST_PATH = ContractJsonConverterConfig.FAST_PATH;
 
   private ObjectReader reader;
   private Schema schema;
@@ -61,11 +56,7 @@ public class ContractJsonConverter implements Converter {
 
   @Override
   public void configure(Map<String, ?> configs, boolean isKey) {
-    Object content = configs.get(SCHEMA_CONTENT);
-    Object contract = configs.get(CONTRACT);
-    if (content == null || contract == null) {
-      throw new DataException("ContractJsonConverter needs both " + SCHEMA_CONTENT + " and " + CONTRACT + " (rendered by sluice from src/contract)");
-    }
+    ContractJsonConverterConfig config = new ContractJsonConverterConfig(configs);
     ObjectMapper mapper = new ObjectMapper()
         .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -73,11 +64,10 @@ public class ContractJsonConverter implements Converter {
     // Configured first: asConnectSchema uses the converter's schema cache.
     writer.configure(Map.of("schemas.enable", "false", "converter.type", isKey ? "key" : "value"), isKey);
     try {
-      schema = writer.asConnectSchema(mapper.readTree(content.toString()));
-      check = ContractCheck.compile(mapper.readTree(contract.toString()));
+      schema = writer.asConnectSchema(mapper.readTree(config.schemaContent));
+      check = ContractCheck.compile(mapper.readTree(config.contract));
       // The token reader gets its own factory: the mapper's detects duplicate keys, which the plan does by field index.
-      boolean wanted = !"false".equalsIgnoreCase(String.valueOf(configs.get(FAST_PATH)));
-      ReadPlan plan = wanted ? ReadPlan.compile(schema, check) : null;
+      ReadPlan plan = config.fastPath ? ReadPlan.compile(schema, check) : null;
       bytes = plan == null ? null : new ByteReader(plan);
       fast = plan == null ? null : new FastReader(JsonFactory.builder().disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build(), plan);
     } catch (JsonProcessingException e) {
@@ -85,8 +75,10 @@ public class ContractJsonConverter implements Converter {
     }
   }
 
+  /** The converter's settings ({@link ContractJsonConverterConfig}). */
+  @Override
   public ConfigDef config() {
-    return CONFIG;
+    return ContractJsonConverterConfig.CONFIG;
   }
 
   @Override

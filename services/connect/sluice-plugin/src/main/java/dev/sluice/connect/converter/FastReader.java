@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.converter;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

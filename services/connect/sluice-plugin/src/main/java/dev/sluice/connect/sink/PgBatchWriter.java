@@ -1,21 +1,19 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink;
 
-import java.io.IOException;
-import java.sql.Connection;
+import dev.sluice.connect.sink.pg.CopyBinary;
+import dev.sluice.connect.sink.pg.PgSession;
+import dev.sluice.connect.sink.pg.PgTable;
+import dev.sluice.connect.sink.pg.SqlStates;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * stage moved by one upsert), de-duplication by key, and the search for rows PostgreSQL refuses. Refused records are
  * collected as dead letters ({@link #takeDeadLetters}) for the task to deliver once the batch is stored; errors are
  * classified by {@link SqlStates}, and a refusal of most rows for one reason stops the writer ({@link Refusals}).
- * Not thread-safe: one writer thread per task uses it.
+ * Not thread-safe: one writer thread per task uses it. The database is reached through a {@link PgSession}, opened
+ * again after a failure.
  */
 final class PgBatchWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PgBatchWriter.class);
@@ -35,7 +34,8 @@ final class PgBatchWriter implements AutoCloseable {
   private final boolean hasDlq;
   private final List<DeadLetters.Letter> letters = new ArrayList<>();
   private final Refusals refusals = new Refusals();
-  private Connection conn;
+  private final PgSession.Opener opener;
+  private PgSession session;
   private final Map<String, PgTable> tables = new HashMap<>();
   private final Map<String, String> topicTables = new HashMap<>();
   private final CopyBinary.Buf buf = new CopyBinary.Buf();
@@ -51,9 +51,11 @@ final class PgBatchWriter implements AutoCloseable {
     }
   }
 
-  PgBatchWriter(PgUpsertSinkConfig config, boolean hasDlq) {
+  /** {@code hasDlq}: refused records become dead letters (else they fail the write); {@code opener}: new sessions. */
+  PgBatchWriter(PgUpsertSinkConfig config, boolean hasDlq, PgSession.Opener opener) {
     this.config = config;
     this.hasDlq = hasDlq;
+    this.opener = opener;
   }
 
   /**
@@ -65,13 +67,13 @@ final class PgBatchWriter implements AutoCloseable {
     Map<String, List<SinkRecord>> byTable = new LinkedHashMap<>();
     for (SinkRecord r : records) byTable.computeIfAbsent(topicTables.computeIfAbsent(r.topic(), config::tableFor), t -> new ArrayList<>()).add(r);
     try {
-      Connection c = connection();
+      PgSession c = session();
       for (Map.Entry<String, List<SinkRecord>> e : byTable.entrySet()) {
         PgTable t = table(c, e.getKey(), e.getValue().get(0));
         List<SinkRecord> all = e.getValue();
         for (int from = 0; from < all.size(); from += config.batchSize) write(c, t, all.subList(from, Math.min(all.size(), from + config.batchSize)));
       }
-    } catch (SQLException | IOException e) {
+    } catch (SQLException e) {
       letters.clear();
       throw failure(e);
     } catch (WriteException e) {
@@ -87,7 +89,7 @@ final class PgBatchWriter implements AutoCloseable {
     return out;
   }
 
-  private void write(Connection c, PgTable t, List<SinkRecord> records) throws SQLException, IOException, WriteException {
+  private void write(PgSession c, PgTable t, List<SinkRecord> records) throws SQLException, WriteException {
     boolean copyFirst = config.writeMode == PgUpsertSinkConfig.WriteMode.COPY_FIRST && System.currentTimeMillis() >= upsertUntil;
     List<SinkRecord> rows = List.of();
     try {
@@ -122,29 +124,21 @@ final class PgBatchWriter implements AutoCloseable {
     }
   }
 
-  private void upsert(Connection c, PgTable t) throws SQLException, IOException {
+  private void upsert(PgSession c, PgTable t) throws SQLException {
     copy(c, t.copyStage);
-    try (Statement s = c.createStatement()) {
-      s.executeUpdate(t.moveStage);
-    }
+    c.execute(t.moveStage);
     c.commit(); // the stage is ON COMMIT DELETE ROWS: empty again
   }
 
-  private void copy(Connection c, String sql) throws SQLException {
-    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
-    try {
-      in.writeToCopy(buf.a, 0, buf.n);
-      in.endCopy();
-    } finally {
-      if (in.isActive()) in.cancelCopy();
-    }
+  private void copy(PgSession c, String sql) throws SQLException {
+    c.copyIn(sql, buf.a, buf.n);
   }
 
   /**
    * After a data error in a batch (which the contract converter should make impossible): isolate the bad rows as dead
    * letters, or stop when one SQLSTATE refuses most of them (then the table is the problem, not the data).
    */
-  private void oneByOne(Connection c, PgTable t, List<SinkRecord> rows) throws SQLException, IOException, WriteException {
+  private void oneByOne(PgSession c, PgTable t, List<SinkRecord> rows) throws SQLException, WriteException {
     refusals.startBatch();
     SQLException firstRefusal = null;
     for (SinkRecord r : rows) {
@@ -218,33 +212,23 @@ final class PgBatchWriter implements AutoCloseable {
     letters.add(new DeadLetters.Letter(r, e));
   }
 
-  private PgTable table(Connection c, String name, SinkRecord sample) throws SQLException {
+  private PgTable table(PgSession c, String name, SinkRecord sample) throws SQLException {
     PgTable t = tables.get(name);
     if (t == null) {
-      t = PgTable.resolve(c, name, sample);
+      t = PgTable.plan(name, c.columns(name), sample);
+      c.execute(t.createStage);
+      c.commit();
       tables.put(name, t);
       log.info("{}: writing columns {} with key {} ({})", t.name, t.columnList, t.keyList, config.writeMode);
     }
     return t;
   }
 
-  private Connection connection() throws SQLException {
-    if (conn != null && !conn.isClosed()) return conn;
-    Properties p = new Properties();
-    if (config.user != null) p.setProperty("user", config.user);
-    if (config.password != null) p.setProperty("password", config.password.value());
-    p.setProperty("ApplicationName", "sluice-sink");
-    p.setProperty("tcpKeepAlive", "true");
-    // The driver class directly: DriverManager does not see drivers inside a Connect plugin's class loader.
-    Connection c = new org.postgresql.Driver().connect(config.url, p);
-    if (c == null) throw new ConnectException(PgUpsertSinkConfig.URL + " must start with jdbc:postgresql://");
-    c.setAutoCommit(false);
-    try (Statement s = c.createStatement()) {
-      s.execute("SET TIME ZONE 'UTC'"); // binary timestamps do not depend on it; error messages and defaults do
-    }
-    c.commit();
+  private PgSession session() throws SQLException {
+    if (session != null && session.isOpen()) return session;
+    PgSession c = opener.open();
     tables.clear(); // temporary stages live in the session
-    conn = c;
+    session = c;
     return c;
   }
 
@@ -260,7 +244,7 @@ final class PgBatchWriter implements AutoCloseable {
     return new WriteException("PostgreSQL refused the batch (SQLSTATE " + state + "): " + e.getMessage() + ". " + v.hint(), e, false);
   }
 
-  private static void safeRollback(Connection c) {
+  private static void safeRollback(PgSession c) {
     try {
       c.rollback();
     } catch (SQLException ignored) {
@@ -269,13 +253,9 @@ final class PgBatchWriter implements AutoCloseable {
   }
 
   private void closeQuietly() {
-    if (conn == null) return;
-    try {
-      conn.close();
-    } catch (SQLException ignored) {
-      // already broken
-    }
-    conn = null;
+    if (session == null) return;
+    session.close();
+    session = null;
   }
 
   @Override

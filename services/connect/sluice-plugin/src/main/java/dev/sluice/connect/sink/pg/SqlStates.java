@@ -1,4 +1,4 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink.pg;
 
 import java.util.List;
 
@@ -6,11 +6,11 @@ import java.util.List;
  * What the sink does about a PostgreSQL error, by its SQLSTATE: one table, so a wrong password cannot pass for a
  * network blip and a missing partition cannot pass for one bad row. The first matching prefix wins.
  */
-final class SqlStates {
+public final class SqlStates {
   private SqlStates() {}
 
   /** The sink's answer to an error. */
-  enum Action {
+  public enum Action {
     /** The same batch may succeed later (connection, server, lock or resource trouble): retry it, keep the offsets. */
     RETRY,
     /** A problem of the database or the configuration: retrying cannot help; fail the task with the hint. */
@@ -20,7 +20,7 @@ final class SqlStates {
   }
 
   /** A classification: what to do and what to tell the operator. */
-  record Verdict(Action action, String hint) {}
+  public record Verdict(Action action, String hint) {}
 
   private record Rule(String prefix, Action action, String hint) {}
 
@@ -55,7 +55,7 @@ final class SqlStates {
   private static final Verdict NO_STATE = new Verdict(Action.RETRY, "no SQLSTATE (I/O error or connection lost); the batch is retried");
 
   /** The verdict for {@code sqlState}; null (an I/O error without a state) is a connection problem. */
-  static Verdict of(String sqlState) {
+  public static Verdict of(String sqlState) {
     if (sqlState == null || sqlState.isEmpty()) return NO_STATE;
     for (Rule r : RULES) if (sqlState.startsWith(r.prefix)) return new Verdict(r.action, r.hint);
     return new Verdict(Action.FAIL, "an unexpected error; see the PostgreSQL log for SQLSTATE " + sqlState);

@@ -1,9 +1,9 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink.pg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.connect.SqlStates.Action;
+import dev.sluice.connect.sink.pg.SqlStates.Action;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 

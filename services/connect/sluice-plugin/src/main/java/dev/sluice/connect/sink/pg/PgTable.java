@@ -1,15 +1,8 @@
-package dev.sluice.connect;
+package dev.sluice.connect.sink.pg;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -20,20 +13,27 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * A target table as the sink writes it: the record's value fields matched to the table's columns (by name, with one
  * COPY encoder per column type), the record key's fields as the conflict target, and the SQL of both write paths.
  */
-final class PgTable {
-  final String name;
-  final String columnList;
-  final String keyList;
-  final String copyInto;
-  final String copyStage;
-  final String moveStage;
+public final class PgTable {
+  /** The table's name as PostgreSQL prints it (schema-qualified when not on the search path). */
+  public final String name;
+  /** The written columns, quoted, in the record value's field order; and the key columns (the conflict target). */
+  public final String columnList;
+  public final String keyList;
+  /** COPY straight into the table; COPY into the session's stage; the stage's upsert into the table. */
+  public final String copyInto;
+  public final String copyStage;
+  public final String moveStage;
+  /** DDL of the session's temporary stage (idempotent), to run before the first write in a session. */
+  public final String createStage;
   private final Schema schema;
   private final Field[] fields;
   private final CopyBinary.Encoder[] encoders;
   private final Field[] keyFields;
 
-  private PgTable(String name, Schema schema, Field[] fields, CopyBinary.Encoder[] encoders, Field[] keyFields, String stage) {
+  private PgTable(String name, Schema schema, Field[] fields, CopyBinary.Encoder[] encoders, Field[] keyFields,
+      String stage, String createStage) {
     this.name = name;
+    this.createStage = createStage;
     this.schema = schema;
     this.fields = fields;
     this.encoders = encoders;
@@ -52,62 +52,59 @@ final class PgTable {
     moveStage = "INSERT INTO " + name + " AS t (" + columnList + ") SELECT " + columnList + " FROM " + stage + " ON CONFLICT (" + keyList + ") " + onConflict;
   }
 
-  /** Reads the table's columns and checks the record shape against them; creates the session's temporary stage. */
-  static PgTable resolve(Connection c, String table, SinkRecord sample) throws SQLException {
+  /**
+   * The table {@code table} as the sink writes records shaped like {@code sample}, from its catalog {@code columns}
+   * (null: the table does not exist). Throws a ConnectException naming what does not fit: run the stage's DDL
+   * ({@link #createStage}) in the session before the first write.
+   */
+  public static PgTable plan(String table, PgSession.Columns columns, SinkRecord sample) {
     if (!(sample.value() instanceof Struct value) || !(sample.key() instanceof Struct key)) {
       throw new ConnectException("the sink needs struct keys and values (a Connect schema from the converter); got "
-          + kind(sample.key()) + " and " + kind(sample.value()) + ". Use the contract converter (dev.sluice.connect.ContractJsonConverter)");
+          + kind(sample.key()) + " and " + kind(sample.value())
+          + ". Use the contract converter (dev.sluice.connect.converter.ContractJsonConverter)");
     }
-    String regclass;
-    Map<String, String> types = new HashMap<>();
-    Map<String, String> declared = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(
-        "select to_regclass(?)::text, a.attname, t.typname, format_type(a.atttypid, a.atttypmod) from pg_attribute a join pg_type t on t.oid = a.atttypid "
-            + "where a.attrelid = to_regclass(?) and a.attnum > 0 and not a.attisdropped")) {
-      ps.setString(1, table);
-      ps.setString(2, table);
-      regclass = null;
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          regclass = rs.getString(1);
-          types.put(rs.getString(2), rs.getString(3));
-          declared.put(rs.getString(2), rs.getString(4));
-        }
-      }
+    if (columns == null) {
+      throw new ConnectException("table " + table + " does not exist (or the sink role cannot see it): create it with "
+          + "`sluice db migrate`, or fix collection.name.format");
     }
-    if (regclass == null) {
-      c.rollback();
-      throw new ConnectException("table " + table + " does not exist (or the sink role cannot see it): create it with `sluice db migrate`, or fix " + PgUpsertSinkConfig.TABLE);
-    }
+    String regclass = columns.regclass();
     Schema schema = value.schema();
     List<Field> fields = new ArrayList<>();
     List<CopyBinary.Encoder> encoders = new ArrayList<>();
     for (Field f : schema.fields()) {
-      String type = types.get(f.name());
-      if (type == null) throw new ConnectException("field " + f.name() + " of the record has no column in " + regclass + ": add the column (a migration) or remove the field from the contract");
+      String type = columns.types().get(f.name());
+      if (type == null) {
+        throw new ConnectException("field " + f.name() + " of the record has no column in " + regclass
+            + ": add the column (a migration) or remove the field from the contract");
+      }
       CopyBinary.Encoder enc = CopyBinary.forType(type);
-      if (enc == null) throw new ConnectException("column " + regclass + "." + f.name() + " has type " + type + ", which the sink cannot write; supported: uuid, timestamptz, timestamp, int2, int4, int8, float4, float8, bool, text, varchar, text[], varchar[]");
+      if (enc == null) {
+        throw new ConnectException("column " + regclass + "." + f.name() + " has type " + type + ", which the sink "
+            + "cannot write; supported: uuid, timestamptz, timestamp, int2, int4, int8, float4, float8, bool, text, "
+            + "varchar, text[], varchar[]");
+      }
       fields.add(f);
       encoders.add(enc);
     }
     List<Field> keys = new ArrayList<>();
     for (Field k : key.schema().fields()) {
       Field vf = schema.field(k.name());
-      if (vf == null) throw new ConnectException("key field " + k.name() + " is not in the record value: the sink writes the value and conflicts on the key");
+      if (vf == null) {
+        throw new ConnectException("key field " + k.name() + " is not in the record value: the sink writes the value "
+            + "and conflicts on the key");
+      }
       keys.add(vf);
     }
     String stage = quote("sluice_stage_" + Integer.toHexString(regclass.hashCode()));
-    try (Statement s = c.createStatement()) {
-      // No index, no WAL, emptied at each commit: the cheapest place to COPY a batch into before the upsert.
-      s.execute("CREATE TEMP TABLE IF NOT EXISTS " + stage + " ("
-          + String.join(", ", fields.stream().map(f -> quote(f.name()) + " " + declared.get(f.name())).toList()) + ") ON COMMIT DELETE ROWS");
-    }
-    c.commit();
-    return new PgTable(regclass, schema, fields.toArray(Field[]::new), encoders.toArray(CopyBinary.Encoder[]::new), keys.toArray(Field[]::new), stage);
+    // No index, no WAL, emptied at each commit: the cheapest place to COPY a batch into before the upsert.
+    String ddl = "CREATE TEMP TABLE IF NOT EXISTS " + stage + " (" + String.join(", ", fields.stream()
+        .map(f -> quote(f.name()) + " " + columns.declared().get(f.name())).toList()) + ") ON COMMIT DELETE ROWS";
+    return new PgTable(regclass, schema, fields.toArray(Field[]::new), encoders.toArray(CopyBinary.Encoder[]::new),
+        keys.toArray(Field[]::new), stage, ddl);
   }
 
   /** Appends one row to the COPY buffer. */
-  void encode(CopyBinary.Buf b, Struct v) {
+  public void encode(CopyBinary.Buf b, Struct v) {
     b.i16(fields.length);
     boolean same = v.schema() == schema; // the converter reuses one schema; any other is read by field name
     for (int i = 0; i < fields.length; i++) {
@@ -118,7 +115,7 @@ final class PgTable {
   }
 
   /** The record's primary key, for de-duplicating a batch. */
-  Object keyOf(Struct v) {
+  public Object keyOf(Struct v) {
     Object[] k = new Object[keyFields.length];
     for (int i = 0; i < k.length; i++) k[i] = v.get(keyFields[i].name());
     return Arrays.asList(k);
