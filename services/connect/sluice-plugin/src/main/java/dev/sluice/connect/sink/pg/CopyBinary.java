@@ -16,7 +16,9 @@ public final class CopyBinary {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
   /** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix milliseconds. */
   private static final long PG_EPOCH_MS = 946_684_800_000L;
+  /** pg_type oids of text and varchar: an array names its element type, and PostgreSQL refuses another one. */
   private static final int TEXT_OID = 25;
+  private static final int VARCHAR_OID = 1043;
 
   private CopyBinary() {}
 
@@ -86,7 +88,8 @@ public final class CopyBinary {
       case "float4": return (b, v) -> { b.i32(4); b.i32(Float.floatToRawIntBits(number(v, typname).floatValue())); };
       case "bool": return (b, v) -> { b.i32(1); b.bytes(new byte[] {(byte) (bool(v) ? 1 : 0)}); };
       case "text": case "varchar": return (b, v) -> text(b, v, typname);
-      case "_text": case "_varchar": return CopyBinary::textArray;
+      case "_text": return (b, v) -> textArray(b, v, TEXT_OID);
+      case "_varchar": return (b, v) -> textArray(b, v, VARCHAR_OID);
       default: return null;
     }
   }
@@ -123,13 +126,13 @@ public final class CopyBinary {
     b.bytes(bytes);
   }
 
-  private static void textArray(Buf b, Object v) {
+  private static void textArray(Buf b, Object v, int elementOid) {
     if (!(v instanceof List<?> list)) throw wrongType(v, "text[]");
     int start = b.n;
     b.i32(0); // length, patched below
     b.i32(list.isEmpty() ? 0 : 1); // dimensions
     b.i32(0); // has-null flag: nulls are refused below
-    b.i32(TEXT_OID);
+    b.i32(elementOid);
     if (!list.isEmpty()) {
       b.i32(list.size());
       b.i32(1); // lower bound
