@@ -23,7 +23,8 @@ class ContractCheckTest {
 
   @Test
   void eachViolationNamesItsField() throws IOException {
-    assertTrue(violation(ConverterFixtures.VALUE.replace("10,", "11,")).startsWith("contract violation at metric_name"));
+    String code = violation(ConverterFixtures.VALUE.replace("10,", "11,"));
+    assertTrue(code.startsWith("contract violation at metric_name"), code);
     assertTrue(violation(ConverterFixtures.VALUE.replace("1780272000000", "-1")).contains("published_at"));
     String unknown = violation(ConverterFixtures.VALUE.replace("{", "{\"unit\":\"C\","));
     assertTrue(unknown.contains("unit"), unknown);

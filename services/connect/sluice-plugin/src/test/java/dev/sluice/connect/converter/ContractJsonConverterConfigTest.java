@@ -29,7 +29,8 @@ class ContractJsonConverterConfigTest {
 
   @Test
   void aMissingSchemaOrABadSwitchIsRefused() {
-    DataException e = assertThrows(DataException.class, () -> new ContractJsonConverterConfig(Map.of("contract", "{}")));
+    DataException e = assertThrows(DataException.class,
+        () -> new ContractJsonConverterConfig(Map.of("contract", "{}")));
     assertTrue(e.getMessage().contains("needs both schema.content and contract"), e.getMessage());
     assertThrows(ConfigException.class, () -> new ContractJsonConverterConfig(Map.of("schema.content", "{}",
         "contract", "{}", "fast.path", "sometimes")));

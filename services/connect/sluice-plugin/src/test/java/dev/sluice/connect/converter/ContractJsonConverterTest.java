@@ -13,7 +13,7 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.junit.jupiter.api.Test;
 
-/** The converter's own duties; its readers' agreement is {@link ConverterDiffTest}, its verdicts ContractVectorsTest. */
+/** The converter's own duties; its readers agree in {@link ConverterDiffTest}, its verdicts in ContractVectorsTest. */
 class ContractJsonConverterTest {
   private static ContractJsonConverter converter(String side, boolean fast) {
     ContractJsonConverter c = new ContractJsonConverter();

@@ -61,7 +61,9 @@ class ConverterDiffTest {
       b.append(f.name()).append(':').append(x == null ? "null" : x.getClass().getSimpleName());
       if (x instanceof Date d) b.append('=').append(d.getTime());
       if (x instanceof Double d) b.append('=').append(Double.doubleToRawLongBits(d));
-      if (x instanceof List<?> l) for (Object e : l) b.append(',').append(e == null ? "null" : e.getClass().getSimpleName());
+      if (x instanceof List<?> l) {
+        for (Object e : l) b.append(',').append(e == null ? "null" : e.getClass().getSimpleName());
+      }
       b.append(' ');
     }
     return b.append(']').toString();

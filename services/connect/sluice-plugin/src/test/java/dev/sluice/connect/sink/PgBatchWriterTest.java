@@ -82,7 +82,8 @@ class PgBatchWriterTest {
     for (long o = 0; o < 20; o++) batch.add(FakeDatabase.record(o, o, FakeDatabase.POISON));
     PgBatchWriter.WriteException e = assertThrows(PgBatchWriter.WriteException.class, () -> w.write(batch));
     assertFalse(e.isTransient);
-    assertTrue(e.getMessage().contains("SQLSTATE 23514") && e.getMessage().contains("sluice db maintain"), e.getMessage());
+    String m = e.getMessage();
+    assertTrue(m.contains("SQLSTATE 23514") && m.contains("sluice db maintain"), m);
     assertEquals(List.of(), w.takeDeadLetters());
     assertEquals(Map.of(), db.rows());
   }

@@ -25,6 +25,7 @@ class PgUpsertSinkConnectorTest {
   @Test
   void aBadConfigFailsTheConnectorBeforeAnyTask() {
     assertThrows(ConfigException.class,
-        () -> new PgUpsertSinkConnector().start(Map.of(PgUpsertSinkConfig.URL, "x", PgUpsertSinkConfig.BATCH_SIZE, "0")));
+        () -> new PgUpsertSinkConnector().start(Map.of(PgUpsertSinkConfig.URL, "x",
+            PgUpsertSinkConfig.BATCH_SIZE, "0")));
   }
 }
