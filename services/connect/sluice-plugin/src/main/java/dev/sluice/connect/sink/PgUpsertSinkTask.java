@@ -39,6 +39,8 @@ public class PgUpsertSinkTask extends SinkTask {
   /** How long preCommit and close wait for the batch in flight before they report what is done so far. */
   private static final long SETTLE_MS = 10_000;
 
+  private final long settleMs;
+
   private final Function<PgUpsertSinkConfig, PgSession.Opener> sessions;
   private PgUpsertSinkConfig config;
   private PgBatchWriter writer;
@@ -55,12 +57,16 @@ public class PgUpsertSinkTask extends SinkTask {
 
   /** The task Connect creates: sessions are pgjdbc connections to connection.url. */
   public PgUpsertSinkTask() {
-    this(c -> () -> JdbcPgSession.open(c.url, c.user, c.password == null ? null : c.password.value()));
+    this(c -> () -> JdbcPgSession.open(c.url, c.user, c.password == null ? null : c.password.value()), SETTLE_MS);
   }
 
-  /** A task whose writer opens its sessions with {@code sessions} (a fake database in unit tests). */
-  PgUpsertSinkTask(Function<PgUpsertSinkConfig, PgSession.Opener> sessions) {
+  /**
+   * A task whose writer opens its sessions with {@code sessions} (a fake database in unit tests), and whose preCommit
+   * and close wait up to {@code settleMs} for the batch in flight.
+   */
+  PgUpsertSinkTask(Function<PgUpsertSinkConfig, PgSession.Opener> sessions, long settleMs) {
     this.sessions = sessions;
+    this.settleMs = settleMs;
   }
 
   @Override
@@ -158,7 +164,7 @@ public class PgUpsertSinkTask extends SinkTask {
 
   @Override
   public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
-    settle(SETTLE_MS);
+    settle(settleMs);
     throwIfFailed();
     // Every batch finished: commit all Connect handed over, including records it dead-lettered or filtered after the
     // last stored one (Connect awaited their DLQ writes before this call); otherwise a restart or rebalance would
@@ -174,7 +180,7 @@ public class PgUpsertSinkTask extends SinkTask {
 
   @Override
   public void close(Collection<TopicPartition> partitions) {
-    settle(SETTLE_MS);
+    settle(settleMs);
     for (TopicPartition tp : partitions) written.remove(tp);
   }
 
@@ -184,7 +190,7 @@ public class PgUpsertSinkTask extends SinkTask {
     if (thread != null) {
       thread.shutdown();
       try {
-        if (!thread.awaitTermination(SETTLE_MS, TimeUnit.MILLISECONDS)) thread.shutdownNow();
+        if (!thread.awaitTermination(settleMs, TimeUnit.MILLISECONDS)) thread.shutdownNow();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -90,7 +90,7 @@ class PgUpsertSinkTaskTest {
   };
 
   private void start() {
-    task = new PgUpsertSinkTask(config -> db);
+    task = new PgUpsertSinkTask(config -> db, 2_000); // preCommit waits this long for a batch in flight
     task.initialize(context);
     Map<String, String> props = new HashMap<>();
     props.put("name", "task-test");
