@@ -106,7 +106,7 @@ export function renderConnector(spec: ConnectorSpec, overrides: Record<string, s
       ...spec.config,
       "key.converter.schema.content": JSON.stringify(keyConnectSchema()),
       "value.converter.schema.content": JSON.stringify(valueConnectSchema()),
-      // The contract itself, for dev.sluice.connect.ContractJsonConverter (services/connect/sluice-plugin).
+      // The contract itself, for dev.sluice.connect.converter.ContractJsonConverter (services/connect/sluice-plugin).
       "key.converter.contract": JSON.stringify(keyJsonSchema()),
       "value.converter.contract": JSON.stringify(valueJsonSchema()),
       ...overrides,

@@ -9,7 +9,7 @@ import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
 /** Sluice's sink (services/connect/sluice-plugin), the one connectors/metrics-sink.json uses. */
-export const SLUICE_SINK_CLASS = "dev.sluice.connect.PgUpsertSinkConnector";
+export const SLUICE_SINK_CLASS = "dev.sluice.connect.sink.PgUpsertSinkConnector";
 /** The Debezium JDBC sink, installed beside it (the bench's comparison, and a drop-in alternative). */
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
 export const connectUrl = (ctx: StackContext) => ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;

@@ -4,7 +4,7 @@ import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
 
-// Sluice's own sink (dev.sluice.connect.PgUpsertSinkConnector, binary COPY + set-based upsert): the paths the main
+// Sluice's own sink (dev.sluice.connect.sink.PgUpsertSinkConnector, binary COPY + set-based upsert): the paths the main
 // pipeline rarely takes — a key already stored, a row PostgreSQL refuses, a connection cut mid-stream.
 const boxes: Sandbox[] = [];
 afterAll(async () => {
@@ -35,7 +35,7 @@ describe("Sluice's COPY sink", () => {
     }
     await send(box.topic, all.map((m) => ({ key: encodeKey(m), value: encodeValue(m) })));
     const spec = await box.applySink(undefined, { "write.mode": "copy-first" });
-    expect(spec.config["connector.class"]).toBe("dev.sluice.connect.PgUpsertSinkConnector");
+    expect(spec.config["connector.class"]).toBe("dev.sluice.connect.sink.PgUpsertSinkConnector");
     await eventually("400 rows with the sent values", async () => {
       const [r] = await sql.unsafe(`select count(*)::int as n, count(*) filter (where value = -1)::int as old from ${box.table}`);
       return r!.n === 400 && r!.old === 0;

@@ -23,7 +23,7 @@ const env = ctx.env;
 const policy = providerPolicy(ctx);
 const SECRETS = "/data/sluice/secrets/connect";
 const sink = (extra: Record<string, string> = {}) => ({
-  "connector.class": "dev.sluice.connect.PgUpsertSinkConnector", topics: "m", ...extra,
+  "connector.class": "dev.sluice.connect.sink.PgUpsertSinkConnector", topics: "m", ...extra,
 });
 
 function fails(f: () => unknown): SluiceError {

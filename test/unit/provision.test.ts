@@ -97,6 +97,23 @@ describe("connector planner", () => {
     expect(hasChanges(actions)).toBe(true);
   });
 
+  test("a live sink created with the plugin's old class names (one package) is updated to the new packages", () => {
+    const [spec] = readConnectorDir(join(import.meta.dir, "..", "..", "connectors"));
+    const onePackage = /^dev\.sluice\.connect\.(sink|converter|transform)\./;
+    const old = Object.fromEntries(
+      Object.entries(spec!.config).map(([k, v]) => [k, v.replace(onePackage, "dev.sluice.connect.")]),
+    );
+    const [action] = planConnectors([spec!], new Map([[spec!.name, old]]));
+    expect(action!.kind).toBe("update");
+    const p = "dev.sluice.connect.";
+    expect(action!.kind === "update" && action!.diff.map((d) => [d.key, d.from, d.to])).toEqual([
+      ["connector.class", `${p}PgUpsertSinkConnector`, `${p}sink.PgUpsertSinkConnector`],
+      ["key.converter", `${p}ContractJsonConverter`, `${p}converter.ContractJsonConverter`],
+      ["transforms.keyMatchesValue.type", `${p}KeyMatchesValue`, `${p}transform.KeyMatchesValue`],
+      ["value.converter", `${p}ContractJsonConverter`, `${p}converter.ContractJsonConverter`],
+    ]);
+  });
+
   test("prune deletes only live connectors within the prefix that no file declares", () => {
     const actions = planConnectors(desired, live, { prefix: "p-", prune: true });
     expect(actions.filter((a) => a.kind === "delete").map((a) => a.name)).toEqual(["p-stray"]);

@@ -1,0 +1,51 @@
+package dev.sluice.connect.transform;
+
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.connector.ConnectRecord;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.transforms.Transformation;
+
+/**
+ * Refuses a record whose key disagrees with its value. The sink takes the primary key from the record key and the
+ * other columns from the value; a producer that sends a key of one metric with the value of another would otherwise
+ * overwrite the wrong row. Thrown errors go to the DLQ (stage TRANSFORMATION) with {@code errors.tolerance=all}.
+ */
+public class KeyMatchesValue<R extends ConnectRecord<R>> implements Transformation<R> {
+  @Override
+  public R apply(R record) {
+    if (!(record.key() instanceof Struct) || !(record.value() instanceof Struct)) {
+      throw new DataException("key and value must both be structs (got " + kind(record.key()) + " and " + kind(record.value()) + ")");
+    }
+    Struct key = (Struct) record.key();
+    Struct value = (Struct) record.value();
+    for (Field f : key.schema().fields()) {
+      Field vf = value.schema().field(f.name());
+      if (vf == null) throw new DataException("key field " + f.name() + " is not in the value");
+      Object k = key.get(f);
+      Object v = value.get(vf);
+      if (!Objects.equals(k, v)) {
+        throw new DataException("key and value disagree on " + f.name() + ": key has " + k + ", value has " + v);
+      }
+    }
+    return record;
+  }
+
+  private static String kind(Object o) {
+    return o == null ? "null" : o.getClass().getSimpleName();
+  }
+
+  @Override
+  public ConfigDef config() {
+    return new ConfigDef();
+  }
+
+  @Override
+  public void configure(Map<String, ?> configs) {}
+
+  @Override
+  public void close() {}
+}
