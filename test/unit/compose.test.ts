@@ -139,7 +139,7 @@ describe("Compose accepts the project (the real CLI)", () => {
       expect(r.stderr).toBe("");
       return r.stdout.split("\n").filter(Boolean).sort();
     };
-    const always = ["admin", "connect", "console", "grafana", "postgres", "prometheus", "redpanda", "setup"];
+    const always = ["admin", "connect", "console", "grafana", "pgadmin", "postgres", "prometheus", "redpanda", "setup"];
     expect(running([])).toEqual(always);
     expect(running(["load"])).toEqual([...always, "producer"].sort());
     expect(running(["scale"])).toEqual([...always, "connect-2", "redpanda-2", "redpanda-3"].sort());
@@ -358,6 +358,7 @@ describe("compose agrees with the local stack", () => {
     ]);
     expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
     expect(held("producer")).toEqual([]);
+    expect(held("pgadmin")).toEqual(["POSTGRES_ANALYST_PASSWORD"]);
     // No value of another credential hides under another name either.
     const others = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD"];
     const otherValues = others.map((k) => exampleVars[k]);
@@ -365,6 +366,28 @@ describe("compose agrees with the local stack", () => {
     for (const v of Object.values(env(svc("producer")))) expect(REQUIRED.map((k) => exampleVars[k])).not.toContain(v);
     // The setup job sets the monitor role's password from the same setting the admin logs in with.
     expect(env(svc("setup")).POSTGRES_MONITOR_PASSWORD).toBe(env(svc("admin")).POSTGRES_MONITOR_PASSWORD!);
+  });
+
+  test("pgAdmin: the database pre-registered for the analyst role, password from .env only, loopback, health-gated", () => {
+    const p = svc("pgadmin");
+    const servers = JSON.parse(readFileSync(join(services, "pgadmin", "servers.json"), "utf8")) as {
+      Servers: Record<string, Record<string, unknown>>;
+    };
+    const [server, ...more] = Object.values(servers.Servers);
+    expect(more).toEqual([]);
+    expect(server).toMatchObject({ Host: "postgres", Port: 5432, MaintenanceDB: localEnv.POSTGRES_DB });
+    expect(server!.Username).toBe(ROLES.analyst);
+    // The password is in no file: the servers file has none, the pgpass file is written from the env at start.
+    expect(Object.keys(server!).filter((k) => /password/i.test(k))).toEqual([]);
+    const start = (p.command as string[]).join(" ");
+    expect(start).toContain(`> ${server!.PassFile as string}`);
+    expect(start).toContain(`:${ROLES.analyst}:`);
+    expect(start).toContain("umask 077");
+    expect(env(p).POSTGRES_ANALYST_PASSWORD).toBe(exampleVars.POSTGRES_ANALYST_PASSWORD!);
+    expect(Object.values(env(p))).not.toContain(exampleVars.POSTGRES_PASSWORD!);
+    expect(p.ports?.map((x) => (x as { host_ip?: string }).host_ip)).toEqual(["127.0.0.1"]);
+    expect(p.healthcheck?.test).toBeDefined();
+    expect(p.depends_on).toMatchObject({ setup: { condition: "service_completed_successfully" } });
   });
 
   test("Connect runs the local stack's worker template, rendered for the container", () => {
