@@ -23,7 +23,7 @@ export interface Tally {
 export const EXPECTED_SKIPS: readonly string[] = [];
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-const unescape = (s: string) =>
+const unescapeXml = (s: string) =>
   s.replace(/&(#x?[0-9a-f]+|[a-z]+);/gi, (m, e: string) => {
     if (e[0] !== "#") return ENTITIES[e] ?? m;
     return String.fromCodePoint(e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : Number(e.slice(1)));
@@ -31,7 +31,7 @@ const unescape = (s: string) =>
 
 function attr(attrs: string, name: string): string {
   const m = new RegExp(`\\b${name}="([^"]*)"`).exec(attrs);
-  return m ? unescape(m[1]!) : "";
+  return m ? unescapeXml(m[1]!) : "";
 }
 
 /** Every `<testcase>` of a JUnit XML document, with its outcome. */

@@ -43,6 +43,7 @@ export function applySed(text: string, subs: readonly SedSub[]): string {
         const re = new RegExp(s.pattern.replace(/[{}]/g, "\\$&"), s.global ? "g" : "");
         const literalAmp = "\u0000";
         const replace = (match: string) =>
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL stands in for an escaped `&` (never in a file).
           s.replacement.replace(/\\&/g, literalAmp).replace(/&/g, match).replace(/\u0000/g, "&");
         return l.replace(re, replace);
       }, line),

@@ -2,7 +2,6 @@
 // /proc/<pid>/status, with shared memory (PostgreSQL's shared buffers) counted once per group. Both files are cheap to
 // read; smaps_rollup (true PSS) cost the sampler ~11 % of a core, taken from the processes it measures.
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { readPid } from "../../src/stack/process.ts";
 
 /** utime + stime of a /proc/<pid>/stat line, in seconds. The command name may hold spaces and parentheses. */

@@ -30,7 +30,7 @@ export function parseFlags<S extends z.ZodType>(
   schema: S,
   program = "sluice",
 ): { flags: z.infer<S>; positionals: string[] } {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {

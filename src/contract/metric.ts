@@ -54,6 +54,7 @@ export const Value = z
  * the JSON Schema's `pattern` are the same text. It works on UTF-16 units (no `u` flag) and on code points (`u`
  * flag, Java): a pair is one code point outside the surrogate range, a lone surrogate matches neither branch.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character refused (PostgreSQL text cannot hold it).
 export const TAG_PATTERN = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 // Length in Unicode code points, as JSON Schema's maxLength and the sink count them (an emoji is one): zod 4's

@@ -159,6 +159,7 @@ async function replayRanges(kafka: Kafka, dlq: string, group: string, fromBeginn
   const ranges: PartitionRange[] = offsets.map((p) => {
     const c = fromBeginning ? undefined : committed.get(p.partition);
     if (c !== undefined && c < p.low) expired += p.low - c;
+    // biome-ignore lint/complexity/useMathMinMax: offsets are bigints, which Math.min and Math.max do not take.
     const from = c === undefined || c < p.low ? p.low : c > p.high ? p.high : c;
     return { partition: p.partition, from, end: p.high };
   });

@@ -78,7 +78,7 @@ export function workload(spec: WorkloadSpec): Workload {
     inCycle = size;
   };
 
-  const valueOf = (series: number, ci: number): number => {
+  const valueFor = (series: number, ci: number): number => {
     const min = mins[ci]!;
     const span = spans[ci]!;
     if (spec.values === "uniform") return min + span * r.next();
@@ -111,7 +111,7 @@ export function workload(spec: WorkloadSpec): Workload {
       lastTs[series] = ts;
       // Start the next cycle now, so `cycle` already names the cycle of the next metric (the scheduler needs it).
       if (inCycle === 0) startCycle();
-      return { device_id: pool[device]!, published_at: ts, metric_name: codes[ci]!, value: valueOf(series, ci), tags: tags[device]! as string[] };
+      return { device_id: pool[device]!, published_at: ts, metric_name: codes[ci]!, value: valueFor(series, ci), tags: tags[device]! as string[] };
     },
   };
 }

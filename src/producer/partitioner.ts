@@ -37,9 +37,11 @@ export function murmur2(bytes: Uint8Array): number {
   // The tail falls through on purpose, as in Java's switch.
   const tail = length & ~3;
   switch (length & 3) {
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: murmur2's tail falls through, as in Kafka's Java.
     case 3:
       h ^= bytes[tail + 2]! << 16;
     // falls through
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: as above.
     case 2:
       h ^= bytes[tail + 1]! << 8;
     // falls through

@@ -15,7 +15,8 @@ export interface Readiness {
 
 const CHECK_TIMEOUT_MS = 2500;
 
-async function check(f: () => Promise<string | void>): Promise<CheckResult> {
+/** Runs one readiness check; a string it resolves to is shown as the check's detail. */
+async function check(f: () => Promise<unknown>): Promise<CheckResult> {
   const t0 = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -23,7 +24,7 @@ async function check(f: () => Promise<string | void>): Promise<CheckResult> {
       f(),
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
     ]);
-    return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, ...(detail ? { detail } : {}) };
+    return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, ...(typeof detail === "string" && detail ? { detail } : {}) };
   } catch (e) {
     return { ok: false, latencyMs: Math.round((performance.now() - t0) * 10) / 10, detail: (e as Error).message };
   } finally {

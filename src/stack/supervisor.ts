@@ -23,7 +23,10 @@ const healthy = (c: Component) => c.healthy().catch(() => false);
  * never signalled: after a restart or a reboot it may belong to anyone.
  */
 function forgetStale(ctx: StackContext, name: string, record: PidRecord | undefined): void {
-  if (!record) return removePid(ctx.paths.run, name);
+  if (!record) {
+    removePid(ctx.paths.run, name);
+    return;
+  }
   if (record.kind === "legacy") {
     const pid = record.pid;
     ctx.log(

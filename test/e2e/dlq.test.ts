@@ -78,7 +78,7 @@ async function replayedRecords(topic: string, total: number): Promise<string[]> 
   return all.flatMap((m) => (origin(m) ? [String(origin(m))] : [])).sort();
 }
 
-async function valueOf(b: Sandbox, m: Metric): Promise<number | undefined> {
+async function storedValue(b: Sandbox, m: Metric): Promise<number | undefined> {
   const [r] = await sql.unsafe(
     `select value from ${b.table} where device_id = $1 and metric_name = $2
         and published_at = timestamptz 'epoch' + $3::bigint * interval '1 millisecond'`,
@@ -213,9 +213,9 @@ describe("DLQ tooling", () => {
     expect(r.sent).toBe(2);
     expect(r.skipped.map((s) => [s.offset, s.key])).toEqual([["0/0", encodeKey(k1)]]);
     expect(r.skipped[0]!.reason).toContain("stored row is newer");
-    const landed = async () => (await rowCount(b.table)) === 3 && (await valueOf(b, k3)) === 33;
+    const landed = async () => (await rowCount(b.table)) === 3 && (await storedValue(b, k3)) === 33;
     await eventually("k2 landed and k3 overwritten", landed);
-    expect([await valueOf(b, k1), await valueOf(b, k2), await valueOf(b, k3)]).toEqual([2, 20, 33]);
+    expect([await storedValue(b, k1), await storedValue(b, k2), await storedValue(b, k3)]).toEqual([2, 20, 33]);
 
     // Read again from the start: nothing is sent; k2 and k3 are already stored, k1 still newer.
     const again = await replay(b, { fromBeginning: true });

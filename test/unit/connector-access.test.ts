@@ -13,13 +13,12 @@ import { SluiceError } from "../../src/errors.ts";
 import type { StackContext } from "../../src/stack/component.ts";
 import { createStackContext } from "../../src/stack/context.ts";
 import { connectSecretsDir, providerPolicy, SINK_ENV_PATTERN, workerSecretsEnv } from "../../src/stack/connect.ts";
-import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
-import { readVersions } from "../../src/stack/versions.ts";
+import { PROJECT_ROOT, } from "../../src/stack/paths.ts";
 import { parseProperties } from "../sed.ts";
 
 const root = PROJECT_ROOT;
 const ctx: StackContext = createStackContext({ SLUICE_DATA_DIR: "/data/sluice", CONNECT_URL: "http://127.0.0.1:9" }, { root });
-const env = ctx.env;
+const _env = ctx.env;
 const policy = providerPolicy(ctx);
 const SECRETS = "/data/sluice/secrets/connect";
 const sink = (extra: Record<string, string> = {}) => ({

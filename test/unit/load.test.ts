@@ -280,7 +280,13 @@ describe("codecs", () => {
 describe("runLoad (in-memory producer)", () => {
   function fakeProducer() {
     const sent: ProducerRecord[] = [];
-    return { sent, producer: { send: async (r: ProducerRecord) => (sent.push(r), []) } };
+    return { sent, producer: {
+        send: async (r: ProducerRecord) => {
+          sent.push(r);
+          return [];
+        },
+      },
+    };
   }
 
   test("--count with faults: every record accounted for, injected counted apart, manifest holds only valid rows", async () => {

@@ -275,7 +275,10 @@ describe("routes without a stack", () => {
     const gate = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const sending = new Promise<void>((r) => (entered = r));
-    const send = () => (entered(), gate);
+    const send = () => {
+      entered();
+      return gate;
+    };
     const app = createApp(deps({ partitions: async () => 6, send }, { maxInFlight: 1 }));
     const first = post(app, { metrics: good });
     await sending; // the first batch now waits for Kafka
@@ -303,7 +306,11 @@ describe("routes without a stack", () => {
     let hang = true;
     const sent: Message[][] = [];
     // A gateway whose send never settles while `hang` (ignoring its own timeout): the app must not wait for it.
-    const send = (_t: string, m: Message[]) => (hang ? new Promise<void>(() => {}) : (sent.push(m), Promise.resolve()));
+    const send = (_t: string, m: Message[]) => {
+      if (hang) return new Promise<void>(() => {});
+      sent.push(m);
+      return Promise.resolve();
+    };
     const app = createApp(deps({ partitions: async () => 6, send }, { sendTimeoutMs: 200, maxInFlight: 1 }));
     const h = { "x-api-key": KEY, "idempotency-key": "batch-hang" };
     const t0 = performance.now();
@@ -436,11 +443,25 @@ describe("HTTP edges", () => {
       ...d,
       connect: {
         ...d.connect,
-        info: async () => (calls.connect++, { version: "4.3.1", commit: "c", kafka_cluster_id: "k" }),
-        status: async () => (calls.connector++, { name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: "RUNNING", worker_id: "w" }], type: "sink" }),
+        info: async () => {
+          calls.connect++;
+          return { version: "4.3.1", commit: "c", kafka_cluster_id: "k" };
+        },
+        status: async () => {
+          calls.connector++;
+          const running = { state: "RUNNING", worker_id: "w" };
+          return { name: "unit-sink", connector: running, tasks: [{ id: 0, ...running }], type: "sink" };
+        },
       },
       registry: { ...d.registry, ping: async () => void calls.registry++ },
-      db: { ...d.db, ping: async () => (calls.postgres++, pinged(), gate) },
+      db: {
+        ...d.db,
+        ping: async () => {
+          calls.postgres++;
+          pinged();
+          return gate;
+        },
+      },
     });
     const answers = Array.from({ length: 10 }, () => app.request("/ready"));
     await checking; // the one shared check is under way, all ten requests waiting on it
