@@ -18,10 +18,10 @@ import { produceRun } from "../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../src/sandbox.ts";
 import { connectUrl } from "../src/stack/connect.ts";
+import type { StackContext } from "../src/stack/context.ts";
 import { bootstrap } from "../src/stack/kafka.ts";
 import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
-import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 
 const options = { rows: { type: "string" }, keep: { type: "boolean" } } as const;
@@ -40,7 +40,13 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const newRun = (label: string, count = N): Run =>
     // 1,000 devices each sending its 6 metrics once a second: 1M rows span ~3 minutes, as a live sink would see them
     // (the rollups recompute only the minutes that changed).
-    planRun({ seed: `benchdb-${label}-${Date.now()}-${++seq}`, count, devices: 1000, startMs: Date.UTC(2026, 0, 1), stepMs: 1000 });
+    planRun({
+      seed: `benchdb-${label}-${Date.now()}-${++seq}`,
+      count,
+      devices: 1000,
+      startMs: Date.UTC(2026, 0, 1),
+      stepMs: 1000,
+    });
 
   /** A sandbox whose table is partitioned like `metrics` (daily, default partition, updated_at trigger). */
   async function partitionedBox(label: string, partitions: number): Promise<Sandbox> {
@@ -71,7 +77,9 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
 
   async function copyInto(tableName: string, run: Run): Promise<number> {
     const t0 = performance.now();
-    const w = await sql.unsafe(`copy ${tableName} (device_id, published_at, metric_name, value, tags) from stdin`).writable();
+    const w = await sql
+      .unsafe(`copy ${tableName} (device_id, published_at, metric_name, value, tags) from stdin`)
+      .writable();
     for (let from = 0; from < run.count; from += 5000) {
       if (!w.write(copyText(run, from, Math.min(run.count, from + 5000)))) await new Promise((r) => w.once("drain", r));
     }
@@ -89,7 +97,13 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
         const rows = [];
         for (let k = from; k < Math.min(run.count, from + 10_000); k++) {
           const m = metricAt(run, k);
-          rows.push({ device_id: m.device_id, published_at: new Date(m.published_at), metric_name: m.metric_name, value: m.value, tags: m.tags });
+          rows.push({
+            device_id: m.device_id,
+            published_at: new Date(m.published_at),
+            metric_name: m.metric_name,
+            value: m.value,
+            tags: m.tags,
+          });
         }
         await conn`insert into ${conn(tableName)} ${conn(rows as never, "device_id", "published_at", "metric_name", "value", "tags")}
           on conflict (device_id, published_at, metric_name) do update set value = excluded.value, tags = excluded.tags`;
@@ -167,7 +181,10 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     log("COPY plain / partitioned…");
     const copies = await best([
       { name: "plain", run: async () => copyInto((await plainBox("bdb_copy_plain", 1)).table, newRun("copy")) },
-      { name: "partitioned", run: async () => copyInto((await partitionedBox("bdb_copy_part", 1)).table, newRun("copy")) },
+      {
+        name: "partitioned",
+        run: async () => copyInto((await partitionedBox("bdb_copy_part", 1)).table, newRun("copy")),
+      },
     ]);
     const copyPlain = copies[0]!.s;
     const copyPart = copies[1]!.s;
@@ -181,8 +198,14 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     const ups = await best([
       { name: "plain, defaults", run: () => upsertInto(uPlain.table, newRun("u", M)) },
       { name: "partitioned, defaults", run: () => upsertInto(uPart.table, newRun("u", M)) },
-      { name: "partitioned, synchronous_commit=off", run: () => upsertInto(uPart.table, newRun("u", M), { synchronous_commit: "off" }) },
-      { name: "partitioned, wal_compression=pglz", run: () => upsertInto(uPart.table, newRun("u", M), { wal_compression: "pglz" }) },
+      {
+        name: "partitioned, synchronous_commit=off",
+        run: () => upsertInto(uPart.table, newRun("u", M), { synchronous_commit: "off" }),
+      },
+      {
+        name: "partitioned, wal_compression=pglz",
+        run: () => upsertInto(uPart.table, newRun("u", M), { wal_compression: "pglz" }),
+      },
       // A replay: the same rows again, so every row conflicts and becomes an update (the trigger fires only on a change).
       { name: "partitioned, replay of identical rows", run: () => upsertInto(uPart.table, replayRun) },
     ]);
@@ -207,11 +230,41 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
           ["COPY, plain table", N, copyPlain.toFixed(1), fmt(N / copyPlain), "1.00"],
           ["COPY, partitioned table", N, copyPart.toFixed(1), fmt(N / copyPart), (copyPlain / copyPart).toFixed(2)],
           ...ups.map((u) => [`SQL upsert, ${u.case}`, M, u.s.toFixed(1), fmt(M / u.s), (ups[0]!.s / u.s).toFixed(2)]),
-          ["sink drain, plain (connector start → last row)", N, sinkPlain.seconds.toFixed(1), fmt(N / sinkPlain.seconds), "1.00"],
-          ["sink drain, partitioned (connector start → last row)", N, sinkPart.seconds.toFixed(1), fmt(N / sinkPart.seconds), (sinkPlain.seconds / sinkPart.seconds).toFixed(2)],
-          ["sink drain, partitioned + rollups every 2 s", N, sinkRoll.seconds.toFixed(1), fmt(N / sinkRoll.seconds), (sinkPlain.seconds / sinkRoll.seconds).toFixed(2)],
-          ["sink drain, plain (first → last batch)", N, sinkPlain.steadySeconds.toFixed(1), fmt(N / sinkPlain.steadySeconds), "1.00"],
-          ["sink drain, partitioned (first → last batch)", N, sinkPart.steadySeconds.toFixed(1), fmt(N / sinkPart.steadySeconds), (sinkPlain.steadySeconds / sinkPart.steadySeconds).toFixed(2)],
+          [
+            "sink drain, plain (connector start → last row)",
+            N,
+            sinkPlain.seconds.toFixed(1),
+            fmt(N / sinkPlain.seconds),
+            "1.00",
+          ],
+          [
+            "sink drain, partitioned (connector start → last row)",
+            N,
+            sinkPart.seconds.toFixed(1),
+            fmt(N / sinkPart.seconds),
+            (sinkPlain.seconds / sinkPart.seconds).toFixed(2),
+          ],
+          [
+            "sink drain, partitioned + rollups every 2 s",
+            N,
+            sinkRoll.seconds.toFixed(1),
+            fmt(N / sinkRoll.seconds),
+            (sinkPlain.seconds / sinkRoll.seconds).toFixed(2),
+          ],
+          [
+            "sink drain, plain (first → last batch)",
+            N,
+            sinkPlain.steadySeconds.toFixed(1),
+            fmt(N / sinkPlain.steadySeconds),
+            "1.00",
+          ],
+          [
+            "sink drain, partitioned (first → last batch)",
+            N,
+            sinkPart.steadySeconds.toFixed(1),
+            fmt(N / sinkPart.steadySeconds),
+            (sinkPlain.steadySeconds / sinkPart.steadySeconds).toFixed(2),
+          ],
         ],
       ),
     );

@@ -7,7 +7,7 @@ import { table } from "../src/cli/table.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
-import { summarize, type ScenarioResult } from "./lib/report.ts";
+import { type ScenarioResult, summarize } from "./lib/report.ts";
 import { copyBaseline, debeziumOverrides, drain, RAW_JSON_CONVERTER, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
 
 interface Variant {
@@ -26,7 +26,11 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
   });
   return [
     { name: "defaults", what: "connectors/metrics-sink.json as shipped", overrides: {} },
-    { name: "copy-upsert", what: "write.mode=copy-upsert (stage + upsert every batch)", overrides: { "write.mode": "copy-upsert" } },
+    {
+      name: "copy-upsert",
+      what: "write.mode=copy-upsert (stage + upsert every batch)",
+      overrides: { "write.mode": "copy-upsert" },
+    },
     batch(1000),
     batch(5000),
     batch(10000),
@@ -34,11 +38,31 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
     { name: "tasks-1", what: "tasks.max=1", overrides: { "tasks.max": "1" } },
     { name: "tasks-3", what: "tasks.max=3", overrides: { "tasks.max": "3" } },
     { name: "partitions-2", what: "2 topic partitions (tasks.max=2)", overrides: {}, partitions: 2 },
-    { name: "fetch-default", what: "Kafka's fetch defaults (fetch.min.bytes=1, fetch.max.wait.ms=500)", overrides: { "consumer.override.fetch.min.bytes": "1", "consumer.override.fetch.max.wait.ms": "500" } },
-    { name: "header-simple", what: "SimpleHeaderConverter (Connect's default) instead of raw header bytes", overrides: { "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter" } },
-    { name: "tree-path", what: "contract converter without its fast path (every record through a JSON tree)", overrides: { ...TREE_PATH_CONVERTER } },
-    { name: "raw-json", what: "Kafka's JsonConverter, no contract check (lets poison through)", overrides: { ...RAW_JSON_CONVERTER } },
-    { name: "sync-commit-off", what: "synchronous_commit=off for the sink's sessions", overrides: { "connection.url": `${sinkJdbcUrl}?options=-c%20synchronous_commit%3Doff` } },
+    {
+      name: "fetch-default",
+      what: "Kafka's fetch defaults (fetch.min.bytes=1, fetch.max.wait.ms=500)",
+      overrides: { "consumer.override.fetch.min.bytes": "1", "consumer.override.fetch.max.wait.ms": "500" },
+    },
+    {
+      name: "header-simple",
+      what: "SimpleHeaderConverter (Connect's default) instead of raw header bytes",
+      overrides: { "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter" },
+    },
+    {
+      name: "tree-path",
+      what: "contract converter without its fast path (every record through a JSON tree)",
+      overrides: { ...TREE_PATH_CONVERTER },
+    },
+    {
+      name: "raw-json",
+      what: "Kafka's JsonConverter, no contract check (lets poison through)",
+      overrides: { ...RAW_JSON_CONVERTER },
+    },
+    {
+      name: "sync-commit-off",
+      what: "synchronous_commit=off for the sink's sessions",
+      overrides: { "connection.url": `${sinkJdbcUrl}?options=-c%20synchronous_commit%3Doff` },
+    },
     { name: "debezium", what: "Debezium JDBC sink 3.6 (its best settings)", overrides: debeziumOverrides(root) },
   ];
 }
@@ -82,7 +106,9 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
     (s.cpuPer1M.connect ?? 0).toFixed(1),
     (s.cpuPer1M.postgres ?? 0).toFixed(1),
   ]);
-  console.log(table(["experiment", "what", "rows/s", "× COPY", "× defaults", "CPU s/1M connect", "CPU s/1M postgres"], rows));
+  console.log(
+    table(["experiment", "what", "rows/s", "× COPY", "× defaults", "CPU s/1M connect", "CPU s/1M postgres"], rows),
+  );
   const file = writeFigures(ctx.paths.root, "experiments", { flags, results: sums, rounds: runs });
   console.log(`figures: ${file}`);
 }

@@ -17,7 +17,11 @@ import { openBench } from "./lib/context.ts";
  * Rows/s per band of `size` rows from (time ms, rows stored) samples, interpolating the time each band boundary was
  * crossed. The first band starts at the first sample with rows, so the connector's start-up is not in it.
  */
-export function bandRates(samples: readonly { t: number; n: number }[], size: number, total: number): { from: number; to: number; rowsPerSec: number }[] {
+export function bandRates(
+  samples: readonly { t: number; n: number }[],
+  size: number,
+  total: number,
+): { from: number; to: number; rowsPerSec: number }[] {
   const start = samples.find((s) => s.n > 0);
   if (!start) return [];
   const timeAt = (n: number) => {
@@ -45,20 +49,29 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
   const log = ctx.log;
   const bench = await openBench(ctx, { rows, overrides: {} });
   const { b } = bench;
-  const box = await createSandbox({ root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect }, "bench_growth", b.partitions);
+  const box = await createSandbox(
+    { root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect },
+    "bench_growth",
+    b.partitions,
+  );
   b.boxes.push(box);
   try {
     const run = planRun({ seed: `growth-${Date.now()}`, count: rows, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
     let shown = 0;
     const produced = await produceRun({ brokers: b.brokers, registryUrl: b.registryUrl, topic: box.topic }, run, {
       onProgress: (n) => {
-        if (n - shown >= 1_000_000) log(`backlog: ${(shown = n).toLocaleString("en-US")} produced`);
+        if (n - shown >= 1_000_000) log(`backlog: ${((shown = n)).toLocaleString("en-US")} produced`);
       },
     });
-    log(`backlog of ${rows.toLocaleString("en-US")} at ${Math.round(produced.msgPerSec).toLocaleString("en-US")} msg/s; starting the sink`);
+    log(
+      `backlog of ${rows.toLocaleString("en-US")} at ${Math.round(produced.msgPerSec).toLocaleString("en-US")} msg/s; starting the sink`,
+    );
     const samples: { t: number; n: number }[] = [];
     const counter = async () => {
-      const [r] = await b.sql.unsafe(`select n_tup_ins::bigint as n from pg_stat_user_tables where relid = $1::regclass`, [box.table]);
+      const [r] = await b.sql.unsafe(
+        `select n_tup_ins::bigint as n from pg_stat_user_tables where relid = $1::regclass`,
+        [box.table],
+      );
       return Number(r?.n ?? 0);
     };
     samples.push({ t: Date.now(), n: 0 });
@@ -80,11 +93,22 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
     console.log(
       table(
         ["rows in the table", "rows/s", "× first band"],
-        perBand.map((p) => [`${(p.from / 1e6).toFixed(1)}M → ${(p.to / 1e6).toFixed(1)}M`, p.rowsPerSec.toLocaleString("en-US"), (p.rowsPerSec / first).toFixed(2)]),
+        perBand.map((p) => [
+          `${(p.from / 1e6).toFixed(1)}M → ${(p.to / 1e6).toFixed(1)}M`,
+          p.rowsPerSec.toLocaleString("en-US"),
+          (p.rowsPerSec / first).toFixed(2),
+        ]),
       ),
     );
-    console.log(`stored ${exact.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")}; whole drain ${Math.round(rows / ((samples.at(-1)!.t - samples[0]!.t) / 1000)).toLocaleString("en-US")} rows/s`);
-    const file = writeFigures(b.root, "growth", { rows, produceMsgPerSec: produced.msgPerSec, bands: perBand, samples });
+    console.log(
+      `stored ${exact.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")}; whole drain ${Math.round(rows / ((samples.at(-1)!.t - samples[0]!.t) / 1000)).toLocaleString("en-US")} rows/s`,
+    );
+    const file = writeFigures(b.root, "growth", {
+      rows,
+      produceMsgPerSec: produced.msgPerSec,
+      bands: perBand,
+      samples,
+    });
     console.log(`figures: ${file}`);
   } finally {
     await bench.close();

@@ -18,14 +18,18 @@ import { createSandbox } from "../src/sandbox.ts";
 import { createApp } from "../src/server/app.ts";
 import { serverDeps } from "../src/server/runtime.ts";
 import { connectUrl } from "../src/stack/connect.ts";
+import type { StackContext } from "../src/stack/context.ts";
 import { bootstrap } from "../src/stack/kafka.ts";
 import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
-import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 
 const options = { metrics: { type: "string" }, batch: { type: "string" }, concurrency: { type: "string" } } as const;
-const schema = z.object({ metrics: countFlag(200_000, 10_000_000), batch: countFlag(1000, 1000), concurrency: countFlag(8, 64) });
+const schema = z.object({
+  metrics: countFlag(200_000, 10_000_000),
+  batch: countFlag(1000, 1000),
+  concurrency: countFlag(8, 64),
+});
 type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
@@ -44,7 +48,15 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false });
     await producer.connect();
     const schemaId = await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema());
-    const base = await produce({ producer, topic: direct.topic, partitions: PARTITIONS, run, schemaId, batchSize: flags.batch, concurrency: flags.concurrency });
+    const base = await produce({
+      producer,
+      topic: direct.topic,
+      partitions: PARTITIONS,
+      run,
+      schemaId,
+      batchSize: flags.batch,
+      concurrency: flags.concurrency,
+    });
     await producer.disconnect();
     log(`producer: ${Math.round(base.msgPerSec)} metrics/s`);
 
@@ -69,9 +81,15 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     const t0 = performance.now();
     for (let from = 0; from < N; from += flags.batch) {
       await queue.onSizeLessThan(flags.concurrency);
-      const body = JSON.stringify({ metrics: Array.from({ length: Math.min(flags.batch, N - from) }, (_, i) => metricAt(run, from + i)) });
+      const body = JSON.stringify({
+        metrics: Array.from({ length: Math.min(flags.batch, N - from) }, (_, i) => metricAt(run, from + i)),
+      });
       void queue.add(async () => {
-        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-api-key": key }, body });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": key },
+          body,
+        });
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       });

@@ -3,9 +3,9 @@
  * Compares the cached path the sender uses with hashing every time, and with kafkajs' own (Long-based) murmur2.
  */
 import { createRequire } from "node:module";
+import { z } from "zod";
 import { murmur2, partitionFor, toPositive } from "../src/producer/partitioner.ts";
 import { deviceIds, planRun } from "../src/producer/workload.ts";
-import { z } from "zod";
 import { defineBench } from "./lib/bench.ts";
 
 async function run(): Promise<void> {
@@ -14,15 +14,49 @@ async function run(): Promise<void> {
   const utf8 = new TextEncoder();
   const bytes = ids.map((id) => utf8.encode(id));
   const buffers = ids.map((id) => Buffer.from(id));
-  const kafkajsMurmur2 = createRequire(import.meta.url)("kafkajs/src/producer/partitioners/default/murmur2.js") as (k: Buffer) => number;
+  const kafkajsMurmur2 = createRequire(import.meta.url)("kafkajs/src/producer/partitioners/default/murmur2.js") as (
+    k: Buffer,
+  ) => number;
 
   // One loop per case, each in its own function: a shared loop calling `body(i)` would make that call site
   // polymorphic and measure the dispatch, not the hash. Sums are returned so the JIT cannot drop the work.
   const cases: [name: string, ops: number, loop: (ops: number) => number][] = [
-    ["partitionFor (cached, 1000 devices)", 20_000_000, (n) => { let s = 0; for (let i = 0; i < n; i++) s += partitionFor(ids[i % D]!, 6); return s; }],
-    ["murmur2 on pre-encoded bytes", 20_000_000, (n) => { let s = 0; for (let i = 0; i < n; i++) s += toPositive(murmur2(bytes[i % D]!)) % 6; return s; }],
-    ["TextEncoder.encode + murmur2 (uncached)", 20_000_000, (n) => { let s = 0; for (let i = 0; i < n; i++) s += toPositive(murmur2(utf8.encode(ids[i % D]!))) % 6; return s; }],
-    ["kafkajs default murmur2 (Long-based)", 200_000, (n) => { let s = 0; for (let i = 0; i < n; i++) s += toPositive(kafkajsMurmur2(buffers[i % D]!)) % 6; return s; }],
+    [
+      "partitionFor (cached, 1000 devices)",
+      20_000_000,
+      (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += partitionFor(ids[i % D]!, 6);
+        return s;
+      },
+    ],
+    [
+      "murmur2 on pre-encoded bytes",
+      20_000_000,
+      (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += toPositive(murmur2(bytes[i % D]!)) % 6;
+        return s;
+      },
+    ],
+    [
+      "TextEncoder.encode + murmur2 (uncached)",
+      20_000_000,
+      (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += toPositive(murmur2(utf8.encode(ids[i % D]!))) % 6;
+        return s;
+      },
+    ],
+    [
+      "kafkajs default murmur2 (Long-based)",
+      200_000,
+      (n) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += toPositive(kafkajsMurmur2(buffers[i % D]!)) % 6;
+        return s;
+      },
+    ],
   ];
 
   let checksum = 0;

@@ -11,17 +11,27 @@ import { ensureTopics } from "../src/kafka/topics.ts";
 import "../src/kafka/codecs.ts";
 import { FaultInjector, NO_FAULTS } from "../src/producer/faults.ts";
 import { workload } from "../src/producer/generator.ts";
-import { runLoad, type Mode } from "../src/producer/loadtest.ts";
+import { type Mode, runLoad } from "../src/producer/loadtest.ts";
 import type { Summary } from "../src/producer/report.ts";
 import { rng } from "../src/producer/rng.ts";
 import { openLoadProducer } from "../src/producer/session.ts";
+import type { StackContext } from "../src/stack/context.ts";
 import { bootstrap } from "../src/stack/kafka.ts";
 import { registryUrl } from "../src/stack/registry.ts";
-import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 
-const options = { count: { type: "string" }, "rate-seconds": { type: "string" }, "skip-rate": { type: "boolean" }, rounds: { type: "string" } } as const;
-const schema = z.object({ count: countFlag(1_000_000, 50_000_000), "rate-seconds": countFlag(60, 3600), "skip-rate": z.boolean().optional(), rounds: countFlag(2, 10) });
+const options = {
+  count: { type: "string" },
+  "rate-seconds": { type: "string" },
+  "skip-rate": { type: "boolean" },
+  rounds: { type: "string" },
+} as const;
+const schema = z.object({
+  count: countFlag(1_000_000, 50_000_000),
+  "rate-seconds": countFlag(60, 3600),
+  "skip-rate": z.boolean().optional(),
+  rounds: countFlag(2, 10),
+});
 type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
@@ -39,7 +49,10 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     mode: Mode,
     opts: { count?: number; durationMs?: number; batchSize: number; schemaHeader?: boolean },
   ): Promise<Summary & { msgPerCpuSec: number }> {
-    const lp = await openLoadProducer({ brokers, registryUrl: registryUrl(ctx), topic }, { maxInFlight: env.KAFKA_MAX_IN_FLIGHT, partitioner });
+    const lp = await openLoadProducer(
+      { brokers, registryUrl: registryUrl(ctx), topic },
+      { maxInFlight: env.KAFKA_MAX_IN_FLIGHT, partitioner },
+    );
     try {
       const cpu0 = process.cpuUsage();
       const s = await runLoad({
@@ -49,7 +62,14 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
         schemaId: lp.schemaId,
         mode,
         // 1,000 devices: enough series that published_at stays near the wall clock at full speed.
-        workload: workload({ seed: "bench", devices: { fixed: 1000 }, metrics: { min: 6000, max: 6000 }, codes: [0, 10, 20, 30, 40, 50], values: "uniform", tags: 2 }),
+        workload: workload({
+          seed: "bench",
+          devices: { fixed: 1000 },
+          metrics: { min: 6000, max: 6000 },
+          codes: [0, 10, 20, 30, 40, 50],
+          values: "uniform",
+          tags: 2,
+        }),
         faults: new FaultInjector(NO_FAULTS, rng("bench")),
         count: opts.count,
         durationMs: opts.durationMs,
@@ -83,25 +103,53 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     for (let round = 1; round <= flags.rounds; round++) {
       for (const [name, p, header] of variants) {
         const s = await once(p, { kind: "max" }, { count: flags.count, batchSize: 1000, schemaHeader: header });
-        log(`round ${round} ${name}: ${n(s.rate)} msg/s, ${n(s.msgPerCpuSec)} msg/CPU-s (p99 ${s.latency.p99} ms, errors ${s.errors})`);
+        log(
+          `round ${round} ${name}: ${n(s.rate)} msg/s, ${n(s.msgPerCpuSec)} msg/CPU-s (p99 ${s.latency.p99} ms, errors ${s.errors})`,
+        );
         const b = (best[name] ??= { rate: 0, cpu: 0 });
         b.rate = Math.max(b.rate, s.rate);
         b.cpu = Math.max(b.cpu, s.msgPerCpuSec);
       }
     }
-    const ratio = (a: string, b: string) => ({ wall: +(best[a]!.rate / best[b]!.rate).toFixed(2), cpu: +(best[a]!.cpu / best[b]!.cpu).toFixed(2) });
-    results.max = { best, ratio: ratio("device", "default"), ratioNoHeader: ratio("device, no header", "default, no header") };
-    for (const [name] of variants) rows.push([`--max, partitioner ${name}: msg/s (msg per CPU-s)`, `${n(best[name]!.rate)} (${n(best[name]!.cpu)})`]);
-    for (const [label, a, b] of [["", "device", "default"], [", no header", "device, no header", "default, no header"]] as const) {
+    const ratio = (a: string, b: string) => ({
+      wall: +(best[a]!.rate / best[b]!.rate).toFixed(2),
+      cpu: +(best[a]!.cpu / best[b]!.cpu).toFixed(2),
+    });
+    results.max = {
+      best,
+      ratio: ratio("device", "default"),
+      ratioNoHeader: ratio("device, no header", "default, no header"),
+    };
+    for (const [name] of variants)
+      rows.push([
+        `--max, partitioner ${name}: msg/s (msg per CPU-s)`,
+        `${n(best[name]!.rate)} (${n(best[name]!.cpu)})`,
+      ]);
+    for (const [label, a, b] of [
+      ["", "device", "default"],
+      [", no header", "device, no header", "default, no header"],
+    ] as const) {
       const r = ratio(a, b);
       rows.push([`ratio device / default${label}: wall (CPU)`, `${r.wall} (${r.cpu})`]);
     }
 
     if (!flags["skip-rate"]) {
       const target = 20_000;
-      const s = await once("device", { kind: "rate", perSec: target }, { durationMs: flags["rate-seconds"] * 1000, batchSize: env.KAFKA_BATCH_SIZE });
+      const s = await once(
+        "device",
+        { kind: "rate", perSec: target },
+        { durationMs: flags["rate-seconds"] * 1000, batchSize: env.KAFKA_BATCH_SIZE },
+      );
       const errorPct = (100 * (s.rate - target)) / target;
-      results.rate = { target, seconds: flags["rate-seconds"], sent: s.sent, achieved: s.rate, errorPct, scheduleLag: s.scheduleLag, latency: s.latency };
+      results.rate = {
+        target,
+        seconds: flags["rate-seconds"],
+        sent: s.sent,
+        achieved: s.rate,
+        errorPct,
+        scheduleLag: s.scheduleLag,
+        latency: s.latency,
+      };
       rows.push(
         [`--rate ${n(target)}/s for ${flags["rate-seconds"]} s: achieved (msg/s)`, s.rate.toFixed(1)],
         ["  error vs target", `${errorPct.toFixed(3)} %`],
@@ -122,7 +170,8 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
 export const bench = defineBench({
   name: "producer",
   summary: "the load tester alone on one core: device vs kafkajs partitioner at --max, then --rate accuracy",
-  usage: "bun bench/main.ts producer [--count N] [--rate-seconds S] [--skip-rate] [--rounds R]   (npm run bench:producer)",
+  usage:
+    "bun bench/main.ts producer [--count N] [--rate-seconds S] [--skip-rate] [--rounds R]   (npm run bench:producer)",
   options,
   schema,
   run,

@@ -8,15 +8,35 @@ import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { openBench } from "./lib/context.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench } from "./lib/bench.ts";
-import { BENCH_OPTIONS, benchFlagsSchema, SCENARIOS, type BenchFlags } from "./lib/flags.ts";
-import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult, type Summary } from "./lib/report.ts";
-import { bunConsumer, copyBaseline, debeziumOverrides, drain, endToEnd, latency, RAW_JSON_CONVERTER, TREE_PATH_CONVERTER } from "./lib/scenarios.ts";
+import { openBench } from "./lib/context.ts";
+import { BENCH_OPTIONS, type BenchFlags, benchFlagsSchema, SCENARIOS } from "./lib/flags.ts";
+import {
+  renderChart,
+  renderMemory,
+  renderTable,
+  reportJson,
+  type ScenarioResult,
+  type Summary,
+  summarize,
+} from "./lib/report.ts";
+import {
+  bunConsumer,
+  copyBaseline,
+  debeziumOverrides,
+  drain,
+  endToEnd,
+  latency,
+  RAW_JSON_CONVERTER,
+  TREE_PATH_CONVERTER,
+} from "./lib/scenarios.ts";
 
 /** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
-export async function runBench(flags: BenchFlags, ctx: StackContext): Promise<{ results: Summary[]; json: string; svg: string }> {
+export async function runBench(
+  flags: BenchFlags,
+  ctx: StackContext,
+): Promise<{ results: Summary[]; json: string; svg: string }> {
   const bench = await openBench(ctx, { rows: flags.rows, overrides: flags.overrides, compression: flags.compression });
   const { b, versions } = bench;
   const paths = ctx.paths;
@@ -24,12 +44,28 @@ export async function runBench(flags: BenchFlags, ctx: StackContext): Promise<{ 
   const has = (s: string) => flags.scenarios.includes(s as never);
   try {
     // The first batches after a worker start run on a cold JIT (about twice the CPU per row): warm it up, unreported.
-    if (flags.scenarios.some((x) => x !== "copy")) await drain({ ...b, rows: Math.min(200_000, b.rows) }, "warmup", "warm-up", { ...flags.overrides });
+    if (flags.scenarios.some((x) => x !== "copy"))
+      await drain({ ...b, rows: Math.min(200_000, b.rows) }, "warmup", "warm-up", { ...flags.overrides });
     if (has("copy")) results.push(await copyBaseline(b));
     if (has("drain")) results.push(await drain(b, "drain", "Sluice sink draining a backlog", { ...flags.overrides }));
-    if (has("drain-tree")) results.push(await drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", { ...flags.overrides, ...TREE_PATH_CONVERTER }));
-    if (has("drain-debezium")) results.push(await drain(b, "drain-debezium", "Debezium JDBC sink draining a backlog", debeziumOverrides(b.root)));
-    if (has("drain-raw")) results.push(await drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", { ...RAW_JSON_CONVERTER, ...flags.overrides }));
+    if (has("drain-tree"))
+      results.push(
+        await drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", {
+          ...flags.overrides,
+          ...TREE_PATH_CONVERTER,
+        }),
+      );
+    if (has("drain-debezium"))
+      results.push(
+        await drain(b, "drain-debezium", "Debezium JDBC sink draining a backlog", debeziumOverrides(b.root)),
+      );
+    if (has("drain-raw"))
+      results.push(
+        await drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", {
+          ...RAW_JSON_CONVERTER,
+          ...flags.overrides,
+        }),
+      );
     if (has("bun-consumer")) results.push(await bunConsumer(b));
     let e2eRate: number | undefined;
     if (has("e2e")) {
@@ -45,10 +81,15 @@ export async function runBench(flags: BenchFlags, ctx: StackContext): Promise<{ 
   const at = new Date().toISOString();
   const out = resolve(paths.root, flags.out);
   mkdirSync(out, { recursive: true });
-  const stem = join(out, `${at.replace(/[:.]/g, "-")}${flags.label ? `-${flags.label.replace(/[^\w.-]+/g, "_")}` : ""}`);
+  const stem = join(
+    out,
+    `${at.replace(/[:.]/g, "-")}${flags.label ? `-${flags.label.replace(/[^\w.-]+/g, "_")}` : ""}`,
+  );
   let commit: string | undefined;
   try {
-    commit = execSync("git rev-parse --short HEAD", { cwd: paths.root, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    commit = execSync("git rev-parse --short HEAD", { cwd: paths.root, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     commit = undefined;
   }
@@ -59,12 +100,22 @@ export async function runBench(flags: BenchFlags, ctx: StackContext): Promise<{ 
       label: flags.label,
       commit,
       machine: { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30) },
-      versions: { kafka: versions.KAFKA_VERSION, debezium: versions.DEBEZIUM_VERSION, postgres: versions.POSTGRES_VERSION },
+      versions: {
+        kafka: versions.KAFKA_VERSION,
+        debezium: versions.DEBEZIUM_VERSION,
+        postgres: versions.POSTGRES_VERSION,
+      },
       flags,
       results: summaries,
     }),
   );
-  writeFileSync(`${stem}.svg`, await renderChart(summaries, `Sluice bench, ${flags.rows.toLocaleString("en-US")} rows, ${availableParallelism()} cores (${at.slice(0, 10)})`));
+  writeFileSync(
+    `${stem}.svg`,
+    await renderChart(
+      summaries,
+      `Sluice bench, ${flags.rows.toLocaleString("en-US")} rows, ${availableParallelism()} cores (${at.slice(0, 10)})`,
+    ),
+  );
   return { results: summaries, json: `${stem}.json`, svg: `${stem}.svg` };
 }
 

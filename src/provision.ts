@@ -2,8 +2,8 @@ import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import type { Env } from "./config/env.ts";
 import { ConnectClient } from "./connect/client.ts";
-import { readConnectorDir, renderConnector, type ConnectorSpec } from "./connect/desired.ts";
-import { capabilities, type ConnectCapabilities } from "./connect/version.ts";
+import { type ConnectorSpec, readConnectorDir, renderConnector } from "./connect/desired.ts";
+import { type ConnectCapabilities, capabilities } from "./connect/version.ts";
 import { SluiceError } from "./errors.ts";
 import { kafka } from "./kafka/client.ts";
 import { planTopics, readTopicsFile, type TopicAction, type TopicDecl } from "./kafka/topic-plan.ts";
@@ -33,12 +33,17 @@ export const MAIN_CONNECTOR = "metrics-sink";
  */
 export function localizeTopics(
   decls: readonly TopicDecl[],
-  env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS"> & Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR">>,
+  env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS"> &
+    Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR">>,
 ): TopicDecl[] {
   const rf = env.TOPIC_REPLICATION_FACTOR;
   return decls
     .map((d) =>
-      d.name === "metrics" ? { ...d, name: env.METRICS_TOPIC, partitions: env.TOPIC_PARTITIONS_METRICS } : d.name === "metrics.dlq" ? { ...d, name: env.DLQ_TOPIC } : d,
+      d.name === "metrics"
+        ? { ...d, name: env.METRICS_TOPIC, partitions: env.TOPIC_PARTITIONS_METRICS }
+        : d.name === "metrics.dlq"
+          ? { ...d, name: env.DLQ_TOPIC }
+          : d,
     )
     .map((d) => (rf === undefined ? d : { ...d, replicationFactor: rf }));
 }
@@ -56,9 +61,12 @@ export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), p
   // Refuses a file whose ${env:…}/${file:…} references the worker would not resolve.
   return readConnectorDir(dir, prefix, providerPolicy(ctx)).map((spec) =>
     renderConnector(spec, {
-      ...(spec.name === MAIN_CONNECTOR ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC } : {}),
+      ...(spec.name === MAIN_CONNECTOR
+        ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC }
+        : {}),
       // A DLQ the worker creates itself gets the cluster's replication factor too.
-      ...(ctx.env.TOPIC_REPLICATION_FACTOR !== undefined && spec.config["errors.deadletterqueue.topic.name"] !== undefined
+      ...(ctx.env.TOPIC_REPLICATION_FACTOR !== undefined &&
+      spec.config["errors.deadletterqueue.topic.name"] !== undefined
         ? { "errors.deadletterqueue.topic.replication.factor": String(ctx.env.TOPIC_REPLICATION_FACTOR) }
         : {}),
     }),
@@ -72,10 +80,19 @@ export const connectClient = (ctx: StackContext) => new ConnectClient(connectUrl
  * The worker's capabilities (`GET /`). Fails when the desired configs need a feature the worker lacks: the rendered
  * configs carry `*.converter.schema.content`, which needs Kafka Connect ≥ 4.2 (KIP-1054).
  */
-export async function workerCapabilities(client: ConnectClient, desired: readonly ConnectorSpec[] = []): Promise<ConnectCapabilities> {
+export async function workerCapabilities(
+  client: ConnectClient,
+  desired: readonly ConnectorSpec[] = [],
+): Promise<ConnectCapabilities> {
   const caps = capabilities((await client.info()).version);
-  if (!caps.schemaContent && desired.some((s) => Object.keys(s.config).some((k) => k.endsWith(".converter.schema.content")))) {
-    throw new SluiceError("CONNECT_VERSION", `the connector configs set *.converter.schema.content, which needs Kafka Connect ≥ 4.2 (KIP-1054); the worker runs ${caps.version}. Upgrade the worker.`);
+  if (
+    !caps.schemaContent &&
+    desired.some((s) => Object.keys(s.config).some((k) => k.endsWith(".converter.schema.content")))
+  ) {
+    throw new SluiceError(
+      "CONNECT_VERSION",
+      `the connector configs set *.converter.schema.content, which needs Kafka Connect ≥ 4.2 (KIP-1054); the worker runs ${caps.version}. Upgrade the worker.`,
+    );
   }
   return caps;
 }
@@ -93,7 +110,13 @@ export async function withAdmin<T>(ctx: StackContext, f: (admin: Admin) => Promi
 
 /** The topic plan against the cluster. */
 export async function planTopicsLive(admin: Admin, desired: readonly TopicDecl[]): Promise<TopicAction[]> {
-  return planTopics(desired, await liveTopics(admin, desired.map((t) => t.name)));
+  return planTopics(
+    desired,
+    await liveTopics(
+      admin,
+      desired.map((t) => t.name),
+    ),
+  );
 }
 
 /** Plans and applies topics; returns the plan that was carried out. A refusal changes nothing. */

@@ -3,7 +3,7 @@ import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import { applyConnector } from "./connect/apply.ts";
 import type { ConnectClient } from "./connect/client.ts";
-import { readConnectorFile, renderConnector, type ConnectorSpec } from "./connect/desired.ts";
+import { type ConnectorSpec, readConnectorFile, renderConnector } from "./connect/desired.ts";
 import { grantSinkOn } from "./db/roles.ts";
 import { ensureTopics } from "./kafka/topics.ts";
 

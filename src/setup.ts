@@ -5,7 +5,15 @@ import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
 import { migrateDb } from "./db/migrate.ts";
 import { applyRoleLogins } from "./db/roles.ts";
 import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
-import { applyTopics, connectClient, desiredConnectors, desiredTopics, MAIN_CONNECTOR, withAdmin, workerCapabilities } from "./provision.ts";
+import {
+  applyTopics,
+  connectClient,
+  desiredConnectors,
+  desiredTopics,
+  MAIN_CONNECTOR,
+  withAdmin,
+  workerCapabilities,
+} from "./provision.ts";
 import { registerContract } from "./registry/register.ts";
 import type { StackContext } from "./stack/component.ts";
 import { postgresUrl, rolePassword } from "./stack/postgres.ts";
@@ -52,6 +60,11 @@ export async function setup(ctx: StackContext): Promise<SetupResult> {
   const connectors = await applyConnectors(client, desired, { log: (line) => ctx.log(`setup: ${line}`) });
   const main = connectors.find((a) => a.name === MAIN_CONNECTOR);
   const connector = main?.kind === "create" ? "created" : main?.kind === "update" ? "updated" : "unchanged";
-  ctx.log(`setup: connectors ${connectors.filter((a) => a.kind !== "unmanaged").map((a) => `${a.name} ${a.kind}`).join(", ")}; RUNNING`);
+  ctx.log(
+    `setup: connectors ${connectors
+      .filter((a) => a.kind !== "unmanaged")
+      .map((a) => `${a.name} ${a.kind}`)
+      .join(", ")}; RUNNING`,
+  );
   return { topicsCreated, schemaId, connector, topics, connectors };
 }

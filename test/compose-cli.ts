@@ -2,7 +2,7 @@
 // have no Docker engine, yet `docker-compose config` needs none, so the compose files are checked by Compose itself
 // (schema, interpolation, include, profiles, dependencies) instead of a model of it. Built once per user into the
 // tools cache, shared by every clone, and reused while present.
-import { spawn, spawnSync, type StdioOptions } from "node:child_process";
+import { type StdioOptions, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
@@ -186,7 +186,6 @@ export function runCompose(bin: string, file: string, args: readonly string[], c
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
 
 // `bun test/compose-cli.ts`: builds (or finds) the CLI and prints its path; what startComposeCliBuild runs.
 if (import.meta.main) {

@@ -1,8 +1,9 @@
-// `npm test`: Java and unit tests, then the end-to-end tests against one real local stack. Starts the stack when it is
-// not running (with the Connect worker in a non-UTC zone and the JMX agent, so the time-zone proof and the JMX check
-// run) and stops it afterwards; a running stack is used as it is and left running, unless its worker cannot run those
-// two tests: then the run refuses it rather than skip them. Any skip not on test/report.ts's allowlist fails the run.
-// Tools beyond npm come from test/tools.ts; the promtool build starts first, in the background.
+// `npm test`: `npm run check` (typecheck, lint, format), Java and unit tests, then the end-to-end tests against one
+// real local stack. Starts the stack when it is not running (with the Connect worker in a non-UTC zone and the JMX
+// agent, so the time-zone proof and the JMX check run) and stops it afterwards; a running stack is used as it is and
+// left running, unless its worker cannot run those two tests: then the run refuses it rather than skip them. Any skip
+// not on test/report.ts's allowlist fails the run. Tools beyond npm come from test/tools.ts; the promtool build starts
+// first, in the background.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { setup } from "../src/setup.ts";
 import { createStackContext } from "../src/stack/context.ts";
 import { down, status, up } from "../src/stack/supervisor.ts";
 import { startComposeCliBuild } from "./compose-cli.ts";
-import { parseJunit, stepFailed, sum, summaryLine, tally, type Tally } from "./report.ts";
+import { parseJunit, stepFailed, sum, summaryLine, type Tally, tally } from "./report.ts";
 import { ensurePromtool, ensureSchemathesis } from "./tools.ts";
 import { connectWorkerFacts, workerProblems } from "./worker.ts";
 
@@ -64,8 +65,11 @@ function mavenTest(): Tally {
 
 /** Unit test files split by whether they need promtool or the Compose CLI (run once the background builds are done). */
 function unitFiles(): { now: string[]; afterPromtool: string[] } {
-  const files = readdirSync(join(paths.root, "test", "unit")).filter((f) => f.endsWith(".test.ts")).sort();
-  const needs = (f: string) => readFileSync(join(paths.root, "test", "unit", f), "utf8").match(/ensurePromtool|ensureComposeCli/) !== null;
+  const files = readdirSync(join(paths.root, "test", "unit"))
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort();
+  const needs = (f: string) =>
+    readFileSync(join(paths.root, "test", "unit", f), "utf8").match(/ensurePromtool|ensureComposeCli/) !== null;
   const path = (f: string) => `./test/unit/${f}`;
   return { now: files.filter((f) => !needs(f)).map(path), afterPromtool: files.filter(needs).map(path) };
 }
@@ -80,8 +84,10 @@ async function endToEnd(): Promise<Tally> {
   if (running) {
     const problems = workerProblems(connectWorkerFacts(paths.run));
     if (problems.length) {
-      console.error(`[stack] refusing the running stack: ${problems.join("; ")}. The time-zone proof and the JMX ` +
-        `check would not run. Stop it (./bin/sluice down) and run npm test again: it starts its own stack.`);
+      console.error(
+        `[stack] refusing the running stack: ${problems.join("; ")}. The time-zone proof and the JMX ` +
+          `check would not run. Stop it (./bin/sluice down) and run npm test again: it starts its own stack.`,
+      );
       return stepFailed();
     }
   }
@@ -95,6 +101,14 @@ async function endToEnd(): Promise<Tally> {
   return bunTest("e2e", ["test/e2e"]);
 }
 
+/** `npm run check` (typecheck, lint, format): one passed or failed test, so style cannot drift unnoticed. */
+function check(): Tally {
+  const r = spawnSync("npm", ["run", "--silent", "check"], { cwd: paths.root, stdio: "inherit" });
+  if (r.status === 0) return { passed: 1, failed: 0, skipped: 0, unexpectedSkips: [] };
+  console.error("[check] npm run check failed: `npm run format` fixes formatting; the messages above say the rest");
+  return stepFailed();
+}
+
 const log = (l: string) => console.error(`[tools] ${l}`);
 // The promtool and Compose CLI builds take minutes: they run in the background while the Java and most unit tests
 // run (the Compose CLI in its own process, whose lock the compose test waits on).
@@ -104,6 +118,7 @@ const promtool = ensurePromtool(log).then(
   (e: Error) => e,
 );
 if (!ensureSchemathesis(paths.data, log)) log("schemathesis is missing: the OpenAPI fuzz test will fail");
+const style = check();
 const java = mavenTest();
 const { now, afterPromtool } = unitFiles();
 const unit = bunTest("unit", now);
@@ -122,7 +137,7 @@ try {
     await down(ctx);
   }
 }
-const total = sum([java, unit, unitTools, e2e]);
+const total = sum([style, java, unit, unitTools, e2e]);
 for (const id of total.unexpectedSkips) console.error(`[report] unexpected skip (counted as failed): ${id}`);
 console.log(summaryLine(total));
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -18,11 +18,13 @@ export interface SedSub {
 export function sedSubstitutions(command: string, env: Vars): SedSub[] {
   const subs: SedSub[] = [];
   for (const m of command.matchAll(/-e\s+(?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)) {
-    const expr = m[1] ?? m[2]!.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, n: string) => {
-      const v = env[n];
-      if (v == null) throw new Error(`the command expands \${${n}}, which the container's environment does not set`);
-      return v;
-    });
+    const expr =
+      m[1] ??
+      m[2]!.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, n: string) => {
+        const v = env[n];
+        if (v == null) throw new Error(`the command expands \${${n}}, which the container's environment does not set`);
+        return v;
+      });
     const s = /^s\|((?:[^|\\]|\\.)*)\|((?:[^|\\]|\\.)*)\|(g?)$/.exec(expr);
     if (!s) throw new Error(`sed expression not understood (expected s|pattern|replacement|[g]): ${expr}`);
     subs.push({ pattern: s[1]!, replacement: s[2]!, global: s[3] === "g" });
@@ -43,8 +45,7 @@ export function applySed(text: string, subs: readonly SedSub[]): string {
         const re = new RegExp(s.pattern.replace(/[{}]/g, "\\$&"), s.global ? "g" : "");
         const literalAmp = "\u0000";
         const replace = (match: string) =>
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL stands in for an escaped `&` (never in a file).
-          s.replacement.replace(/\\&/g, literalAmp).replace(/&/g, match).replace(/\u0000/g, "&");
+          s.replacement.replace(/\\&/g, literalAmp).replace(/&/g, match).split(literalAmp).join("&");
         return l.replace(re, replace);
       }, line),
     )

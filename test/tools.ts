@@ -168,8 +168,9 @@ export function ensureSchemathesis(dataDir: string, log: (l: string) => void): b
   if (existsSync(bin)) return true;
   const venv = join(dataDir, "venv-schemathesis");
   const pip = join(venv, "bin", "pip");
-  const ok = sh(log, "python3", ["-m", "venv", "--clear", venv])
-    && sh(log, pip, ["install", "-q", "--disable-pip-version-check", `schemathesis==${SCHEMATHESIS_VERSION}`]);
+  const ok =
+    sh(log, "python3", ["-m", "venv", "--clear", venv]) &&
+    sh(log, pip, ["install", "-q", "--disable-pip-version-check", `schemathesis==${SCHEMATHESIS_VERSION}`]);
   if (!ok) log("could not install schemathesis from PyPI into a venv (needs python3 with its venv module)");
   return ok && existsSync(bin);
 }

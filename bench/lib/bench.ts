@@ -1,8 +1,8 @@
 // What one benchmark is to bench/main.ts: a name, its usage, its flags (parsed by the shared parser, validated with
 // zod) and a run on the stack context the entry point built.
 import { mkdirSync, writeFileSync } from "node:fs";
-import type { ParseArgsConfig } from "node:util";
 import { join, resolve } from "node:path";
+import type { ParseArgsConfig } from "node:util";
 import type { z } from "zod";
 import type { StackContext } from "../../src/stack/context.ts";
 

@@ -1,8 +1,8 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
-import { DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
+import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
 import { setup } from "../../src/setup.ts";
 import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
@@ -56,7 +56,9 @@ export async function openBench(
     versions,
     sinkJdbcUrl: workerSecretsEnv(ctx).SLUICE_SINK_JDBC_URL!,
     async close(keep = false) {
-      if (!keep) for (const s of b.boxes) await s.dispose({ topics: true }).catch((e) => ctx.log(`could not clean up ${s.id}: ${e}`));
+      if (!keep)
+        for (const s of b.boxes)
+          await s.dispose({ topics: true }).catch((e) => ctx.log(`could not clean up ${s.id}: ${e}`));
       await sql.end({ timeout: 5 });
     },
   };

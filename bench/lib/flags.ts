@@ -1,10 +1,19 @@
 // `bun bench/main.ts sink` (npm run bench) flags: parsed once, by the shared parser, into a typed readonly value.
 import { z } from "zod";
 import { countFlag, parseFlags } from "../../src/cli/command.ts";
-import { COMPRESSION, DEFAULT_COMPRESSION, type CompressionName } from "../../src/kafka/codecs.ts";
+import { COMPRESSION, type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS = ["copy", "drain", "drain-tree", "drain-debezium", "drain-raw", "bun-consumer", "e2e", "latency"] as const;
+export const SCENARIOS = [
+  "copy",
+  "drain",
+  "drain-tree",
+  "drain-debezium",
+  "drain-raw",
+  "bun-consumer",
+  "e2e",
+  "latency",
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchFlags {
@@ -27,10 +36,16 @@ const raw = z.object({
     .string()
     .default(SCENARIOS.join(","))
     .transform((s, ctx) => {
-      const list = s.split(",").map((x) => x.trim()).filter(Boolean);
+      const list = s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
       const bad = list.filter((x) => !(SCENARIOS as readonly string[]).includes(x));
       if (bad.length || list.length === 0) {
-        ctx.addIssue({ code: "custom", message: `unknown scenario ${bad.map((b) => `"${b}"`).join(", ") || "(none)"}; choose from ${SCENARIOS.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown scenario ${bad.map((b) => `"${b}"`).join(", ") || "(none)"}; choose from ${SCENARIOS.join(", ")}`,
+        });
         return z.NEVER;
       }
       return SCENARIOS.filter((x) => list.includes(x));
@@ -52,7 +67,9 @@ export const benchFlagsSchema = raw.transform(
     scenarios: f.scenario,
     keep: f.keep,
     out: f.out,
-    overrides: Object.fromEntries(f.override.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+    overrides: Object.fromEntries(
+      f.override.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    ),
     label: f.label,
     latencySeconds: f["latency-seconds"],
     compression: f.compression,

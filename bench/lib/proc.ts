@@ -31,7 +31,11 @@ export function memoryFromStatus(text: string): { privateMb: number; fileMb: num
 
 /** A group's resident memory: every process's own pages, plus what its processes share counted once. */
 export function groupMemoryMb(parts: readonly { privateMb: number; fileMb: number; shmemMb: number }[]): number {
-  return parts.reduce((a, p) => a + p.privateMb, 0) + Math.max(0, ...parts.map((p) => p.fileMb)) + Math.max(0, ...parts.map((p) => p.shmemMb));
+  return (
+    parts.reduce((a, p) => a + p.privateMb, 0) +
+    Math.max(0, ...parts.map((p) => p.fileMb)) +
+    Math.max(0, ...parts.map((p) => p.shmemMb))
+  );
 }
 
 const read = (path: string) => {
@@ -49,7 +53,10 @@ export interface ProcGroup {
 }
 
 /** The stack's components from their pid files; PostgreSQL is its postmaster and every child of it. */
-export function stackGroups(runDir: string, names: readonly string[] = ["connect", "kafka", "postgres", "registry", "admin"]): ProcGroup[] {
+export function stackGroups(
+  runDir: string,
+  names: readonly string[] = ["connect", "kafka", "postgres", "registry", "admin"],
+): ProcGroup[] {
   const pidOf = (n: string) => readPid(runDir, n) ?? 0;
   return names.map((name) => ({
     name,

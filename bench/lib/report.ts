@@ -14,7 +14,13 @@ export interface ScenarioResult extends Usage {
   /** From the first stored batch to the last (PostgreSQL's clock): without task start-up and group join. */
   readonly steadySeconds?: number;
   /** Produce → row visible, for the scenarios that measure it. */
-  readonly latency?: { readonly rate: number; readonly p50: number | null; readonly p99: number | null; readonly max: number | null; readonly samples: number };
+  readonly latency?: {
+    readonly rate: number;
+    readonly p50: number | null;
+    readonly p99: number | null;
+    readonly max: number | null;
+    readonly samples: number;
+  };
   readonly note?: string;
 }
 
@@ -51,7 +57,16 @@ const n = (x: number | undefined) => (x === undefined ? "" : Math.round(x).toLoc
 /** The comparison table people read. */
 export function renderTable(summaries: readonly Summary[]): string {
   return table(
-    ["scenario", "rows", "rows/s", "× COPY", "steady rows/s", ...GROUPS.map((g) => `CPU s/1M ${g}`), "peak MB (stack)", "p50 / p99 ms"],
+    [
+      "scenario",
+      "rows",
+      "rows/s",
+      "× COPY",
+      "steady rows/s",
+      ...GROUPS.map((g) => `CPU s/1M ${g}`),
+      "peak MB (stack)",
+      "p50 / p99 ms",
+    ],
     summaries.map((s) => [
       s.label,
       n(s.rows),
@@ -68,7 +83,10 @@ export function renderTable(summaries: readonly Summary[]): string {
 /** Per-component peak memory, one line per scenario. */
 export function renderMemory(summaries: readonly Summary[]): string {
   const names = [...new Set(summaries.flatMap((s) => Object.keys(s.peakMb)))];
-  return table(["scenario (peak PSS, MB)", ...names, "stack total"], summaries.map((s) => [s.label, ...names.map((k) => n(s.peakMb[k])), n(s.peakTotalMb)]));
+  return table(
+    ["scenario (peak PSS, MB)", ...names, "stack total"],
+    summaries.map((s) => [s.label, ...names.map((k) => n(s.peakMb[k])), n(s.peakTotalMb)]),
+  );
 }
 
 export interface BenchReport {

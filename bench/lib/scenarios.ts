@@ -1,5 +1,5 @@
 // The bench's scenarios, each on its own sandbox (topic, table, connector) of the live stack.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
@@ -62,13 +62,20 @@ export const RAW_JSON_CONVERTER = {
 } as const;
 
 /** The contract converter with its token-by-token fast path off: every record through the JSON tree (the converter before it). */
-export const TREE_PATH_CONVERTER = { "key.converter.fast.path": "false", "value.converter.fast.path": "false" } as const;
+export const TREE_PATH_CONVERTER = {
+  "key.converter.fast.path": "false",
+  "value.converter.fast.path": "false",
+} as const;
 
 const newRun = (b: BenchContext, label: string, count = b.rows): Run =>
   planRun({ seed: `bench-${label}-${Date.now()}`, count, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
 
 async function box(b: BenchContext, label: string, partitions = b.partitions): Promise<Sandbox> {
-  const s = await createSandbox({ root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect }, `bench_${label.replace(/-/g, "_")}`, partitions);
+  const s = await createSandbox(
+    { root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect },
+    `bench_${label.replace(/-/g, "_")}`,
+    partitions,
+  );
   b.boxes.push(s);
   return s;
 }
@@ -84,11 +91,15 @@ async function insertCounterReached(b: BenchContext, s: Sandbox, run: Run, what:
   let last = -1;
   let movedAt = Date.now();
   for (;;) {
-    const [r] = await b.sql.unsafe(`select coalesce(n_tup_ins, 0)::bigint as n from pg_stat_user_tables where relid = $1::regclass`, [s.table]);
+    const [r] = await b.sql.unsafe(
+      `select coalesce(n_tup_ins, 0)::bigint as n from pg_stat_user_tables where relid = $1::regclass`,
+      [s.table],
+    );
     const n = Number(r?.n ?? 0);
     if (n >= run.count) return;
     if (n !== last) {
-      if (Math.floor(n / 500_000) !== Math.floor(Math.max(0, last) / 500_000)) b.log(`${what}: about ${n.toLocaleString("en-US")} stored`);
+      if (Math.floor(n / 500_000) !== Math.floor(Math.max(0, last) / 500_000))
+        b.log(`${what}: about ${n.toLocaleString("en-US")} stored`);
       last = n;
       movedAt = Date.now();
     } else if (Date.now() - movedAt > 120_000) return; // let the exact wait report what is missing
@@ -128,10 +139,12 @@ async function measured(b: BenchContext, s: Sandbox, run: Run, what: string, ste
       if (!steps.afterProduce) startMeter();
       return steps.produce();
     },
-    afterProduce: steps.afterProduce && (async () => {
-      startMeter();
-      await steps.afterProduce!();
-    }),
+    afterProduce:
+      steps.afterProduce &&
+      (async () => {
+        startMeter();
+        await steps.afterProduce!();
+      }),
     beforeWait: () => (steps.abort ? Promise.race([counter(), steps.abort]) : counter()),
     afterWait: () => {
       const u = m!.stop();
@@ -157,7 +170,9 @@ export async function copyBaseline(b: BenchContext): Promise<ScenarioResult> {
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const writable = await b.sql.unsafe(`copy ${s.table} (device_id, published_at, metric_name, value, tags) from stdin`).writable();
+  const writable = await b.sql
+    .unsafe(`copy ${s.table} (device_id, published_at, metric_name, value, tags) from stdin`)
+    .writable();
   for (let from = 0; from < run.count; from += 5000) {
     let text = "";
     for (let k = from; k < Math.min(run.count, from + 5000); k++) {
@@ -180,7 +195,13 @@ function withClient(u: ReturnType<ReturnType<typeof meter>["stop"]>, cpu0: NodeJ
 }
 
 /** The topic filled first, then a connector started on it; timed until its last row is stored. */
-export async function drain(b: BenchContext, scenario: string, label: string, overrides: Record<string, string>, partitions = b.partitions): Promise<ScenarioResult> {
+export async function drain(
+  b: BenchContext,
+  scenario: string,
+  label: string,
+  overrides: Record<string, string>,
+  partitions = b.partitions,
+): Promise<ScenarioResult> {
   const s = await box(b, scenario, partitions);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
@@ -220,7 +241,14 @@ export async function latency(b: BenchContext, rate: number, seconds: number): P
       partitions: lp.partitions,
       schemaId: lp.schemaId,
       mode: { kind: "rate", perSec: rounded },
-      workload: workload({ seed: `bench-latency-${Date.now()}`, devices: { fixed: 1000 }, metrics: { min: 6000, max: 6000 }, codes: [0, 10, 20, 30, 40, 50], values: "uniform", tags: 2 }),
+      workload: workload({
+        seed: `bench-latency-${Date.now()}`,
+        devices: { fixed: 1000 },
+        metrics: { min: 6000, max: 6000 },
+        codes: [0, 10, 20, 30, 40, 50],
+        values: "uniform",
+        tags: 2,
+      }),
       faults: new FaultInjector(NO_FAULTS, rng("bench")),
       durationMs: seconds * 1000,
       batchSize: 500,

@@ -2,12 +2,13 @@
 // upserts each batch with one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE` and commits offsets after the
 // write. Only for the benchmark, never on the main path. Configured by the bench through PEER_* variables.
 import postgres from "postgres";
-import { kafka } from "../../src/kafka/client.ts";
 import { sqlIdentifier } from "../../src/db/identifier.ts";
+import { kafka } from "../../src/kafka/client.ts";
 
 const env = (k: string) => {
   const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set (the bench sets PEER_BROKERS, PEER_TOPIC, PEER_TABLE, PEER_GROUP, PEER_PG_URL)`);
+  if (!v)
+    throw new Error(`${k} is not set (the bench sets PEER_BROKERS, PEER_TOPIC, PEER_TABLE, PEER_GROUP, PEER_PG_URL)`);
   return v;
 };
 const table = sqlIdentifier(env("PEER_TABLE"), "PEER_TABLE");
@@ -27,7 +28,8 @@ interface Metric {
 }
 
 /** A PostgreSQL array literal of one tag list: tags travel as one text per row, cast back to text[] in SQL. */
-const tagLiteral = (tags: string[]) => `{${tags.map((t) => `"${t.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
+const tagLiteral = (tags: string[]) =>
+  `{${tags.map((t) => `"${t.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
 
 async function upsert(rows: Metric[]) {
   // One key twice in a statement fails ("cannot affect row a second time"): the last one wins, as with Kafka order.
@@ -38,7 +40,13 @@ async function upsert(rows: Metric[]) {
     `insert into ${table} (device_id, published_at, metric_name, value, tags)
      select d, p, m, v, t::text[] from unnest($1::uuid[], $2::timestamptz[], $3::int2[], $4::float8[], $5::text[]) as u(d, p, m, v, t)
      on conflict (device_id, published_at, metric_name) do update set value = excluded.value, tags = excluded.tags`,
-    [ms.map((m) => m.device_id), ms.map((m) => new Date(m.published_at).toISOString()), ms.map((m) => m.metric_name), ms.map((m) => m.value), ms.map((m) => tagLiteral(m.tags))],
+    [
+      ms.map((m) => m.device_id),
+      ms.map((m) => new Date(m.published_at).toISOString()),
+      ms.map((m) => m.metric_name),
+      ms.map((m) => m.value),
+      ms.map((m) => tagLiteral(m.tags)),
+    ],
   );
 }
 

@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { Manifest } from "../producer/manifest.ts";
 import { readBuckets, scopeOf } from "./buckets.ts";
-import { diffBuckets, type AuditResult } from "./diff.ts";
+import { type AuditResult, diffBuckets } from "./diff.ts";
 
 /** Audits `table` against a manifest once: the table's buckets in the manifest's scope, diffed. */
 export async function auditManifest(sql: Sql, table: string, manifest: Manifest): Promise<AuditResult> {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Sql } from "postgres";
 import { z } from "zod";
-import { SluiceError } from "../errors.ts";
-import { MANIFEST_FORMAT, MINUTE_MS, type Bucket, type Manifest } from "../producer/manifest.ts";
 import { sqlIdentifier } from "../db/identifier.ts";
+import { SluiceError } from "../errors.ts";
+import { type Bucket, MANIFEST_FORMAT, type Manifest, MINUTE_MS } from "../producer/manifest.ts";
 
 /**
  * The audit's reader: the buckets of a table (per device × metric code × minute: row count and the checksum that
@@ -13,7 +13,11 @@ import { sqlIdentifier } from "../db/identifier.ts";
  */
 
 /** Buckets of `table` for `deviceIds` with published_at in [fromMinute, toMinute] (minutes since the epoch). */
-export async function readBuckets(sql: Sql, table: string, scope: { deviceIds: readonly string[]; fromMinute: number; toMinute: number }): Promise<Bucket[]> {
+export async function readBuckets(
+  sql: Sql,
+  table: string,
+  scope: { deviceIds: readonly string[]; fromMinute: number; toMinute: number },
+): Promise<Bucket[]> {
   if (scope.deviceIds.length === 0) return [];
   const rows = await sql.unsafe(
     `with r as (
@@ -25,7 +29,13 @@ export async function readBuckets(sql: Sql, table: string, scope: { deviceIds: r
        from r group by 1, 2, 3`,
     [scope.deviceIds as string[], new Date(scope.fromMinute * MINUTE_MS), new Date((scope.toMinute + 1) * MINUTE_MS)],
   );
-  return rows.map((r) => ({ device_id: r.device_id, metric_name: r.metric_name, minute: r.minute, count: r.count, checksum: r.checksum }));
+  return rows.map((r) => ({
+    device_id: r.device_id,
+    metric_name: r.metric_name,
+    minute: r.minute,
+    count: r.count,
+    checksum: r.checksum,
+  }));
 }
 
 /** The scope a manifest covers: its devices, from its first to its last minute. */
@@ -48,7 +58,13 @@ const ManifestSchema = z.object({
   finishedAt: z.string(),
   rows: z.number().int().min(0),
   buckets: z.array(
-    z.object({ device_id: z.string(), metric_name: z.number().int(), minute: z.number().int(), count: z.number().int().min(1), checksum: z.string().regex(/^[0-9a-f]{16}$/) }),
+    z.object({
+      device_id: z.string(),
+      metric_name: z.number().int(),
+      minute: z.number().int(),
+      count: z.number().int().min(1),
+      checksum: z.string().regex(/^[0-9a-f]{16}$/),
+    }),
   ),
 });
 
@@ -58,9 +74,13 @@ export function readManifest(file: string): Manifest {
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new SluiceError("BAD_MANIFEST", `cannot read manifest ${file}: ${(e as Error).message}. Pass the file \`sluice produce\` wrote (--manifest).`);
+    throw new SluiceError(
+      "BAD_MANIFEST",
+      `cannot read manifest ${file}: ${(e as Error).message}. Pass the file \`sluice produce\` wrote (--manifest).`,
+    );
   }
   const r = ManifestSchema.safeParse(raw);
-  if (!r.success) throw new SluiceError("BAD_MANIFEST", `${file} is not a ${MANIFEST_FORMAT} manifest:\n${z.prettifyError(r.error)}`);
+  if (!r.success)
+    throw new SluiceError("BAD_MANIFEST", `${file} is not a ${MANIFEST_FORMAT} manifest:\n${z.prettifyError(r.error)}`);
   return r.data as Manifest;
 }

@@ -32,7 +32,8 @@ export interface AuditResult {
   readonly diffs: readonly BucketDiff[];
 }
 
-const keyOf = (b: Pick<Bucket, "device_id" | "metric_name" | "minute">) => `${b.device_id}|${b.metric_name}|${b.minute}`;
+const keyOf = (b: Pick<Bucket, "device_id" | "metric_name" | "minute">) =>
+  `${b.device_id}|${b.metric_name}|${b.minute}`;
 
 /** Compares expected (manifest) with actual (table) buckets. */
 export function diffBuckets(expected: readonly Bucket[], actual: readonly Bucket[]): AuditResult {
@@ -42,7 +43,14 @@ export function diffBuckets(expected: readonly Bucket[], actual: readonly Bucket
   let unexpectedRows = 0;
   let wrongValueBuckets = 0;
   const push = (kind: DiffKind, b: Bucket, expectedRows: number, actualRows: number) =>
-    diffs.push({ kind, device_id: b.device_id, metric_name: b.metric_name, minute: b.minute, expectedRows, actualRows });
+    diffs.push({
+      kind,
+      device_id: b.device_id,
+      metric_name: b.metric_name,
+      minute: b.minute,
+      expectedRows,
+      actualRows,
+    });
   for (const e of expected) {
     const k = keyOf(e);
     const a = act.get(k);
@@ -63,7 +71,13 @@ export function diffBuckets(expected: readonly Bucket[], actual: readonly Bucket
     unexpectedRows += a.count;
     push("unexpected", a, 0, a.count);
   }
-  diffs.sort((x, y) => (x.device_id < y.device_id ? -1 : x.device_id > y.device_id ? 1 : x.metric_name - y.metric_name || x.minute - y.minute));
+  diffs.sort((x, y) =>
+    x.device_id < y.device_id
+      ? -1
+      : x.device_id > y.device_id
+        ? 1
+        : x.metric_name - y.metric_name || x.minute - y.minute,
+  );
   const sum = (bs: readonly Bucket[]) => bs.reduce((s, b) => s + b.count, 0);
   return {
     ok: diffs.length === 0,

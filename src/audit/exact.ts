@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
-import { indexOfKey, metricAt, type Run } from "../producer/workload.ts";
 import { sqlIdentifier } from "../db/identifier.ts";
+import { indexOfKey, metricAt, type Run } from "../producer/workload.ts";
 
 export interface ExactAudit {
   /** Rows that must be in the table: every acknowledged metric of the run. */
@@ -19,7 +19,11 @@ export interface ExactAudit {
  * acknowledged; rows with k ≥ acked may exist (sent but unacknowledged, at least once) and are neither missing nor
  * unexpected, but are still checked for a wrong value.
  */
-export function auditRows(run: Run, acked: number, rows: readonly { device_id: string; ms: number; metric_name: number; value: number; tags: string[] }[]): ExactAudit {
+export function auditRows(
+  run: Run,
+  acked: number,
+  rows: readonly { device_id: string; ms: number; metric_name: number; value: number; tags: string[] }[],
+): ExactAudit {
   const seen = new Uint8Array(run.count);
   let unexpected = 0;
   let wrong = 0;
@@ -41,6 +45,8 @@ export function auditRows(run: Run, acked: number, rows: readonly { device_id: s
 /** Reads every row of `table` (the table holds one run) and audits it. */
 export async function auditTable(sql: Sql, table: string, run: Run, acked: number): Promise<ExactAudit> {
   sqlIdentifier(table);
-  const rows = await sql.unsafe(`select device_id::text, (extract(epoch from published_at) * 1000)::float8 as ms, metric_name, value, tags from ${table}`);
+  const rows = await sql.unsafe(
+    `select device_id::text, (extract(epoch from published_at) * 1000)::float8 as ms, metric_name, value, tags from ${table}`,
+  );
   return auditRows(run, acked, rows as never);
 }

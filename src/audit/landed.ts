@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
+import { sqlIdentifier } from "../db/identifier.ts";
 import { SluiceError } from "../errors.ts";
 import { deviceIds, metricAt, type Run } from "../producer/workload.ts";
-import { sqlIdentifier } from "../db/identifier.ts";
 
 /** Rows of `table` that belong to the run (its devices, inside its time window). */
 export async function countLanded(sql: Sql, table: string, run: Run): Promise<number> {
@@ -65,7 +65,11 @@ export async function spotCheck(sql: Sql, table: string, run: Run, sample = 1000
     `select k.i, t.value, t.tags, (extract(epoch from t.published_at) * 1000)::bigint as ms
        from unnest($1::uuid[], $2::timestamptz[], $3::smallint[]) with ordinality as k(device_id, published_at, metric_name, i)
        left join ${sqlIdentifier(table)} t using (device_id, published_at, metric_name)`,
-    [expected.map((m) => m.device_id), expected.map((m) => new Date(m.published_at).toISOString()), expected.map((m) => m.metric_name)],
+    [
+      expected.map((m) => m.device_id),
+      expected.map((m) => new Date(m.published_at).toISOString()),
+      expected.map((m) => m.metric_name),
+    ],
   );
   const out: Mismatch[] = [];
   for (const r of rows) {
@@ -77,8 +81,10 @@ export async function spotCheck(sql: Sql, table: string, run: Run, sample = 1000
       continue;
     }
     if (r.value !== m.value) out.push({ k, field: "value", expected: m.value, got: r.value });
-    if (JSON.stringify(r.tags) !== JSON.stringify(m.tags)) out.push({ k, field: "tags", expected: m.tags, got: r.tags });
-    if (Number(r.ms) !== m.published_at) out.push({ k, field: "published_at", expected: m.published_at, got: Number(r.ms) });
+    if (JSON.stringify(r.tags) !== JSON.stringify(m.tags))
+      out.push({ k, field: "tags", expected: m.tags, got: r.tags });
+    if (Number(r.ms) !== m.published_at)
+      out.push({ k, field: "published_at", expected: m.published_at, got: Number(r.ms) });
   }
   return out;
 }

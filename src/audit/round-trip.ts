@@ -3,7 +3,7 @@
 // here so the job differs only in how it produces and what it does before waiting.
 import type { Sql } from "postgres";
 import type { Run } from "../producer/workload.ts";
-import { sinkSpan, spotCheck, waitLanded, type Mismatch } from "./landed.ts";
+import { type Mismatch, sinkSpan, spotCheck, waitLanded } from "./landed.ts";
 
 /** How a round trip produces, and what it does between producing and waiting. */
 export interface RoundTripSteps<P> {

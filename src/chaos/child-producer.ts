@@ -6,7 +6,15 @@ import { kafka } from "../kafka/client.ts";
 import { planRun, type RunSpec } from "../producer/workload.ts";
 import { pacedProducer } from "./paced.ts";
 
-const o = JSON.parse(process.argv[2]!) as { brokers: string[]; topic: string; partitions: number; rate: number; schemaId: number; ackFile: string; run: RunSpec };
+const o = JSON.parse(process.argv[2]!) as {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  rate: number;
+  schemaId: number;
+  ackFile: string;
+  run: RunSpec;
+};
 const producer = kafka(o.brokers, "sluice-chaos-child").producer({ allowAutoTopicCreation: false });
 await producer.connect();
 const paced = pacedProducer(producer, { ...o, run: planRun(o.run), onAck: (n) => writeFileSync(o.ackFile, String(n)) });

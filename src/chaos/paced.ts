@@ -71,5 +71,11 @@ export function pacedProducer(
       if (wait > 0) await Bun.sleep(wait);
     }
   })();
-  return { acked: () => acked, failures: () => failures, poisonAcked: () => poisonAcked, done, stop: () => void (stopped = true) };
+  return {
+    acked: () => acked,
+    failures: () => failures,
+    poisonAcked: () => poisonAcked,
+    done,
+    stop: () => void (stopped = true),
+  };
 }

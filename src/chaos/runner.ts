@@ -6,8 +6,8 @@ import type { Sql } from "postgres";
 import { auditTable, type ExactAudit } from "../audit/exact.ts";
 import { countLanded } from "../audit/landed.ts";
 import { isRunning } from "../connect/apply.ts";
-import { decideHeal, EMPTY_HEAL_STATE } from "../connect/heal.ts";
 import type { ConnectClient } from "../connect/client.ts";
+import { decideHeal, EMPTY_HEAL_STATE } from "../connect/heal.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { planRun } from "../producer/workload.ts";
 import { registerContract } from "../registry/register.ts";
@@ -17,14 +17,14 @@ import { bootstrap } from "../stack/kafka.ts";
 import {
   atLeastOnce,
   countDeadLetters,
+  type DeadLetterCount,
   exactlyOnce,
   originOf,
   poisonOf,
   readTopic,
   waitForDeadLetters,
-  type DeadLetterCount,
 } from "./dead-letters.ts";
-import { pacedProducer, type Paced } from "./paced.ts";
+import { type Paced, pacedProducer } from "./paced.ts";
 import type { Scenario } from "./scenarios.ts";
 
 export interface ChaosDeps {
@@ -59,12 +59,25 @@ export interface ChaosResult extends ExactAudit {
  * admin service's healing policy (and counted), so the audit shows whether anything was lost, not merely that the
  * sink stopped.
  */
-export async function runScenario(d: ChaosDeps, s: Scenario, opts: { rate: number; seconds: number }): Promise<ChaosResult> {
-  const box = await createSandbox({ root: d.ctx.paths.root, sql: d.sql, kafka: d.kafka, connect: d.connect }, `chaos_${s.name.replace(/-/g, "_")}`, 3);
+export async function runScenario(
+  d: ChaosDeps,
+  s: Scenario,
+  opts: { rate: number; seconds: number },
+): Promise<ChaosResult> {
+  const box = await createSandbox(
+    { root: d.ctx.paths.root, sql: d.sql, kafka: d.kafka, connect: d.connect },
+    `chaos_${s.name.replace(/-/g, "_")}`,
+    3,
+  );
   const log = (l: string) => d.log(`${s.name}: ${l}`);
   try {
     await box.applySink(undefined, { "tasks.max": "2" });
-    const run = planRun({ seed: `chaos-${s.name}-${Date.now()}`, count: opts.rate * opts.seconds, devices: 200, startMs: Date.UTC(2026, 10, 10) });
+    const run = planRun({
+      seed: `chaos-${s.name}-${Date.now()}`,
+      count: opts.rate * opts.seconds,
+      devices: 200,
+      startMs: Date.UTC(2026, 10, 10),
+    });
     const schemaId = await registerContract(d.registryUrl, VALUE_SUBJECT, valueJsonSchema());
     const producer = d.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     let paced: Paced;
@@ -74,11 +87,29 @@ export async function runScenario(d: ChaosDeps, s: Scenario, opts: { rate: numbe
       const ackFile = join(tmpdir(), `sluice-chaos-${box.id}.acked`);
       rmSync(ackFile, { force: true });
       const child = Bun.spawn(
-        [process.execPath, join(d.ctx.paths.root, "src", "chaos", "child-producer.ts"), JSON.stringify({ brokers: [bootstrap(d.ctx)], topic: box.topic, partitions: 3, rate: opts.rate, schemaId, ackFile, run })],
+        [
+          process.execPath,
+          join(d.ctx.paths.root, "src", "chaos", "child-producer.ts"),
+          JSON.stringify({
+            brokers: [bootstrap(d.ctx)],
+            topic: box.topic,
+            partitions: 3,
+            rate: opts.rate,
+            schemaId,
+            ackFile,
+            run,
+          }),
+        ],
         { stdout: "ignore", stderr: "inherit" },
       );
       const acked = () => (existsSync(ackFile) ? Number(readFileSync(ackFile, "utf8")) || 0 : 0);
-      paced = { acked, failures: () => 0, poisonAcked: () => 0, done: child.exited.then(() => {}), stop: () => child.kill("SIGKILL") };
+      paced = {
+        acked,
+        failures: () => 0,
+        poisonAcked: () => 0,
+        done: child.exited.then(() => {}),
+        stop: () => child.kill("SIGKILL"),
+      };
       killProducer = async () => {
         log(`producer: SIGKILL pid ${child.pid} after ${acked()} acknowledged`);
         child.kill("SIGKILL");
@@ -86,7 +117,14 @@ export async function runScenario(d: ChaosDeps, s: Scenario, opts: { rate: numbe
       };
     } else {
       await producer.connect();
-      paced = pacedProducer(producer, { topic: box.topic, partitions: 3, run, rate: opts.rate, schemaId, poison: s.poison && ((k) => s.poison!(run, k)) });
+      paced = pacedProducer(producer, {
+        topic: box.topic,
+        partitions: 3,
+        run,
+        rate: opts.rate,
+        schemaId,
+        poison: s.poison && ((k) => s.poison!(run, k)),
+      });
     }
     let backAt = 0;
     if (s.inject) {

@@ -70,16 +70,26 @@ async function busyWorkers(d: FaultDeps): Promise<Set<string>> {
  */
 async function secondWorkerKilled(d: FaultDeps): Promise<void> {
   const { env } = d.ctx;
-  const extra = connectComponent(d.ctx, { name: "connect-2", port: env.CONNECT_PORT + 10, jmxPort: env.CONNECT_JMX_PORT + 10 });
+  const extra = connectComponent(d.ctx, {
+    name: "connect-2",
+    port: env.CONNECT_PORT + 10,
+    jmxPort: env.CONNECT_JMX_PORT + 10,
+  });
   const first = `${env.SLUICE_HOST}:${env.CONNECT_PORT}`;
   const second = `${env.SLUICE_HOST}:${extra.port}`;
   await extra.prepare();
   const pid = extra.start();
   writePid(d.ctx.paths.run, extra.name, pid);
   try {
-    await waitUntil(extra.name, () => extra.healthy().catch(() => false), { timeoutMs: extra.startTimeoutMs, alive: () => isAlive(pid) });
+    await waitUntil(extra.name, () => extra.healthy().catch(() => false), {
+      timeoutMs: extra.startTimeoutMs,
+      alive: () => isAlive(pid),
+    });
     d.log(`${extra.name}: joined the group on port ${extra.port}`);
-    await waitUntil("tasks spread over both workers", async () => (await busyWorkers(d)).size === 2, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitUntil("tasks spread over both workers", async () => (await busyWorkers(d)).size === 2, {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
     const victim = (await taskWorkers(d))[0] ?? first;
     const survivor = victim === first ? second : first;
     d.log(`sink tasks on ${(await taskWorkers(d)).join(", ")}; killing the worker at ${victim}`);
@@ -131,7 +141,12 @@ function flood(run: Run, k: number) {
 }
 
 export const SCENARIOS: readonly Scenario[] = [
-  { name: "worker-kill", summary: "Kafka Connect worker kill -9, restarted after 10 s", short: true, inject: (d) => down(d, "connect", "SIGKILL", 10) },
+  {
+    name: "worker-kill",
+    summary: "Kafka Connect worker kill -9, restarted after 10 s",
+    short: true,
+    inject: (d) => down(d, "connect", "SIGKILL", 10),
+  },
   { name: "poison-flood", summary: "10 % of records malformed or invalid, at full rate", short: true, poison: flood },
   {
     name: "producer-kill",
@@ -139,10 +154,26 @@ export const SCENARIOS: readonly Scenario[] = [
     childProducer: true,
     inject: (d) => d.killProducer!(),
   },
-  { name: "two-workers", summary: "two Connect workers in one group, one killed -9: its tasks move, nothing lost", inject: secondWorkerKilled },
-  { name: "postgres-stop", summary: "PostgreSQL stopped (fast shutdown) for 60 s, then started", inject: (d) => down(d, "postgres", "SIGINT", 60) },
-  { name: "postgres-kill", summary: "PostgreSQL postmaster kill -9, restarted after 5 s", inject: (d) => down(d, "postgres", "SIGKILL", 5) },
-  { name: "broker-kill", summary: "Kafka broker kill -9, restarted after 10 s", inject: (d) => down(d, "kafka", "SIGKILL", 10) },
+  {
+    name: "two-workers",
+    summary: "two Connect workers in one group, one killed -9: its tasks move, nothing lost",
+    inject: secondWorkerKilled,
+  },
+  {
+    name: "postgres-stop",
+    summary: "PostgreSQL stopped (fast shutdown) for 60 s, then started",
+    inject: (d) => down(d, "postgres", "SIGINT", 60),
+  },
+  {
+    name: "postgres-kill",
+    summary: "PostgreSQL postmaster kill -9, restarted after 5 s",
+    inject: (d) => down(d, "postgres", "SIGKILL", 5),
+  },
+  {
+    name: "broker-kill",
+    summary: "Kafka broker kill -9, restarted after 10 s",
+    inject: (d) => down(d, "kafka", "SIGKILL", 10),
+  },
   {
     name: "connector-recreate",
     summary: "connector deleted and re-created from its file: resumes from committed offsets",
@@ -160,7 +191,8 @@ export const SCENARIOS: readonly Scenario[] = [
     inject: async (d) => {
       const name = d.box.connector;
       await d.connect.stop(name);
-      for (let i = 0; i < 120 && (await d.connect.status(name))?.connector.state !== "STOPPED"; i++) await Bun.sleep(250);
+      for (let i = 0; i < 120 && (await d.connect.status(name))?.connector.state !== "STOPPED"; i++)
+        await Bun.sleep(250);
       await d.connect.resetOffsets(name);
       const left = (await d.connect.offsets(name))?.offsets.length ?? 0;
       d.log(`${name}: offsets reset (${left} partition offsets left); resuming from the beginning of the topic`);

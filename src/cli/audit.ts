@@ -4,11 +4,11 @@ import { z } from "zod";
 import { auditUntilClean } from "../audit/audit.ts";
 import { readManifest } from "../audit/buckets.ts";
 import type { AuditResult } from "../audit/diff.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 import { MINUTE_MS } from "../producer/manifest.ts";
 import { postgresUrl } from "../stack/postgres.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 import { table as render } from "./table.ts";
-import { SqlIdentifier } from "../db/identifier.ts";
 
 const n = (x: number) => x.toLocaleString("en-US");
 
@@ -19,7 +19,16 @@ export function auditReport(r: AuditResult, limit: number): string[] {
     lines.push(
       render(
         ["device", "metric", "minute (UTC)", "problem", "expected", "in table"],
-        r.diffs.slice(0, limit).map((d) => [d.device_id, d.metric_name, new Date(d.minute * MINUTE_MS).toISOString().slice(0, 16), d.kind, d.expectedRows, d.actualRows]),
+        r.diffs
+          .slice(0, limit)
+          .map((d) => [
+            d.device_id,
+            d.metric_name,
+            new Date(d.minute * MINUTE_MS).toISOString().slice(0, 16),
+            d.kind,
+            d.expectedRows,
+            d.actualRows,
+          ]),
       ),
     );
     if (r.diffs.length > limit) lines.push(`… and ${n(r.diffs.length - limit)} more buckets (--limit)`);
@@ -49,7 +58,13 @@ anything differs.`,
     const { flags } = parseFlags(
       "audit",
       argv,
-      { manifest: { type: "string" }, table: { type: "string" }, wait: { type: "string" }, limit: { type: "string" }, json: { type: "string" } },
+      {
+        manifest: { type: "string" },
+        table: { type: "string" },
+        wait: { type: "string" },
+        limit: { type: "string" },
+        json: { type: "string" },
+      },
       z.object({
         manifest: z.string({ error: "is required: the file `sluice produce` wrote" }).min(1),
         table: SqlIdentifier.default("metrics"),

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { z } from "zod";
-import { runScenario, type ChaosResult } from "../chaos/runner.ts";
 import { NO_DEAD_LETTERS } from "../chaos/dead-letters.ts";
+import { type ChaosResult, runScenario } from "../chaos/runner.ts";
 import { SCENARIOS } from "../chaos/scenarios.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { SluiceError } from "../errors.ts";
@@ -11,14 +11,44 @@ import { connectUrl } from "../stack/connect.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
 
 /** The chaos table: one row per scenario. */
 export function chaosTable(results: readonly ChaosResult[]): string {
   return table(
-    ["scenario", "produced", "acked", "expected", "found", "missing", "unexpected", "wrong", "poison", "DLQ", "DLQ twice", "restarts", "recovery s", "ok"],
-    results.map((r) => [r.scenario, r.produced, r.acked, r.expected, r.found, r.missing, r.unexpected, r.wrong, r.poisonSent, r.dlq, r.deadLetters.duplicates.length, r.restarts, +r.recoverySeconds.toFixed(1), r.ok ? "yes" : "NO"]),
+    [
+      "scenario",
+      "produced",
+      "acked",
+      "expected",
+      "found",
+      "missing",
+      "unexpected",
+      "wrong",
+      "poison",
+      "DLQ",
+      "DLQ twice",
+      "restarts",
+      "recovery s",
+      "ok",
+    ],
+    results.map((r) => [
+      r.scenario,
+      r.produced,
+      r.acked,
+      r.expected,
+      r.found,
+      r.missing,
+      r.unexpected,
+      r.wrong,
+      r.poisonSent,
+      r.dlq,
+      r.deadLetters.duplicates.length,
+      r.restarts,
+      +r.recoverySeconds.toFixed(1),
+      r.ok ? "yes" : "NO",
+    ]),
   );
 }
 
@@ -43,10 +73,21 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
       z.object({ rate: countFlag(2000, 100_000), seconds: countFlag(30, 3600), json: z.string().optional() }),
     );
     const unknown = positionals.filter((p) => !SCENARIOS.some((s) => s.name === p));
-    if (unknown.length) throw new SluiceError("USAGE", `sluice chaos: unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`);
+    if (unknown.length)
+      throw new SluiceError(
+        "USAGE",
+        `sluice chaos: unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`,
+      );
     const chosen = positionals.length ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
     const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, connect_timeout: 5 });
-    const deps = { ctx, sql, kafka: kafka([bootstrap(ctx)], "sluice-chaos"), connect: new ConnectClient(connectUrl(ctx)), registryUrl: registryUrl(ctx), log: ctx.log };
+    const deps = {
+      ctx,
+      sql,
+      kafka: kafka([bootstrap(ctx)], "sluice-chaos"),
+      connect: new ConnectClient(connectUrl(ctx)),
+      registryUrl: registryUrl(ctx),
+      log: ctx.log,
+    };
     const results: ChaosResult[] = [];
     try {
       for (const s of chosen) {
@@ -56,7 +97,23 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
         } catch (e) {
           // One broken scenario must not hide the others' results.
           ctx.log(`scenario ${s.name} could not run: ${(e as Error).message}`);
-          results.push({ scenario: s.name, produced: 0, acked: 0, expected: 0, found: 0, missing: 0, unexpected: 0, wrong: 0, sendFailures: 0, poisonSent: 0, dlq: 0, deadLetters: NO_DEAD_LETTERS, recoverySeconds: 0, restarts: 0, ok: false });
+          results.push({
+            scenario: s.name,
+            produced: 0,
+            acked: 0,
+            expected: 0,
+            found: 0,
+            missing: 0,
+            unexpected: 0,
+            wrong: 0,
+            sendFailures: 0,
+            poisonSent: 0,
+            dlq: 0,
+            deadLetters: NO_DEAD_LETTERS,
+            recoverySeconds: 0,
+            restarts: 0,
+            ok: false,
+          });
         }
         out(chaosTable(results.slice(-1)));
       }

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { z } from "zod";
 import { SluiceError } from "../errors.ts";
 import type { StackContext } from "../stack/component.ts";
@@ -34,7 +34,10 @@ export function parseFlags<S extends z.ZodType>(
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new SluiceError("USAGE", `${program} ${command}: ${(e as Error).message}. See \`${program} ${command} --help\`.`);
+    throw new SluiceError(
+      "USAGE",
+      `${program} ${command}: ${(e as Error).message}. See \`${program} ${command} --help\`.`,
+    );
   }
   const r = schema.safeParse(parsed.values);
   if (!r.success) {
@@ -53,7 +56,10 @@ export const countFlag = (d: number, max = 1e9) =>
       const m = /^(\d[\d_]*)([km]?)$/i.exec(s.trim());
       const n = m ? Number(m[1]!.replaceAll("_", "")) * ({ "": 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase()] ?? 1) : NaN;
       if (!Number.isSafeInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: "custom", message: `must be a whole number from 1 to ${max} (e.g. 10000, 10k, 1m), got "${s}"` });
+        ctx.addIssue({
+          code: "custom",
+          message: `must be a whole number from 1 to ${max} (e.g. 10000, 10k, 1m), got "${s}"`,
+        });
         return z.NEVER;
       }
       return n;

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { applyConnectors, formatProblems, planAgainstLive, validateConnectors } from "../connect/apply.ts";
-import { formatConnectorPlan, hasChanges, type ConnectorAction } from "../connect/plan.ts";
+import { type ConnectorAction, formatConnectorPlan, hasChanges } from "../connect/plan.ts";
 import { restartFailed } from "../connect/restart.ts";
 import { shown } from "../connect/secrets.ts";
-import { connectorReports, type ConnectorReport } from "../connect/status.ts";
+import { type ConnectorReport, connectorReports } from "../connect/status.ts";
 import { SluiceError } from "../errors.ts";
 import { connectClient, connectorsDir, desiredConnectors, withAdmin, workerCapabilities } from "../provision.ts";
 import type { StackContext } from "../stack/component.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
 
 const SUBCOMMANDS = ["validate", "plan", "apply", "status", "restart", "prune", "pause", "resume"] as const;
@@ -35,12 +35,21 @@ const options = {
 
 /** Actions for printing as JSON: secrets masked even in live values someone set by hand. */
 function printable(actions: readonly ConnectorAction[]) {
-  const mask = (c: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, shown(k, v)]));
+  const mask = (c: Readonly<Record<string, string>>) =>
+    Object.fromEntries(Object.entries(c).map(([k, v]) => [k, shown(k, v)]));
   return actions.map((a) =>
     a.kind === "create"
       ? { ...a, config: mask(a.config) }
       : a.kind === "update"
-        ? { ...a, config: mask(a.config), diff: a.diff.map((d) => ({ key: d.key, ...(d.from !== undefined ? { from: shown(d.key, d.from) } : {}), ...(d.to !== undefined ? { to: shown(d.key, d.to) } : {}) })) }
+        ? {
+            ...a,
+            config: mask(a.config),
+            diff: a.diff.map((d) => ({
+              key: d.key,
+              ...(d.from !== undefined ? { from: shown(d.key, d.from) } : {}),
+              ...(d.to !== undefined ? { to: shown(d.key, d.to) } : {}),
+            })),
+          }
         : a,
   );
 }
@@ -50,9 +59,14 @@ const head = (trace: string, n = 12) => trace.split("\n").slice(0, n).join("\n")
 
 /** The status report as tables: connectors and tasks, lag per partition, then the traces of what FAILED. */
 export function formatReports(reports: readonly ConnectorReport[]): string {
-  const rows = reports.flatMap((r) => [[r.name, "connector", r.state, r.worker], ...r.tasks.map((t) => [r.name, `task ${t.id}`, t.state, t.worker])]);
+  const rows = reports.flatMap((r) => [
+    [r.name, "connector", r.state, r.worker],
+    ...r.tasks.map((t) => [r.name, `task ${t.id}`, t.state, t.worker]),
+  ]);
   const out = [table(["connector", "what", "state", "worker"], rows)];
-  const lag = reports.flatMap((r) => r.lag.map((l) => [r.name, l.topic, l.partition, l.committed ?? "-", l.end, l.lag]));
+  const lag = reports.flatMap((r) =>
+    r.lag.map((l) => [r.name, l.topic, l.partition, l.committed ?? "-", l.end, l.lag]),
+  );
   if (lag.length) out.push("", table(["connector", "topic", "partition", "committed", "end", "lag"], lag));
   for (const r of reports) {
     if (r.trace) out.push("", `${r.name} connector ${r.state}:`, head(r.trace));
@@ -63,15 +77,22 @@ export function formatReports(reports: readonly ConnectorReport[]): string {
 
 /** Names the command acts on: the positionals, else the connectors declared in the files (within the prefix). */
 function targets(ctx: StackContext, flags: Flags, positionals: string[]): string[] {
-  const names = positionals.length ? positionals : desiredConnectors(ctx, flags.dir ?? connectorsDir(ctx), flags.prefix).map((s) => s.name);
+  const names = positionals.length
+    ? positionals
+    : desiredConnectors(ctx, flags.dir ?? connectorsDir(ctx), flags.prefix).map((s) => s.name);
   const outside = names.filter((n) => !n.startsWith(flags.prefix));
-  if (outside.length) throw new SluiceError("USAGE", `sluice connectors: ${outside.join(", ")} outside --prefix "${flags.prefix}"; drop the prefix or the name.`);
+  if (outside.length)
+    throw new SluiceError(
+      "USAGE",
+      `sluice connectors: ${outside.join(", ")} outside --prefix "${flags.prefix}"; drop the prefix or the name.`,
+    );
   return names;
 }
 
 export const connectorsCommand: Command = {
   name: "connectors",
-  summary: "provision Kafka Connect connectors from connectors/*.json: validate, plan, apply, status, restart, prune, pause, resume",
+  summary:
+    "provision Kafka Connect connectors from connectors/*.json: validate, plan, apply, status, restart, prune, pause, resume",
   usage: `sluice connectors <validate|plan|apply|status|restart|prune|pause|resume> [flags] [names…]
 
 The files are the desired state, the worker is the state (no state file).
@@ -95,7 +116,10 @@ The files are the desired state, the worker is the state (no state file).
     const { flags, positionals } = parseFlags("connectors", argv, options, Flags);
     const [sub, ...names] = positionals;
     if (!SUBCOMMANDS.includes(sub as (typeof SUBCOMMANDS)[number])) {
-      throw new SluiceError("USAGE", `sluice connectors: expected one of ${SUBCOMMANDS.join(", ")}, got ${sub ? `"${sub}"` : "nothing"}. See \`sluice connectors --help\`.`);
+      throw new SluiceError(
+        "USAGE",
+        `sluice connectors: expected one of ${SUBCOMMANDS.join(", ")}, got ${sub ? `"${sub}"` : "nothing"}. See \`sluice connectors --help\`.`,
+      );
     }
     const client = connectClient(ctx);
     const dir = flags.dir ?? connectorsDir(ctx);
@@ -106,10 +130,15 @@ The files are the desired state, the worker is the state (no state file).
         const desired = desiredConnectors(ctx, dir, flags.prefix);
         const problems = await validateConnectors(client, desired);
         const errors = problems.filter((p) => p.level === "error").length;
-        if (flags.json) out(JSON.stringify({ valid: errors === 0, connectors: desired.map((s) => s.name), problems }, null, 2));
+        if (flags.json)
+          out(JSON.stringify({ valid: errors === 0, connectors: desired.map((s) => s.name), problems }, null, 2));
         else {
           if (problems.length) out(formatProblems(problems));
-          out(errors ? `${errors} error(s): Connect would refuse the config` : `${desired.length} connector config${desired.length === 1 ? "" : "s"} valid`);
+          out(
+            errors
+              ? `${errors} error(s): Connect would refuse the config`
+              : `${desired.length} connector config${desired.length === 1 ? "" : "s"} valid`,
+          );
         }
         return errors ? 1 : 0;
       }
@@ -117,7 +146,10 @@ The files are the desired state, the worker is the state (no state file).
       case "prune": {
         const desired = desiredConnectors(ctx, dir, flags.prefix);
         await workerCapabilities(client, desired);
-        let actions = await planAgainstLive(client, desired, { prefix: flags.prefix, prune: sub === "prune" || flags.prune });
+        let actions = await planAgainstLive(client, desired, {
+          prefix: flags.prefix,
+          prune: sub === "prune" || flags.prune,
+        });
         if (sub === "plan") {
           out(flags.json ? JSON.stringify(printable(actions), null, 2) : formatConnectorPlan(actions));
           return flags["detailed-exitcode"] && hasChanges(actions) ? 2 : 0;
@@ -129,7 +161,10 @@ The files are the desired state, the worker is the state (no state file).
         }
         if (!flags.yes) {
           out(formatConnectorPlan(actions));
-          throw new SluiceError("CONFIRM", `refusing to delete ${actions.length} connector(s) without --yes; check the list above and run again with --yes.`);
+          throw new SluiceError(
+            "CONFIRM",
+            `refusing to delete ${actions.length} connector(s) without --yes; check the list above and run again with --yes.`,
+          );
         }
         for (const a of actions) {
           await client.delete(a.name);
@@ -143,9 +178,17 @@ The files are the desired state, the worker is the state (no state file).
         const planned = await planAgainstLive(client, desired, { prefix: flags.prefix, prune: flags.prune });
         if (planned.some((a) => a.kind === "delete") && !flags.yes) {
           out(formatConnectorPlan(planned));
-          throw new SluiceError("CONFIRM", "the plan deletes connectors; nothing applied. Check the list above and run again with --prune --yes.");
+          throw new SluiceError(
+            "CONFIRM",
+            "the plan deletes connectors; nothing applied. Check the list above and run again with --prune --yes.",
+          );
         }
-        const actions = await applyConnectors(client, desired, { prefix: flags.prefix, prune: flags.prune, timeoutMs, log });
+        const actions = await applyConnectors(client, desired, {
+          prefix: flags.prefix,
+          prune: flags.prune,
+          timeoutMs,
+          log,
+        });
         out(formatConnectorPlan(actions));
         out(hasChanges(actions) ? "Applied; every connector and task is RUNNING." : "Nothing to apply.");
         return 0;
@@ -160,7 +203,12 @@ The files are the desired state, the worker is the state (no state file).
       }
       case "restart": {
         const live = new Set(await client.list());
-        const restarted = await restartFailed(client, targets(ctx, flags, names).filter((n) => live.has(n)), timeoutMs, log);
+        const restarted = await restartFailed(
+          client,
+          targets(ctx, flags, names).filter((n) => live.has(n)),
+          timeoutMs,
+          log,
+        );
         out(restarted.length ? `restarted: ${restarted.join(", ")}; RUNNING again` : "nothing FAILED");
         return 0;
       }

@@ -8,7 +8,7 @@ import { parseSpan } from "../db/span.ts";
 import { SluiceError } from "../errors.ts";
 import { migrateDatabase } from "../setup.ts";
 import { postgresUrl } from "../stack/postgres.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 
 const span = z.string().regex(/^\d+\s*[a-z]+$/i, "must look like 1d, 6h, 30m or 1w");
 
@@ -29,13 +29,25 @@ sluice db generate --name NAME
     const { flags, positionals } = parseFlags(
       "db",
       argv,
-      { name: { type: "string" }, interval: { type: "string" }, ahead: { type: "string" }, retention: { type: "string" }, every: { type: "string" } },
+      {
+        name: { type: "string" },
+        interval: { type: "string" },
+        ahead: { type: "string" },
+        retention: { type: "string" },
+        every: { type: "string" },
+      },
       z.object({
-        name: z.string().regex(/^[a-z0-9_]+$/, "must be lowercase letters, digits or _").optional(),
+        name: z
+          .string()
+          .regex(/^[a-z0-9_]+$/, "must be lowercase letters, digits or _")
+          .optional(),
         interval: span.optional(),
         ahead: countFlag(ctx.env.METRICS_PARTITIONS_AHEAD, 1000),
         retention: z.union([z.literal("none"), span]).optional(),
-        every: z.string().regex(/^\d+[smh]$/, "must look like 30s, 5m or 1h").optional(),
+        every: z
+          .string()
+          .regex(/^\d+[smh]$/, "must look like 30s, 5m or 1h")
+          .optional(),
       }),
     );
     switch (positionals[0]) {
@@ -52,7 +64,10 @@ sluice db generate --name NAME
           retention: retention === "none" ? undefined : parseSpan(retention),
           rollup: { m1: "metrics_rollup_1m", h1: "metrics_rollup_1h" },
         };
-        const everyMs = flags.every ? Number(flags.every.slice(0, -1)) * { s: 1000, m: 60_000, h: 3_600_000 }[flags.every.at(-1) as "s" | "m" | "h"] : 0;
+        const everyMs = flags.every
+          ? Number(flags.every.slice(0, -1)) *
+            { s: 1000, m: 60_000, h: 3_600_000 }[flags.every.at(-1) as "s" | "m" | "h"]
+          : 0;
         const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
         try {
           for (;;) {
@@ -76,11 +91,17 @@ sluice db generate --name NAME
       }
       case "generate": {
         const kit = join(ctx.paths.root, "node_modules", ".bin", "drizzle-kit");
-        const r = spawnSync(kit, ["generate", ...(flags.name ? ["--name", flags.name] : [])], { cwd: ctx.paths.root, stdio: "inherit" });
+        const r = spawnSync(kit, ["generate", ...(flags.name ? ["--name", flags.name] : [])], {
+          cwd: ctx.paths.root,
+          stdio: "inherit",
+        });
         return r.status ?? 1;
       }
       default:
-        throw new SluiceError("USAGE", `sluice db: expected "migrate", "maintain" or "generate", got ${positionals[0] ? `"${positionals[0]}"` : "nothing"}`);
+        throw new SluiceError(
+          "USAGE",
+          `sluice db: expected "migrate", "maintain" or "generate", got ${positionals[0] ? `"${positionals[0]}"` : "nothing"}`,
+        );
     }
   },
 };

@@ -10,7 +10,7 @@ import { bootstrap } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { up } from "../stack/supervisor.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 import { progress } from "./progress.ts";
 import { table } from "./table.ts";
 
@@ -29,7 +29,11 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
       "demo",
       argv,
       { count: { type: "string" }, devices: { type: "string" }, sample: { type: "string" } },
-      z.object({ count: countFlag(1_000_000), devices: countFlag(1000, 1_000_000), sample: countFlag(1000, 1_000_000) }),
+      z.object({
+        count: countFlag(1_000_000),
+        devices: countFlag(1000, 1_000_000),
+        sample: countFlag(1000, 1_000_000),
+      }),
     );
     await up(ctx);
     await setup(ctx);
@@ -86,11 +90,15 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
             ["sink rows/s", n(report.sinkRowsPerSec)],
             ["end-to-end rows/s", n(report.endToEndRowsPerSec)],
             ["time to last row (s)", report.secondsToLastRow.toFixed(1)],
-            [`values checked (sample of ${n(report.spotChecked)})`, mismatches.length ? `${mismatches.length} MISMATCHES` : "all equal"],
+            [
+              `values checked (sample of ${n(report.spotChecked)})`,
+              mismatches.length ? `${mismatches.length} MISMATCHES` : "all equal",
+            ],
           ],
         ),
       );
-      for (const m of mismatches.slice(0, 10)) out(`  k=${m.k} ${m.field}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`);
+      for (const m of mismatches.slice(0, 10))
+        out(`  k=${m.k} ${m.field}: expected ${JSON.stringify(m.expected)}, got ${JSON.stringify(m.got)}`);
       return landed === run.count && mismatches.length === 0 ? 0 : 1;
     } finally {
       await sql.end({ timeout: 5 });

@@ -1,24 +1,25 @@
 import postgres from "postgres";
 import { z } from "zod";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
+import { SqlIdentifier } from "../db/identifier.ts";
 import { FIXES, type FixName } from "../dlq/fix.ts";
 import { readDeadLetters } from "../dlq/read.ts";
-import { replayDeadLetters, type ReplayReport } from "../dlq/replay.ts";
+import { type ReplayReport, replayDeadLetters } from "../dlq/replay.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { registerContract } from "../registry/register.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
-import { SqlIdentifier } from "../db/identifier.ts";
 
 const preview = (s: string | null, n = 48) => (s === null ? "(null)" : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export const dlqCommand: Command = {
   name: "dlq",
-  summary: "dead letters: `dlq peek` shows them with their reasons, `dlq replay` re-sends the ones that now pass the contract",
+  summary:
+    "dead letters: `dlq peek` shows them with their reasons, `dlq replay` re-sends the ones that now pass the contract",
   usage: `sluice dlq peek [-n N] [--json]
 sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-run] [--from-beginning] [--json]
 
@@ -65,7 +66,11 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
           .transform((s, c) => {
             const names = s ? s.split(",").map((x) => x.trim()) : [];
             const bad = names.filter((x) => !(x in FIXES));
-            if (bad.length) c.addIssue({ code: "custom", message: `unknown fix ${bad.join(", ")}; choose from ${Object.keys(FIXES).join(", ")}` });
+            if (bad.length)
+              c.addIssue({
+                code: "custom",
+                message: `unknown fix ${bad.join(", ")}; choose from ${Object.keys(FIXES).join(", ")}`,
+              });
             return names as FixName[];
           }),
         "dry-run": z.boolean().optional(),
@@ -131,7 +136,10 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
         return 0;
       }
       default:
-        throw new SluiceError("USAGE", `sluice dlq: expected "peek" or "replay", got ${positionals[0] ? `"${positionals[0]}"` : "nothing"}`);
+        throw new SluiceError(
+          "USAGE",
+          `sluice dlq: expected "peek" or "replay", got ${positionals[0] ? `"${positionals[0]}"` : "nothing"}`,
+        );
     }
   },
 };
@@ -151,8 +159,12 @@ export function replaySummary(r: ReplayReport, o: { dlq: string; to: string; dry
     lines.push(table(["offset", "key", "skipped because"], rows));
   }
   if (r.kept.length) {
-    lines.push(table(["offset", "why it stays"], r.kept.slice(0, 50).map((k) => [k.offset, preview(k.reason, 100)])));
+    lines.push(
+      table(
+        ["offset", "why it stays"],
+        r.kept.slice(0, 50).map((k) => [k.offset, preview(k.reason, 100)]),
+      ),
+    );
   }
   return lines;
 }
-

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { down } from "../stack/supervisor.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 
 export const downCommand: Command = {
   name: "down",

@@ -1,7 +1,7 @@
 import { auditCommand } from "./audit.ts";
+import { chaosCommand } from "./chaos.ts";
 import type { Command } from "./command.ts";
 import { connectorsCommand } from "./connectors.ts";
-import { chaosCommand } from "./chaos.ts";
 import { dbCommand } from "./db.ts";
 import { demoCommand } from "./demo.ts";
 import { dlqCommand } from "./dlq.ts";
@@ -16,7 +16,23 @@ import { topicsCommand } from "./topics.ts";
 import { upCommand } from "./up.ts";
 
 /** Every command, in the order `sluice --help` lists them. */
-export const COMMANDS: readonly Command[] = [upCommand, downCommand, statusCommand, logsCommand, setupCommand, topicsCommand, connectorsCommand, dbCommand, queryCommand, produceCommand, auditCommand, demoCommand, dlqCommand, chaosCommand, serveCommand];
+export const COMMANDS: readonly Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  logsCommand,
+  setupCommand,
+  topicsCommand,
+  connectorsCommand,
+  dbCommand,
+  queryCommand,
+  produceCommand,
+  auditCommand,
+  demoCommand,
+  dlqCommand,
+  chaosCommand,
+  serveCommand,
+];
 
 export function helpText(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

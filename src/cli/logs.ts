@@ -4,7 +4,7 @@ import { z } from "zod";
 import { SluiceError } from "../errors.ts";
 import { logFile } from "../stack/component.ts";
 import { components } from "../stack/supervisor.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 
 export const logsCommand: Command = {
   name: "logs",
@@ -23,11 +23,18 @@ export const logsCommand: Command = {
     const names = components(ctx).map((c) => c.name);
     const name = positionals[0];
     if (!name || !names.includes(name)) {
-      throw new SluiceError("USAGE", `sluice logs: expected one of ${names.join(", ")}, got ${name ? `"${name}"` : "nothing"}`);
+      throw new SluiceError(
+        "USAGE",
+        `sluice logs: expected one of ${names.join(", ")}, got ${name ? `"${name}"` : "nothing"}`,
+      );
     }
     const file = logFile(ctx, name);
-    if (!existsSync(file)) throw new SluiceError("NO_LOG", `${name} has no log yet (${file}); start it with \`sluice up\`.`);
-    const tail = spawn("tail", ["-n", String(flags.lines), ...(flags.follow ? ["-F"] : []), file], { stdio: "inherit", signal });
+    if (!existsSync(file))
+      throw new SluiceError("NO_LOG", `${name} has no log yet (${file}); start it with \`sluice up\`.`);
+    const tail = spawn("tail", ["-n", String(flags.lines), ...(flags.follow ? ["-F"] : []), file], {
+      stdio: "inherit",
+      signal,
+    });
     return new Promise((resolve) => tail.on("close", (code) => resolve(code ?? 0)));
   },
 };

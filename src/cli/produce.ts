@@ -1,20 +1,20 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
+import { parseEnv } from "../config/env.ts";
 import { E2eProbe } from "../producer/e2e-latency.ts";
 import { FaultInjector } from "../producer/faults.ts";
 import { workload } from "../producer/generator.ts";
-import { runLoad, type Mode } from "../producer/loadtest.ts";
+import { type Mode, runLoad } from "../producer/loadtest.ts";
 import { ManifestBuilder } from "../producer/manifest.ts";
 import { summaryLines, thresholdValues, windowLine } from "../producer/report.ts";
 import { rng } from "../producer/rng.ts";
 import { openLoadProducer } from "../producer/session.ts";
 import { evaluate } from "../producer/thresholds.ts";
-import { parseEnv } from "../config/env.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./produce-flags.ts";
 import "../kafka/codecs.ts";
 
@@ -38,7 +38,11 @@ Exit 1 when a --threshold fails or a send failed.`;
   async run(argv, { ctx, out, signal }) {
     const { flags: f } = parseFlags("produce", argv, produceParseOptions, produceFlagsSchema(ctx.env));
     const seed = f.seed ?? `load-${Date.now().toString(36)}`;
-    const mode: Mode = f.max ? { kind: "max" } : f.rate !== undefined ? { kind: "rate", perSec: f.rate } : { kind: "cycle", intervalMs: f.interval };
+    const mode: Mode = f.max
+      ? { kind: "max" }
+      : f.rate !== undefined
+        ? { kind: "rate", perSec: f.rate }
+        : { kind: "cycle", intervalMs: f.interval };
     const wl = workload({
       seed,
       devices: f.devices !== undefined ? { fixed: f.devices } : { min: f["min-devices"], max: f["max-devices"] },
@@ -69,8 +73,13 @@ Exit 1 when a --threshold fails or a send failed.`;
     const startedAt = new Date();
     try {
       probe?.start();
-      const bound = [f.count !== undefined ? `${f.count} records` : "", f.duration !== undefined ? `${f.duration / 1000} s` : ""].filter(Boolean).join(" or ") || "Ctrl-C";
-      ctx.log(`producing to ${f.topic} (${lp.partitions} partitions), mode ${mode.kind}${f.rate ? ` ${f.rate}/s` : ""}, until ${bound}; seed ${seed}`);
+      const bound =
+        [f.count !== undefined ? `${f.count} records` : "", f.duration !== undefined ? `${f.duration / 1000} s` : ""]
+          .filter(Boolean)
+          .join(" or ") || "Ctrl-C";
+      ctx.log(
+        `producing to ${f.topic} (${lp.partitions} partitions), mode ${mode.kind}${f.rate ? ` ${f.rate}/s` : ""}, until ${bound}; seed ${seed}`,
+      );
       const summary = await runLoad({
         producer: lp.producer,
         topic: f.topic,
@@ -101,12 +110,19 @@ Exit 1 when a --threshold fails or a send failed.`;
       }
       if (manifest) {
         mkdirSync(dirname(manifestFile), { recursive: true });
-        writeFileSync(manifestFile, JSON.stringify(manifest.build({ topic: f.topic, seed, startedAt, finishedAt: new Date() })));
+        writeFileSync(
+          manifestFile,
+          JSON.stringify(manifest.build({ topic: f.topic, seed, startedAt, finishedAt: new Date() })),
+        );
       }
       for (const line of summaryLines(summary)) out(line);
-      if (manifest) out(`manifest ${manifestFile} (${manifest.size.toLocaleString("en-US")} rows expected; check with: sluice audit --manifest ${manifestFile})`);
+      if (manifest)
+        out(
+          `manifest ${manifestFile} (${manifest.size.toLocaleString("en-US")} rows expected; check with: sluice audit --manifest ${manifestFile})`,
+        );
       const results = f.threshold ? evaluate(f.threshold, thresholdValues(summary)) : [];
-      for (const r of results) out(`threshold ${r.text}: ${r.ok ? "ok" : "FAILED"} (actual ${r.actual ?? "not measured"})`);
+      for (const r of results)
+        out(`threshold ${r.text}: ${r.ok ? "ok" : "FAILED"} (actual ${r.actual ?? "not measured"})`);
       if (f.json) {
         mkdirSync(dirname(f.json), { recursive: true });
         writeFileSync(f.json, JSON.stringify({ seed, topic: f.topic, ...summary, thresholds: results }, null, 2));

@@ -15,7 +15,9 @@ export function progress(
   return (done: number, force = false) => {
     const at = now();
     if (last && !force && at - last.at < everyMs && done < total) return;
-    const rate = last ? ` · ${Math.round((done - last.done) / Math.max(0.001, (at - last.at) / 1000)).toLocaleString("en-US")}/s` : "";
+    const rate = last
+      ? ` · ${Math.round((done - last.done) / Math.max(0.001, (at - last.at) / 1000)).toLocaleString("en-US")}/s`
+      : "";
     last = { at, done };
     const pct = ((100 * done) / total).toFixed(0).padStart(3);
     print(`${label} ${pct}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}${rate}`);

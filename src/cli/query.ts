@@ -4,7 +4,7 @@ import { metricNameOf } from "../contract/codes.ts";
 import { loadPack, runPackQuery } from "../db/queries.ts";
 import { parseSince } from "../db/span.ts";
 import { roleUrl } from "../stack/postgres.ts";
-import { countFlag, parseFlags, type Command } from "./command.ts";
+import { type Command, countFlag, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
 
 /** A cell as text: instants in ISO, metric codes with their name, intervals and numbers as PostgreSQL gives them. */
@@ -35,7 +35,14 @@ ${loadPack()
     const { flags, positionals } = parseFlags(
       "query",
       argv,
-      { device: { type: "string" }, since: { type: "string" }, limit: { type: "string" }, csv: { type: "boolean" }, json: { type: "boolean" }, list: { type: "boolean" } },
+      {
+        device: { type: "string" },
+        since: { type: "string" },
+        limit: { type: "string" },
+        csv: { type: "boolean" },
+        json: { type: "boolean" },
+        list: { type: "boolean" },
+      },
       z.object({
         device: z.uuid().optional(),
         since: z.string().optional(),
@@ -47,23 +54,47 @@ ${loadPack()
     );
     const pack = loadPack();
     if (flags.list || !positionals[0]) {
-      out(table(["query", "what it answers"], pack.map((q) => [q.name, q.about])));
+      out(
+        table(
+          ["query", "what it answers"],
+          pack.map((q) => [q.name, q.about]),
+        ),
+      );
       return positionals[0] || flags.list ? 0 : 2;
     }
     const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {} });
     try {
-      const rows = await runPackQuery(sql, positionals[0], {
-        device: flags.device,
-        since: flags.since ? parseSince(flags.since, Date.now()) : undefined,
-        limit: flags.limit,
-      }, pack);
+      const rows = await runPackQuery(
+        sql,
+        positionals[0],
+        {
+          device: flags.device,
+          since: flags.since ? parseSince(flags.since, Date.now()) : undefined,
+          limit: flags.limit,
+        },
+        pack,
+      );
       const cols = rows.columns.map((c) => c.name);
-      if (flags.json) out(JSON.stringify(rows.map((r) => ({ ...r })), null, 0));
+      if (flags.json)
+        out(
+          JSON.stringify(
+            rows.map((r) => ({ ...r })),
+            null,
+            0,
+          ),
+        );
       else if (flags.csv) {
         out(cols.join(","));
         for (const r of rows) out(cols.map((c) => csvCell(cell(c, r[c]))).join(","));
       } else {
-        out(table(cols, rows.map((r) => cols.map((c) => (typeof r[c] === "number" && c !== "metric_name" ? (r[c] as number) : cell(c, r[c]))))));
+        out(
+          table(
+            cols,
+            rows.map((r) =>
+              cols.map((c) => (typeof r[c] === "number" && c !== "metric_name" ? (r[c] as number) : cell(c, r[c]))),
+            ),
+          ),
+        );
         out(`(${rows.length} row${rows.length === 1 ? "" : "s"})`);
       }
       return 0;

@@ -11,7 +11,7 @@ import { connectUrl } from "../stack/connect.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 
 export const serveCommand: Command = {
   name: "serve",
@@ -27,13 +27,20 @@ SLUICE_API_KEYS, SLUICE_API_KEY_FILE or <data dir>/secrets/{ingest,admin}-api-ke
 PostgreSQL is read as the monitoring role sluice_monitor (POSTGRES_MONITOR_PASSWORD or its generated secret), never as
 the superuser. Runs until SIGINT/SIGTERM.`,
   async run(argv, { ctx, out, signal }) {
-    const { flags } = parseFlags("serve", argv, { port: { type: "string" } }, z.object({ port: z.coerce.number().int().min(1).max(65535).optional() }));
+    const { flags } = parseFlags(
+      "serve",
+      argv,
+      { port: { type: "string" } },
+      z.object({ port: z.coerce.number().int().min(1).max(65535).optional() }),
+    );
     const port = flags.port ?? ctx.env.ADMIN_PORT;
     const { keys, source } = adminApiKeys(ctx);
     const legacy = keys.filter((k) => k.legacy).length;
     if (legacy > 0) {
-      ctx.log(`sluice serve: ${legacy} API key(s) in ${source} have no scope and keep both ingest and admin rights; ` +
-        "write them as ingest:KEY or admin:KEY to give each client only what it needs");
+      ctx.log(
+        `sluice serve: ${legacy} API key(s) in ${source} have no scope and keep both ingest and admin rights; ` +
+          "write them as ingest:KEY or admin:KEY to give each client only what it needs",
+      );
     }
     const connector = readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")).name;
     const { deps, close } = serverDeps({
@@ -57,8 +64,10 @@ the superuser. Runs until SIGINT/SIGTERM.`,
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
     const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
     const count = (scope: Scope) => keys.filter((k) => k.scopes.includes(scope)).length;
-    out(`sluice serve: http://${ctx.env.SLUICE_HOST}:${server.port} (topic ${deps.topic}, connector ${connector}, ` +
-      `${count("ingest")} ingest and ${count("admin")} admin API key(s) from ${source})`);
+    out(
+      `sluice serve: http://${ctx.env.SLUICE_HOST}:${server.port} (topic ${deps.topic}, connector ${connector}, ` +
+        `${count("ingest")} ingest and ${count("admin")} admin API key(s) from ${source})`,
+    );
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener("abort", () => resolve(), { once: true });

@@ -3,7 +3,7 @@ import { SluiceError } from "../errors.ts";
 import { formatTopicPlan, hasTopicChanges } from "../kafka/topic-plan.ts";
 import { applyTopicPlan } from "../kafka/topics.ts";
 import { desiredTopics, planTopicsLive, topicsFile, withAdmin } from "../provision.ts";
-import { parseFlags, type Command } from "./command.ts";
+import { type Command, parseFlags } from "./command.ts";
 
 export const topicsCommand: Command = {
   name: "topics",
@@ -22,11 +22,25 @@ Topics absent from the file are left alone.
     const { flags, positionals } = parseFlags(
       "topics",
       argv,
-      { file: { type: "string" }, prefix: { type: "string" }, json: { type: "boolean" }, "detailed-exitcode": { type: "boolean" } },
-      z.object({ file: z.string().optional(), prefix: z.string().default(""), json: z.boolean().optional(), "detailed-exitcode": z.boolean().optional() }),
+      {
+        file: { type: "string" },
+        prefix: { type: "string" },
+        json: { type: "boolean" },
+        "detailed-exitcode": { type: "boolean" },
+      },
+      z.object({
+        file: z.string().optional(),
+        prefix: z.string().default(""),
+        json: z.boolean().optional(),
+        "detailed-exitcode": z.boolean().optional(),
+      }),
     );
     const [sub] = positionals;
-    if (sub !== "plan" && sub !== "apply") throw new SluiceError("USAGE", `sluice topics: expected plan or apply, got ${sub ? `"${sub}"` : "nothing"}. See \`sluice topics --help\`.`);
+    if (sub !== "plan" && sub !== "apply")
+      throw new SluiceError(
+        "USAGE",
+        `sluice topics: expected plan or apply, got ${sub ? `"${sub}"` : "nothing"}. See \`sluice topics --help\`.`,
+      );
     const desired = desiredTopics(ctx, flags.file ?? topicsFile(ctx), flags.prefix);
     return withAdmin(ctx, async (admin) => {
       const actions = await planTopicsLive(admin, desired);

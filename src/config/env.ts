@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { SluiceError } from "../errors.ts";
 import { SqlIdentifier } from "../db/identifier.ts";
+import { SluiceError } from "../errors.ts";
 
 const port = (d: number) => z.coerce.number().int().min(1).max(65535).default(d);
 
@@ -29,11 +29,17 @@ export const EnvSchema = z.object({
   /** Password of the monitoring role the admin service logs in as (sluice_monitor); generated like the two above. */
   POSTGRES_MONITOR_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** Width of a `metrics` partition (`sluice db maintain`): 1d, 6h, 1w… (no months: ranges are fixed-length). */
-  METRICS_PARTITION_INTERVAL: z.string().regex(/^\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)$/, "must look like 1d, 6h, 30m or 1w").default("1d"),
+  METRICS_PARTITION_INTERVAL: z
+    .string()
+    .regex(/^\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)$/, "must look like 1d, 6h, 30m or 1w")
+    .default("1d"),
   /** Partitions `sluice db maintain` keeps created ahead of now. */
   METRICS_PARTITIONS_AHEAD: z.coerce.number().int().min(1).max(1000).default(7),
   /** Partitions entirely older than this are dropped by `sluice db maintain` (e.g. 30d); `none` keeps everything. */
-  METRICS_RETENTION: z.string().regex(/^(none|\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?))$/, "must look like 30d, 12h or none").default("30d"),
+  METRICS_RETENTION: z
+    .string()
+    .regex(/^(none|\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?))$/, "must look like 30d, 12h or none")
+    .default("30d"),
   METRICS_TOPIC: z.string().default("metrics"),
   DLQ_TOPIC: z.string().default("metrics.dlq"),
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),
@@ -42,15 +48,24 @@ export const EnvSchema = z.object({
    * file's values (1, single node). docker compose's `scale` profile (three brokers) sets 3.
    */
   TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
-  CONNECT_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 2g or 1536m").default("640m"),
-  KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 1g or 768m").default("512m"),
+  CONNECT_HEAP: z
+    .string()
+    .regex(/^\d+[mg]$/, "must look like 2g or 1536m")
+    .default("640m"),
+  KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mg]$/, "must look like 1g or 768m")
+    .default("512m"),
   /** Collector of the broker's and the worker's JVMs (src/stack/java.ts). */
   JVM_GC: z.enum(["g1", "parallel"]).default("parallel"),
   /**
    * Addresses of a stack not started by `sluice up` (docker compose, a real cluster). When unset, they derive from
    * SLUICE_HOST and the ports above.
    */
-  KAFKA_BOOTSTRAP: z.string().regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port…]").optional(),
+  KAFKA_BOOTSTRAP: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port…]")
+    .optional(),
   REGISTRY_URL: z.url().optional(),
   CONNECT_URL: z.url().optional(),
   /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */
@@ -92,7 +107,10 @@ export type Env = Readonly<z.infer<typeof EnvSchema>>;
 /** Parses the environment once; throws a readable message naming each bad key. */
 export function parseEnv(raw: Record<string, string | undefined>): Env {
   const r = EnvSchema.safeParse(raw);
-  if (!r.success) throw new ConfigError(`invalid environment:\n${z.prettifyError(r.error)}\nFix the variable(s) above (see .env.example).`);
+  if (!r.success)
+    throw new ConfigError(
+      `invalid environment:\n${z.prettifyError(r.error)}\nFix the variable(s) above (see .env.example).`,
+    );
   return Object.freeze(r.data);
 }
 

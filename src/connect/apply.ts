@@ -1,7 +1,7 @@
 import { SluiceError } from "../errors.ts";
-import { isConnectRefusal, type ConnectClient, type ConnectorStatus } from "./client.ts";
+import { type ConnectClient, type ConnectorStatus, isConnectRefusal } from "./client.ts";
 import type { ConnectorSpec } from "./desired.ts";
-import { planConnectors, type ConnectorAction, type PlanOptions } from "./plan.ts";
+import { type ConnectorAction, type PlanOptions, planConnectors } from "./plan.ts";
 import { redact, SECRET_KEY } from "./secrets.ts";
 
 /** True when the connector and every task run (and there is at least one task). */
@@ -22,7 +22,12 @@ export function failureOf(s: ConnectorStatus | undefined): string | undefined {
  * a config change the status can still show the old generation's FAILED tasks, so a failure only counts after
  * `failGraceMs`.
  */
-export async function waitRunning(client: ConnectClient, name: string, timeoutMs = 60_000, failGraceMs = 5_000): Promise<ConnectorStatus> {
+export async function waitRunning(
+  client: ConnectClient,
+  name: string,
+  timeoutMs = 60_000,
+  failGraceMs = 5_000,
+): Promise<ConnectorStatus> {
   const start = Date.now();
   const deadline = start + timeoutMs;
   let last: ConnectorStatus | undefined;
@@ -30,17 +35,28 @@ export async function waitRunning(client: ConnectClient, name: string, timeoutMs
     last = await client.status(name);
     if (isRunning(last)) return last!;
     const failure = failureOf(last);
-    if (failure && Date.now() - start >= failGraceMs) throw new SluiceError("CONNECTOR_FAILED", `connector ${name} failed:\n${failure}\nFix its config in connectors/ and apply again.`);
+    if (failure && Date.now() - start >= failGraceMs)
+      throw new SluiceError(
+        "CONNECTOR_FAILED",
+        `connector ${name} failed:\n${failure}\nFix its config in connectors/ and apply again.`,
+      );
     await Bun.sleep(250);
   }
-  throw new SluiceError("CONNECTOR_TIMEOUT", `connector ${name} was not RUNNING after ${timeoutMs / 1000} s (last state: ${JSON.stringify(last?.connector.state)}, tasks ${JSON.stringify(last?.tasks.map((t) => t.state))})`);
+  throw new SluiceError(
+    "CONNECTOR_TIMEOUT",
+    `connector ${name} was not RUNNING after ${timeoutMs / 1000} s (last state: ${JSON.stringify(last?.connector.state)}, tasks ${JSON.stringify(last?.tasks.map((t) => t.state))})`,
+  );
 }
 
 /**
  * Applies one connector with an idempotent `PUT /connectors/{name}/config` (retrying while the worker group
  * rebalances) and waits until it runs. Sends nothing when the live config already matches.
  */
-export async function applyConnector(client: ConnectClient, spec: ConnectorSpec, timeoutMs = 60_000): Promise<"created" | "updated" | "unchanged"> {
+export async function applyConnector(
+  client: ConnectClient,
+  spec: ConnectorSpec,
+  timeoutMs = 60_000,
+): Promise<"created" | "updated" | "unchanged"> {
   const live = await client.getConfig(spec.name);
   const desired: Record<string, string> = { ...spec.config, name: spec.name };
   const same = live && Object.keys({ ...live, ...desired }).every((k) => live[k] === desired[k]);
@@ -53,7 +69,12 @@ export async function applyConnector(client: ConnectClient, spec: ConnectorSpec,
  * `PUT /connectors/{name}/config`, retried with exponential backoff while the worker group rebalances (409) or the
  * worker is briefly unavailable; other errors (a config Connect refuses) fail at once.
  */
-export async function putWithRetry(client: ConnectClient, name: string, config: Record<string, string>, attempts = 8): Promise<void> {
+export async function putWithRetry(
+  client: ConnectClient,
+  name: string,
+  config: Record<string, string>,
+  attempts = 8,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await client.putConfig(name, config);
@@ -87,23 +108,45 @@ function hideValue(key: string, message: string): string {
  * Validates desired connectors with the worker: the class must be installed, then
  * `PUT /connector-plugins/{class}/config/validate` must report no error. Creates nothing.
  */
-export async function validateConnectors(client: ConnectClient, specs: readonly ConnectorSpec[]): Promise<ConfigProblem[]> {
+export async function validateConnectors(
+  client: ConnectClient,
+  specs: readonly ConnectorSpec[],
+): Promise<ConfigProblem[]> {
   if (specs.length === 0) return [];
   const installed = new Set((await client.plugins()).map((p) => p.class));
   const problems: ConfigProblem[] = [];
   for (const spec of specs) {
     const cls = spec.config["connector.class"] ?? "";
     if (!installed.has(cls)) {
-      problems.push({ level: "error", connector: spec.name, key: "connector.class", message: `"${cls}" is not installed on the worker; installed: ${[...installed].join(", ") || "none"}` });
+      problems.push({
+        level: "error",
+        connector: spec.name,
+        key: "connector.class",
+        message: `"${cls}" is not installed on the worker; installed: ${[...installed].join(", ") || "none"}`,
+      });
       continue;
     }
     try {
       const r = await client.validate(cls, { ...spec.config, name: spec.name });
-      for (const c of r.configs) for (const err of c.value.errors) problems.push({ level: "error", connector: spec.name, key: c.value.name, message: hideValue(c.value.name, err) });
+      for (const c of r.configs)
+        for (const err of c.value.errors)
+          problems.push({
+            level: "error",
+            connector: spec.name,
+            key: c.value.name,
+            message: hideValue(c.value.name, err),
+          });
       // The response lists every key the connector, the framework, its converters and transforms declare.
       const known = new Set(r.configs.map((c) => c.value.name));
       for (const key of Object.keys(spec.config).sort()) {
-        if (key !== "name" && !known.has(key)) problems.push({ level: "warning", connector: spec.name, key, message: "declared by neither the connector nor its converters or transforms; a typo? (some connectors read undeclared keys)" });
+        if (key !== "name" && !known.has(key))
+          problems.push({
+            level: "warning",
+            connector: spec.name,
+            key,
+            message:
+              "declared by neither the connector nor its converters or transforms; a typo? (some connectors read undeclared keys)",
+          });
       }
     } catch (e) {
       // Connect answers a config it cannot even validate with 400/500 (e.g. a class that is no connector); that is a
@@ -117,11 +160,17 @@ export async function validateConnectors(client: ConnectClient, specs: readonly 
 
 /** Problems as lines: `connector  key: message` (warnings marked). */
 export function formatProblems(problems: readonly ConfigProblem[]): string {
-  return problems.map((p) => `${p.connector}  ${p.level === "warning" ? "warning: " : ""}${p.key}: ${p.message}`).join("\n");
+  return problems
+    .map((p) => `${p.connector}  ${p.level === "warning" ? "warning: " : ""}${p.key}: ${p.message}`)
+    .join("\n");
 }
 
 /** The plan against what the worker has now (one `GET /connectors?expand=info`). */
-export async function planAgainstLive(client: ConnectClient, desired: readonly ConnectorSpec[], opts: PlanOptions = {}): Promise<ConnectorAction[]> {
+export async function planAgainstLive(
+  client: ConnectClient,
+  desired: readonly ConnectorSpec[],
+  opts: PlanOptions = {},
+): Promise<ConnectorAction[]> {
   return planConnectors(desired, await client.listConfigs(), opts);
 }
 
@@ -136,7 +185,11 @@ export interface ApplyOptions extends PlanOptions {
  * bad), `PUT` each with 409 backoff, delete pruned ones, then wait until every managed connector and its tasks run
  * (a FAILED task stops it with its trace). Sends no write when nothing changed.
  */
-export async function applyConnectors(client: ConnectClient, desired: readonly ConnectorSpec[], opts: ApplyOptions = {}): Promise<ConnectorAction[]> {
+export async function applyConnectors(
+  client: ConnectClient,
+  desired: readonly ConnectorSpec[],
+  opts: ApplyOptions = {},
+): Promise<ConnectorAction[]> {
   const log = opts.log ?? (() => {});
   const actions = await planAgainstLive(client, desired, opts);
   const writes = actions.flatMap((a) => (a.kind === "create" || a.kind === "update" ? [a] : []));
@@ -145,7 +198,11 @@ export async function applyConnectors(client: ConnectClient, desired: readonly C
     writes.map((a) => ({ name: a.name, config: a.config })),
   );
   const errors = problems.filter((p) => p.level === "error");
-  if (errors.length) throw new SluiceError("CONNECTOR_INVALID", `Kafka Connect rejects the config; nothing was changed:\n${formatProblems(errors)}\nFix the key(s) in the connector file(s) and apply again.`);
+  if (errors.length)
+    throw new SluiceError(
+      "CONNECTOR_INVALID",
+      `Kafka Connect rejects the config; nothing was changed:\n${formatProblems(errors)}\nFix the key(s) in the connector file(s) and apply again.`,
+    );
   for (const w of problems.filter((p) => p.level === "warning")) log(formatProblems([w]));
   for (const a of writes) {
     await putWithRetry(client, a.name, { ...a.config });

@@ -1,4 +1,4 @@
-import { SluiceError, type ErrorCode } from "../errors.ts";
+import { type ErrorCode, SluiceError } from "../errors.ts";
 import { redact } from "./secrets.ts";
 
 export interface ConnectorStatus {
@@ -18,13 +18,23 @@ export interface ValidateResponse {
 
 /** `GET /connectors/{name}/offsets` of a sink connector (KIP-875). */
 export interface ConnectorOffsets {
-  offsets: { partition: { kafka_topic?: string; kafka_partition?: number }; offset: { kafka_offset?: number } | null }[];
+  offsets: {
+    partition: { kafka_topic?: string; kafka_partition?: number };
+    offset: { kafka_offset?: number } | null;
+  }[];
 }
 
 /** The codes of Connect's error answers: the statuses its REST API documents, and one per class for the rest. */
 export const CONNECT_HTTP_CODES = [
-  "CONNECT_HTTP_400", "CONNECT_HTTP_401", "CONNECT_HTTP_403", "CONNECT_HTTP_404", "CONNECT_HTTP_409",
-  "CONNECT_HTTP_4XX", "CONNECT_HTTP_500", "CONNECT_HTTP_503", "CONNECT_HTTP_5XX",
+  "CONNECT_HTTP_400",
+  "CONNECT_HTTP_401",
+  "CONNECT_HTTP_403",
+  "CONNECT_HTTP_404",
+  "CONNECT_HTTP_409",
+  "CONNECT_HTTP_4XX",
+  "CONNECT_HTTP_500",
+  "CONNECT_HTTP_503",
+  "CONNECT_HTTP_5XX",
 ] as const satisfies readonly ErrorCode[];
 
 /** The code of a Connect error answer with `status` (retryable for 409 and 5xx, per the catalogue). */
@@ -50,8 +60,16 @@ export class ConnectClient {
 
   constructor(private readonly base: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<T | undefined> {
-    const route = `${method} ${path.split("?")[0]!.replace(/^(\/connectors|\/connector-plugins)\/[^/]+/, "$1/{name}").replace(/\/tasks\/\d+/, "/tasks/{id}")}`;
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    okStatuses: number[] = [],
+  ): Promise<T | undefined> {
+    const route = `${method} ${path
+      .split("?")[0]!
+      .replace(/^(\/connectors|\/connector-plugins)\/[^/]+/, "$1/{name}")
+      .replace(/\/tasks\/\d+/, "/tasks/{id}")}`;
     this.sent[route] = (this.sent[route] ?? 0) + 1;
     let res: Response;
     try {
@@ -62,7 +80,11 @@ export class ConnectClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (e) {
-      throw new SluiceError("CONNECT_UNREACHABLE", `Kafka Connect at ${this.base} did not answer (${(e as Error).message}); is the stack up (sluice status)?`, { cause: e });
+      throw new SluiceError(
+        "CONNECT_UNREACHABLE",
+        `Kafka Connect at ${this.base} did not answer (${(e as Error).message}); is the stack up (sluice status)?`,
+        { cause: e },
+      );
     }
     if (okStatuses.includes(res.status)) return undefined;
     if (!res.ok) {
@@ -104,18 +126,28 @@ export class ConnectClient {
 
   /** Every connector's stored config in one request (`?expand=info`, Connect ≥ 2.3). */
   async listConfigs(): Promise<Map<string, Record<string, string>>> {
-    const all = (await this.call<Record<string, { info: { config: Record<string, string> } }>>("GET", "/connectors?expand=info")) ?? {};
+    const all =
+      (await this.call<Record<string, { info: { config: Record<string, string> } }>>(
+        "GET",
+        "/connectors?expand=info",
+      )) ?? {};
     return new Map(Object.entries(all).map(([name, v]) => [name, v.info.config]));
   }
 
   /** Installed connector classes. */
   plugins() {
-    return this.call<{ class: string; type: string; version: string }[]>("GET", "/connector-plugins") as Promise<{ class: string; type: string; version: string }[]>;
+    return this.call<{ class: string; type: string; version: string }[]>("GET", "/connector-plugins") as Promise<
+      { class: string; type: string; version: string }[]
+    >;
   }
 
   /** Connect's own validation of a config by the connector class (errors per key; nothing is created). */
   validate(connectorClass: string, config: Record<string, string>) {
-    return this.call<ValidateResponse>("PUT", `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`, config) as Promise<ValidateResponse>;
+    return this.call<ValidateResponse>(
+      "PUT",
+      `/connector-plugins/${encodeURIComponent(connectorClass)}/config/validate`,
+      config,
+    ) as Promise<ValidateResponse>;
   }
 
   pause(name: string) {
@@ -143,7 +175,11 @@ export class ConnectClient {
 
   /** The worker's version and Kafka cluster id (`GET /`): a cheap liveness check of the REST API. */
   info() {
-    return this.call<{ version: string; commit: string; kafka_cluster_id: string }>("GET", "/") as Promise<{ version: string; commit: string; kafka_cluster_id: string }>;
+    return this.call<{ version: string; commit: string; kafka_cluster_id: string }>("GET", "/") as Promise<{
+      version: string;
+      commit: string;
+      kafka_cluster_id: string;
+    }>;
   }
 
   /** Restarts the connector and, with `includeTasks`, its tasks (only the failed ones with `onlyFailed`). */

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { z } from "zod";
 import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
-import { holdsEmbeddedSecret, isLiteralSecret, referenceProblems, type ProviderPolicy } from "./secrets.ts";
+import { holdsEmbeddedSecret, isLiteralSecret, type ProviderPolicy, referenceProblems } from "./secrets.ts";
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 
@@ -12,7 +12,11 @@ const ConnectorConfig = z
   .record(z.string(), z.string({ error: 'must be a string: Connect stores every value as text (write "2", not 2)' }))
   .superRefine((config, ctx) => {
     if (!config["connector.class"]) {
-      ctx.addIssue({ code: "custom", path: ["connector.class"], message: 'is missing; add e.g. "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector"' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["connector.class"],
+        message: 'is missing; add e.g. "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector"',
+      });
     }
     for (const [k, v] of Object.entries(config)) {
       if (isLiteralSecret(k, v)) {
@@ -47,10 +51,15 @@ export type ConnectorSpec = Readonly<z.infer<typeof ConnectorFile>>;
  */
 export function parseConnectorFile(raw: unknown, path: string, policy?: ProviderPolicy): ConnectorSpec {
   const fileName = basename(path).replace(/\.json$/, "");
-  const wrapped = typeof raw === "object" && raw !== null && "config" in raw && typeof (raw as { config: unknown }).config === "object";
+  const wrapped =
+    typeof raw === "object" &&
+    raw !== null &&
+    "config" in raw &&
+    typeof (raw as { config: unknown }).config === "object";
   const candidate = wrapped ? raw : { name: fileName, config: raw };
   const r = ConnectorFile.safeParse(candidate);
-  if (!r.success) throw new SluiceError("CONNECTOR_FILE", `${path}:\n${z.prettifyError(r.error)}\nFix the key(s) above.`);
+  if (!r.success)
+    throw new SluiceError("CONNECTOR_FILE", `${path}:\n${z.prettifyError(r.error)}\nFix the key(s) above.`);
   const inner = r.data.config.name;
   if (r.data.name !== fileName || (inner !== undefined && inner !== r.data.name)) {
     throw new SluiceError(
@@ -87,9 +96,14 @@ export function readConnectorFile(path: string, policy?: ProviderPolicy): Connec
 export function readConnectorDir(dir: string, prefix = "", policy?: ProviderPolicy): ConnectorSpec[] {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
   } catch (e) {
-    throw new SluiceError("CONNECTOR_FILE", `cannot read the connector directory ${dir} (${(e as Error).message}); pass an existing directory.`);
+    throw new SluiceError(
+      "CONNECTOR_FILE",
+      `cannot read the connector directory ${dir} (${(e as Error).message}); pass an existing directory.`,
+    );
   }
   return files.map((f) => readConnectorFile(join(dir, f), policy)).filter((s) => s.name.startsWith(prefix));
 }
@@ -99,7 +113,11 @@ export function readConnectorDir(dir: string, prefix = "", policy?: ProviderPoli
  * (KIP-1054), so the topic carries plain JSON and the schema comes from the one contract. `overrides` lets tests and
  * benchmarks run isolated copies (their own name, topic, table, DLQ).
  */
-export function renderConnector(spec: ConnectorSpec, overrides: Record<string, string> = {}, name = spec.name): ConnectorSpec {
+export function renderConnector(
+  spec: ConnectorSpec,
+  overrides: Record<string, string> = {},
+  name = spec.name,
+): ConnectorSpec {
   return {
     name,
     config: {

@@ -51,7 +51,8 @@ export function decideHeal(statuses: readonly ConnectorStatus[], state: HealStat
       continue;
     }
     const permanent = failed.filter((t) => !isTransient(t.trace));
-    for (const t of permanent) leave.push({ connector: s.name, task: t.id, why: (t.trace ?? "no trace").split("\n")[0]! });
+    for (const t of permanent)
+      leave.push({ connector: s.name, task: t.id, why: (t.trace ?? "no trace").split("\n")[0]! });
     if (permanent.length > 0 || (failed.length === 0 && !isTransient(s.connector.trace))) continue;
     if ((notBefore.get(s.name) ?? 0) > now) continue;
     const attempt = (attempts.get(s.name) ?? 0) + 1;

@@ -14,17 +14,24 @@ export function startHealer(
   const reported = new Set<string>();
   const tick = async (): Promise<HealDecision> => {
     const names = await connect.list();
-    const statuses = (await Promise.all(names.map((n) => connect.status(n).catch(() => undefined)))).filter((s): s is ConnectorStatus => !!s);
+    const statuses = (await Promise.all(names.map((n) => connect.status(n).catch(() => undefined)))).filter(
+      (s): s is ConnectorStatus => !!s,
+    );
     const d = decideHeal(statuses, state, Date.now());
     state = d.state;
     for (const r of d.restart) {
       opts.log(`healer: restarting failed task(s) ${r.tasks.join(", ")} of ${r.connector} (attempt ${r.attempt})`);
-      await connect.restartConnector(r.connector, { includeTasks: true, onlyFailed: true }).catch((e: Error) => opts.log(`healer: restart of ${r.connector} failed: ${e.message}`));
+      await connect
+        .restartConnector(r.connector, { includeTasks: true, onlyFailed: true })
+        .catch((e: Error) => opts.log(`healer: restart of ${r.connector} failed: ${e.message}`));
       opts.onRestart?.(r.connector, r.attempt);
     }
     for (const l of d.leave) {
       const key = `${l.connector}/${l.task}/${l.why}`;
-      if (!reported.has(key)) opts.log(`healer: ${l.connector} task ${l.task} FAILED on a non-transient error, left for an operator: ${l.why}`);
+      if (!reported.has(key))
+        opts.log(
+          `healer: ${l.connector} task ${l.task} FAILED on a non-transient error, left for an operator: ${l.why}`,
+        );
       reported.add(key);
     }
     return d;

@@ -11,7 +11,12 @@ export interface KeyChange {
 /** What applying the files would do to one connector. */
 export type ConnectorAction =
   | { readonly kind: "create"; readonly name: string; readonly config: Readonly<Record<string, string>> }
-  | { readonly kind: "update"; readonly name: string; readonly config: Readonly<Record<string, string>>; readonly diff: readonly KeyChange[] }
+  | {
+      readonly kind: "update";
+      readonly name: string;
+      readonly config: Readonly<Record<string, string>>;
+      readonly diff: readonly KeyChange[];
+    }
   | { readonly kind: "unchanged"; readonly name: string }
   /** Live in scope, absent from the files: deleted only when pruning, otherwise reported. */
   | { readonly kind: "delete"; readonly name: string }
@@ -28,9 +33,14 @@ export interface PlanOptions {
  * Per-key difference between a live config and a desired one. Connect stores `name` inside the config; it is the
  * connector's identity, not a setting, so it is not compared.
  */
-export function diffConfig(live: Readonly<Record<string, string>>, desired: Readonly<Record<string, string>>): KeyChange[] {
+export function diffConfig(
+  live: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>,
+): KeyChange[] {
   const keys = [...new Set([...Object.keys(live), ...Object.keys(desired)])].filter((k) => k !== "name").sort();
-  return keys.filter((k) => live[k] !== desired[k]).map((k) => ({ key: k, ...(k in live ? { from: live[k] } : {}), ...(k in desired ? { to: desired[k] } : {}) }));
+  return keys
+    .filter((k) => live[k] !== desired[k])
+    .map((k) => ({ key: k, ...(k in live ? { from: live[k] } : {}), ...(k in desired ? { to: desired[k] } : {}) }));
 }
 
 /**
@@ -52,7 +62,11 @@ export function planConnectors(
     if (!current) actions.push({ kind: "create", name: spec.name, config: spec.config });
     else {
       const diff = diffConfig(current, spec.config);
-      actions.push(diff.length ? { kind: "update", name: spec.name, config: spec.config, diff } : { kind: "unchanged", name: spec.name });
+      actions.push(
+        diff.length
+          ? { kind: "update", name: spec.name, config: spec.config, diff }
+          : { kind: "unchanged", name: spec.name },
+      );
     }
   }
   for (const name of [...live.keys()].sort()) {
@@ -62,14 +76,18 @@ export function planConnectors(
 }
 
 /** True when applying would change something. */
-export const hasChanges = (actions: readonly { kind: string }[]) => actions.some((a) => a.kind !== "unchanged" && a.kind !== "unmanaged");
+export const hasChanges = (actions: readonly { kind: string }[]) =>
+  actions.some((a) => a.kind !== "unchanged" && a.kind !== "unmanaged");
 
 const MAX_SHOWN = 100;
 
 /** A value as the plan shows it: quoted, secrets masked, long values (schemas) shortened. */
 function show(key: string, value: string): string {
   const v = shown(key, value);
-  return JSON.stringify(v.length > MAX_SHOWN ? `${v.slice(0, MAX_SHOWN)}…` : v) + (v.length > MAX_SHOWN ? ` (${v.length} chars)` : "");
+  return (
+    JSON.stringify(v.length > MAX_SHOWN ? `${v.slice(0, MAX_SHOWN)}…` : v) +
+    (v.length > MAX_SHOWN ? ` (${v.length} chars)` : "")
+  );
 }
 
 /**
@@ -81,7 +99,8 @@ function around(key: string, from: string, to: string): string {
   let i = 0;
   while (i < f.length && i < t.length && f[i] === t[i]) i++;
   const start = Math.max(0, i - 30);
-  const cut = (v: string) => JSON.stringify(`${start > 0 ? "…" : ""}${v.slice(start, i + 50)}${v.length > i + 50 ? "…" : ""}`);
+  const cut = (v: string) =>
+    JSON.stringify(`${start > 0 ? "…" : ""}${v.slice(start, i + 50)}${v.length > i + 50 ? "…" : ""}`);
   return `${cut(f)} → ${cut(t)} (first difference at character ${i})`;
 }
 
@@ -97,7 +116,8 @@ export function formatConnectorPlan(actions: readonly ConnectorAction[]): string
       for (const c of a.diff) {
         if (c.from === undefined) lines.push(`    + ${c.key} = ${show(c.key, c.to!)}`);
         else if (c.to === undefined) lines.push(`    - ${c.key} = ${show(c.key, c.from)}`);
-        else if (c.from.length > MAX_SHOWN || c.to.length > MAX_SHOWN) lines.push(`    ~ ${c.key}: ${around(c.key, c.from, c.to)}`);
+        else if (c.from.length > MAX_SHOWN || c.to.length > MAX_SHOWN)
+          lines.push(`    ~ ${c.key}: ${around(c.key, c.from, c.to)}`);
         else lines.push(`    ~ ${c.key}: ${show(c.key, c.from)} → ${show(c.key, c.to)}`);
       }
     } else if (a.kind === "delete") lines.push(`- connector ${a.name}`);

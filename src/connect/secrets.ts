@@ -48,8 +48,10 @@ const NOT_SECRET = /^["']?(?:\[redacted\]|\$\{[a-z]+:)/;
  */
 export function redact(text: string): string {
   return SCRUBS.reduce(
-    (t, re) => t.replace(re, (match: string, before: string, secret: string, after: string) =>
-      secret === "" || NOT_SECRET.test(secret) ? match : `${before}${HIDDEN}${after}`),
+    (t, re) =>
+      t.replace(re, (match: string, before: string, secret: string, after: string) =>
+        secret === "" || NOT_SECRET.test(secret) ? match : `${before}${HIDDEN}${after}`,
+      ),
     text,
   );
 }

@@ -46,11 +46,19 @@ export function lagOf(
  * The committed offsets of a sink connector: from Connect's offsets API when the worker has it (≥ 3.5), else from its
  * consumer group (`connect-<name>` unless overridden).
  */
-async function committedOffsets(client: ConnectClient, admin: Admin, name: string, config: Record<string, string>, topics: string[], caps: ConnectCapabilities): Promise<Map<string, number>> {
+async function committedOffsets(
+  client: ConnectClient,
+  admin: Admin,
+  name: string,
+  config: Record<string, string>,
+  topics: string[],
+  caps: ConnectCapabilities,
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (caps.offsetsApi) {
     for (const o of (await client.offsets(name))?.offsets ?? []) {
-      if (o.partition.kafka_topic !== undefined && o.offset?.kafka_offset !== undefined) out.set(`${o.partition.kafka_topic}:${o.partition.kafka_partition}`, o.offset.kafka_offset);
+      if (o.partition.kafka_topic !== undefined && o.offset?.kafka_offset !== undefined)
+        out.set(`${o.partition.kafka_topic}:${o.partition.kafka_partition}`, o.offset.kafka_offset);
     }
     return out;
   }
@@ -62,7 +70,12 @@ async function committedOffsets(client: ConnectClient, admin: Admin, name: strin
 }
 
 /** Status, tasks and per-partition lag of the named connectors (a connector deleted meanwhile is skipped). */
-export async function connectorReports(client: ConnectClient, admin: Admin, names: readonly string[], caps: ConnectCapabilities): Promise<ConnectorReport[]> {
+export async function connectorReports(
+  client: ConnectClient,
+  admin: Admin,
+  names: readonly string[],
+  caps: ConnectCapabilities,
+): Promise<ConnectorReport[]> {
   const reports: ConnectorReport[] = [];
   const existing = new Set(await admin.listTopics());
   for (const name of [...names].sort()) {
@@ -71,13 +84,18 @@ export async function connectorReports(client: ConnectClient, admin: Admin, name
     const sink = status.type === undefined ? "topics" in config || "topics.regex" in config : status.type === "sink";
     let lag: PartitionLag[] = [];
     if (sink) {
-      const topics = (config.topics ?? "").split(",").map((t) => t.trim()).filter((t) => existing.has(t));
+      const topics = (config.topics ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => existing.has(t));
       const committed = await committedOffsets(client, admin, name, config, topics, caps);
       for (const key of committed.keys()) {
         const t = key.slice(0, key.lastIndexOf(":"));
         if (!topics.includes(t) && existing.has(t)) topics.push(t);
       }
-      const offsets = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+      const offsets = await Promise.all(
+        topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })),
+      );
       lag = lagOf(committed, offsets);
     }
     reports.push(report(status, lag));
@@ -91,7 +109,12 @@ function report(s: ConnectorStatus, lag: PartitionLag[]): ConnectorReport {
     state: s.connector.state,
     worker: s.connector.worker_id,
     ...(s.connector.trace ? { trace: s.connector.trace } : {}),
-    tasks: s.tasks.map((t) => ({ id: t.id, state: t.state, worker: t.worker_id, ...(t.trace ? { trace: t.trace } : {}) })),
+    tasks: s.tasks.map((t) => ({
+      id: t.id,
+      state: t.state,
+      worker: t.worker_id,
+      ...(t.trace ? { trace: t.trace } : {}),
+    })),
     lag,
   };
 }

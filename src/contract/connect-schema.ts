@@ -1,12 +1,17 @@
+import { type JsonSchema, keyJsonSchema, valueJsonSchema } from "./json-schema.ts";
 import { TIMESTAMP_MILLIS } from "./metric.ts";
-import { keyJsonSchema, valueJsonSchema, type JsonSchema } from "./json-schema.ts";
 
 /**
  * A Kafka Connect schema in the JSON form that JsonConverter reads from `schema.content` (KIP-1054). Note the JSON
  * names: `float`/`double`, not Connect's `FLOAT32`/`FLOAT64`.
  */
 export type ConnectSchema =
-  | { type: "int8" | "int16" | "int32" | "int64" | "float" | "double" | "boolean" | "string"; optional: boolean; name?: string; version?: number }
+  | {
+      type: "int8" | "int16" | "int32" | "int64" | "float" | "double" | "boolean" | "string";
+      optional: boolean;
+      name?: string;
+      version?: number;
+    }
   | { type: "array"; items: ConnectSchema; optional: boolean }
   | { type: "struct"; fields: (ConnectSchema & { field: string })[]; optional: boolean; name?: string };
 

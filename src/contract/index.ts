@@ -1,4 +1,4 @@
 export * from "./codes.ts";
-export * from "./metric.ts";
-export * from "./json-schema.ts";
 export * from "./connect-schema.ts";
+export * from "./json-schema.ts";
+export * from "./metric.ts";

@@ -18,11 +18,15 @@ export function timeTextToMillis(text: string): { ms: number } | { error: string
           `add Z or ±hh:mm (${EXAMPLE}) or send epoch milliseconds`,
       };
     }
-    return { error: `must be epoch milliseconds or an RFC 3339 time with an offset like ${EXAMPLE}; got "${text.slice(0, 64)}"` };
+    return {
+      error: `must be epoch milliseconds or an RFC 3339 time with an offset like ${EXAMPLE}; got "${text.slice(0, 64)}"`,
+    };
   }
   const extra = SUB_MILLIS.exec(upper)?.[1];
   if (extra && /[1-9]/.test(extra)) {
-    return { error: `"${text}" is finer than a millisecond, which the table keeps: round it on the device or send epoch milliseconds` };
+    return {
+      error: `"${text}" is finer than a millisecond, which the table keeps: round it on the device or send epoch milliseconds`,
+    };
   }
   return { ms: Date.parse(upper) };
 }
@@ -32,7 +36,9 @@ export function timeTextToMillis(text: string): { ms: number } | { error: string
  * normalised to epoch milliseconds before the contract's own check. The topic carries only epoch milliseconds.
  */
 export const IngestPublishedAt = z
-  .union([z.int(), z.string().meta({ format: "date-time" })], { error: `must be epoch milliseconds (an integer) or an RFC 3339 time like ${EXAMPLE}` })
+  .union([z.int(), z.string().meta({ format: "date-time" })], {
+    error: `must be epoch milliseconds (an integer) or an RFC 3339 time like ${EXAMPLE}`,
+  })
   .transform((v, ctx) => {
     if (typeof v === "number") return v;
     const r = timeTextToMillis(v);
@@ -41,7 +47,9 @@ export const IngestPublishedAt = z
     return z.NEVER;
   })
   .pipe(PublishedAt)
-  .meta({ description: `When the device published it: epoch milliseconds UTC, or an RFC 3339 time with an offset (${EXAMPLE}).` });
+  .meta({
+    description: `When the device published it: epoch milliseconds UTC, or an RFC 3339 time with an offset (${EXAMPLE}).`,
+  });
 
 /** A metric as `POST /v1/metrics` accepts it; its output is the topic's {@link Metric}. */
 export const IngestMetric = Metric.extend({ published_at: IngestPublishedAt }).meta({ title: "IngestMetric" });

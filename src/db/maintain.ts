@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
-import type { Span } from "./span.ts";
 import { sqlIdentifier } from "./identifier.ts";
+import type { Span } from "./span.ts";
 
 /** What `maintain` is asked to do on one partitioned metrics-shaped table. */
 export interface MaintainPlan {
@@ -58,7 +58,10 @@ export async function maintain(sql: Sql, plan: MaintainPlan): Promise<MaintainRe
   );
   const dropped = plan.retention
     ? await step((tx) =>
-        tx.unsafe(`select name from sluice_drop_partitions($1::regclass, now() - $2::interval) as name`, [table, plan.retention!.pg]),
+        tx.unsafe(`select name from sluice_drop_partitions($1::regclass, now() - $2::interval) as name`, [
+          table,
+          plan.retention!.pg,
+        ]),
       )
     : [];
   const parts = await sql.unsafe(`select part::text as part, is_default from sluice_partitions($1::regclass)`, [table]);
@@ -67,7 +70,9 @@ export async function maintain(sql: Sql, plan: MaintainPlan): Promise<MaintainRe
   let defaultOldest: Date | null = null;
   let defaultNewest: Date | null = null;
   if (def) {
-    const [d] = await sql.unsafe(`select count(*)::bigint as n, min(published_at) as oldest, max(published_at) as newest from ${def}`);
+    const [d] = await sql.unsafe(
+      `select count(*)::bigint as n, min(published_at) as oldest, max(published_at) as newest from ${def}`,
+    );
     defaultRows = Number(d!.n);
     defaultOldest = d!.oldest;
     defaultNewest = d!.newest;
@@ -89,8 +94,17 @@ export async function maintain(sql: Sql, plan: MaintainPlan): Promise<MaintainRe
  * touched since the watermark are recomputed from raw rows, so replays and updates never double-count).
  */
 export async function rollupOnce(sql: Sql, source: string, m1: string, h1: string): Promise<RollupReport> {
-  const [r] = await sql.unsafe(`select * from sluice_rollup($1::regclass, $2::regclass, $3::regclass)`, [sqlIdentifier(source), sqlIdentifier(m1), sqlIdentifier(h1)]);
-  return { changedRows: Number(r!.changed_rows), buckets1m: Number(r!.buckets_1m), buckets1h: Number(r!.buckets_1h), watermark: r!.watermark };
+  const [r] = await sql.unsafe(`select * from sluice_rollup($1::regclass, $2::regclass, $3::regclass)`, [
+    sqlIdentifier(source),
+    sqlIdentifier(m1),
+    sqlIdentifier(h1),
+  ]);
+  return {
+    changedRows: Number(r!.changed_rows),
+    buckets1m: Number(r!.buckets_1m),
+    buckets1h: Number(r!.buckets_1h),
+    watermark: r!.watermark,
+  };
 }
 
 /** One-paragraph summary of a maintenance pass, for the CLI and the logs. */

@@ -30,7 +30,8 @@ export function parsePack(text: string): PackQuery[] {
       .join("\n")
       .trim()
       .replace(/;\s*$/, "");
-    if (!/^[a-z][a-z0-9_]*$/.test(name) || !body) throw new SluiceError("BAD_QUERY_PACK", `query pack: bad block "${name}"`);
+    if (!/^[a-z][a-z0-9_]*$/.test(name) || !body)
+      throw new SluiceError("BAD_QUERY_PACK", `query pack: bad block "${name}"`);
     const sql = body.replace(/(?<!:):(device|since|limit)\b/g, (_, p: keyof typeof PARAMS) => PARAMS[p]);
     return { name, about, sql };
   });
@@ -52,7 +53,10 @@ export interface QueryParams {
 export async function runPackQuery(sql: Sql, name: string, params: QueryParams = {}, pack = loadPack()) {
   const q = pack.find((p) => p.name === name);
   if (!q) {
-    throw new SluiceError("UNKNOWN_QUERY", `unknown query "${name}"; expected one of: ${pack.map((p) => p.name).join(", ")}`);
+    throw new SluiceError(
+      "UNKNOWN_QUERY",
+      `unknown query "${name}"; expected one of: ${pack.map((p) => p.name).join(", ")}`,
+    );
   }
   const args = [params.device ?? null, params.since ?? null, params.limit ?? 1000];
   // Only the placeholders a query uses are sent, so PostgreSQL never sees a parameter it cannot type.

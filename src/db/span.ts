@@ -35,7 +35,10 @@ export function parseSince(text: string, now: number): Date {
   if (/^\d+\s*[a-z]+$/i.test(text.trim())) return new Date(now - parseSpan(text).ms);
   const t = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t)) {
-    throw new SluiceError("BAD_SINCE", `--since: expected a span back from now (1h, 7d) or an ISO date (2026-11-23T10:00Z), got "${text}"`);
+    throw new SluiceError(
+      "BAD_SINCE",
+      `--since: expected a span back from now (1h, 7d) or an ISO date (2026-11-23T10:00Z), got "${text}"`,
+    );
   }
   return new Date(t);
 }

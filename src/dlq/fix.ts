@@ -7,7 +7,8 @@ export const FIXES = {
   "lowercase-ids": (v: Record<string, unknown>) =>
     typeof v.device_id === "string" ? { ...v, device_id: v.device_id.toLowerCase() } : v,
   /** Drops fields the contract does not know (e.g. a producer that also sends `unit`). */
-  "drop-unknown-fields": (v: Record<string, unknown>) => Object.fromEntries(Object.entries(v).filter(([k]) => k in Metric.shape)),
+  "drop-unknown-fields": (v: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(v).filter(([k]) => k in Metric.shape)),
 } as const;
 export type FixName = keyof typeof FIXES;
 

@@ -1,6 +1,6 @@
 import type { Kafka } from "kafkajs";
 import { SluiceError } from "../errors.ts";
-import { toDeadLetter, type DeadLetter } from "./record.ts";
+import { type DeadLetter, toDeadLetter } from "./record.ts";
 
 /** The offsets of one partition to read: [from, end), `end` being the end offset fetched when the read started. */
 export interface PartitionRange {

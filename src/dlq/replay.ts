@@ -4,8 +4,8 @@ import { keyOf, type Metric } from "../contract/index.ts";
 import { encodeKey, encodeValue } from "../producer/encode.ts";
 import { partitionFor } from "../producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../producer/send.ts";
-import { judge, type FixName } from "./fix.ts";
-import { readRanges, throwAwayGroup, topicOffsets, type PartitionRange } from "./read.ts";
+import { type FixName, judge } from "./fix.ts";
+import { type PartitionRange, readRanges, throwAwayGroup, topicOffsets } from "./read.ts";
 import type { DeadLetter } from "./record.ts";
 import { againstStored, keyText, storedRows } from "./stored.ts";
 
@@ -112,7 +112,11 @@ export async function replayDeadLetters(deps: { kafka: Kafka; sql: Sql }, o: Rep
         const plan = planReplay(letters, o.fixes, o.where);
         report.filtered += plan.filtered;
         report.kept.push(...plan.keep.map((k) => ({ offset: at(k.letter), reason: k.reason })));
-        const stored = await storedRows(deps.sql, o.table, plan.replay.map((r) => r.metric));
+        const stored = await storedRows(
+          deps.sql,
+          o.table,
+          plan.replay.map((r) => r.metric),
+        );
         const send = plan.replay.filter((r) => {
           const f = againstStored(r.metric, stored.get(keyText(r.metric)), r.letter.timestamp);
           if (!f.send) report.skipped.push({ offset: at(r.letter), key: r.key, reason: f.reason });

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 // Every client made here reads and writes lz4 and zstd batches (the producer's default is zstd).
 import "./codecs.ts";
 

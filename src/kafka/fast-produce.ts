@@ -91,7 +91,10 @@ function encodeHeaders(headers: Record<string, string | Buffer> | undefined): Bu
   let b = headerCache.get(headers);
   if (b === undefined) {
     const entries = Object.entries(headers);
-    const size = entries.reduce((s, [k, v]) => s + sizeOfVarInt(byteLen(k)) + byteLen(k) + sizeOfVarInt(byteLen(v)) + byteLen(v), sizeOfVarInt(entries.length));
+    const size = entries.reduce(
+      (s, [k, v]) => s + sizeOfVarInt(byteLen(k)) + byteLen(k) + sizeOfVarInt(byteLen(v)) + byteLen(v),
+      sizeOfVarInt(entries.length),
+    );
     b = Buffer.alloc(size);
     let o = writeVarInt(b, 0, entries.length);
     for (const [k, v] of entries) {
@@ -230,13 +233,18 @@ function fastRequest(args: RequestArgs) {
 }
 
 const marked = (args: RequestArgs) =>
-  args.topicData.every((t) => t.partitions.every((p) => p.messages.every((m) => m[FAST_ENCODE] === true && m.timestamp == null)));
+  args.topicData.every((t) =>
+    t.partitions.every((p) => p.messages.every((m) => m[FAST_ENCODE] === true && m.timestamp == null)),
+  );
 
 /** Installs the encoder (idempotent). Only requests whose messages all carry {@link FAST_ENCODE} use it. */
 export function installFastProduce(): void {
   const original = require(V7) as ((a: RequestArgs) => unknown) & { __sluiceFast?: boolean };
   if (original.__sluiceFast) return;
-  const wrapper = Object.assign((args: RequestArgs) => (marked(args) ? fastRequest(args) : original(args)), { __sluiceFast: true, original });
+  const wrapper = Object.assign((args: RequestArgs) => (marked(args) ? fastRequest(args) : original(args)), {
+    __sluiceFast: true,
+    original,
+  });
   (require.cache[V7] as { exports: unknown }).exports = wrapper;
 }
 

@@ -20,20 +20,30 @@ const TopicEntry = z
     cleanupPolicy: z.enum(["delete", "compact", "compact,delete"]).optional(),
     minInsyncReplicas: z.int().min(1).optional(),
     /** Any other topic config, as Kafka spells it (`segment.ms`, …). */
-    config: z.record(z.string().regex(/^[a-z0-9.]+$/, "must be a Kafka topic config key such as segment.ms"), z.string()).optional(),
+    config: z
+      .record(z.string().regex(/^[a-z0-9.]+$/, "must be a Kafka topic config key such as segment.ms"), z.string())
+      .optional(),
   })
   .superRefine((t, ctx) => {
     if (t.minInsyncReplicas !== undefined && t.minInsyncReplicas > t.replicationFactor) {
-      ctx.addIssue({ code: "custom", path: ["minInsyncReplicas"], message: `is ${t.minInsyncReplicas} but replicationFactor is ${t.replicationFactor}; lower it or no write could succeed` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["minInsyncReplicas"],
+        message: `is ${t.minInsyncReplicas} but replicationFactor is ${t.replicationFactor}; lower it or no write could succeed`,
+      });
     }
     for (const [field, key] of Object.entries(NAMED)) {
-      if (t.config && key in t.config) ctx.addIssue({ code: "custom", path: ["config", key], message: `is set by "${field}"; remove it from config` });
+      if (t.config && key in t.config)
+        ctx.addIssue({ code: "custom", path: ["config", key], message: `is set by "${field}"; remove it from config` });
     }
   });
 
 /** The topics file (`services/topics.json`): `{ "topics": { "<name>": { partitions, replicationFactor, … } } }`. */
 export const TopicsFile = z.strictObject({
-  topics: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (letters, digits, '.', '_', '-')"), TopicEntry),
+  topics: z.record(
+    z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (letters, digits, '.', '_', '-')"),
+    TopicEntry,
+  ),
 });
 
 /** One desired topic: Kafka's own config keys. */
@@ -56,7 +66,12 @@ export interface LiveTopic {
 export type TopicAction =
   | { readonly kind: "create"; readonly topic: TopicDecl }
   /** `config` is the complete set of topic-level configs to send (AlterConfigs replaces the whole set). */
-  | { readonly kind: "alter"; readonly name: string; readonly diff: readonly KeyChange[]; readonly config: Readonly<Record<string, string>> }
+  | {
+      readonly kind: "alter";
+      readonly name: string;
+      readonly diff: readonly KeyChange[];
+      readonly config: Readonly<Record<string, string>>;
+    }
   | { readonly kind: "partitions"; readonly name: string; readonly from: number; readonly to: number }
   | { readonly kind: "refuse"; readonly name: string; readonly reason: string }
   | { readonly kind: "unchanged"; readonly name: string };
@@ -101,11 +116,19 @@ export function planTopics(desired: readonly TopicDecl[], live: ReadonlyMap<stri
     }
     let changed = false;
     if (d.partitions < l.partitions) {
-      actions.push({ kind: "refuse", name: d.name, reason: `partitions ${l.partitions} → ${d.partitions}: Kafka cannot remove partitions (it would also move keys); recreate the topic under a new name or keep ${l.partitions}` });
+      actions.push({
+        kind: "refuse",
+        name: d.name,
+        reason: `partitions ${l.partitions} → ${d.partitions}: Kafka cannot remove partitions (it would also move keys); recreate the topic under a new name or keep ${l.partitions}`,
+      });
       changed = true;
     }
     if (d.replicationFactor !== l.replicationFactor) {
-      actions.push({ kind: "refuse", name: d.name, reason: `replication factor ${l.replicationFactor} → ${d.replicationFactor}: needs a partition reassignment (kafka-reassign-partitions), which this tool does not do; keep ${l.replicationFactor}` });
+      actions.push({
+        kind: "refuse",
+        name: d.name,
+        reason: `replication factor ${l.replicationFactor} → ${d.replicationFactor}: needs a partition reassignment (kafka-reassign-partitions), which this tool does not do; keep ${l.replicationFactor}`,
+      });
       changed = true;
     }
     const diff = Object.keys(d.config)
@@ -130,16 +153,24 @@ export function formatTopicPlan(actions: readonly TopicAction[]): string {
   const lines: string[] = [];
   for (const a of actions) {
     if (a.kind === "create") {
-      lines.push(`+ topic ${a.topic.name} (partitions ${a.topic.partitions}, replication factor ${a.topic.replicationFactor})`);
-      for (const k of Object.keys(a.topic.config).sort()) lines.push(`    + ${k} = ${JSON.stringify(a.topic.config[k])}`);
+      lines.push(
+        `+ topic ${a.topic.name} (partitions ${a.topic.partitions}, replication factor ${a.topic.replicationFactor})`,
+      );
+      for (const k of Object.keys(a.topic.config).sort())
+        lines.push(`    + ${k} = ${JSON.stringify(a.topic.config[k])}`);
     } else if (a.kind === "alter") {
       lines.push(`~ topic ${a.name} config`);
-      for (const c of a.diff) lines.push(`    ~ ${c.key}: ${c.from === undefined ? "(unset)" : JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
+      for (const c of a.diff)
+        lines.push(
+          `    ~ ${c.key}: ${c.from === undefined ? "(unset)" : JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`,
+        );
     } else if (a.kind === "partitions") lines.push(`~ topic ${a.name} partitions ${a.from} → ${a.to}`);
     else if (a.kind === "refuse") lines.push(`! topic ${a.name}: refused, ${a.reason}`);
   }
   const n = (k: string) => actions.filter((a) => a.kind === k).length;
-  const topics = new Set(actions.filter((a) => a.kind === "alter" || a.kind === "partitions").map((a) => (a as { name: string }).name)).size;
+  const topics = new Set(
+    actions.filter((a) => a.kind === "alter" || a.kind === "partitions").map((a) => (a as { name: string }).name),
+  ).size;
   lines.push(
     n("create") + topics + n("refuse") === 0
       ? `No changes: ${n("unchanged")} topic${n("unchanged") === 1 ? "" : "s"} match the file.`

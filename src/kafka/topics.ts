@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, type Admin } from "kafkajs";
+import { type Admin, ConfigResourceTypes } from "kafkajs";
 import { SluiceError } from "../errors.ts";
 import type { LiveTopic, TopicAction } from "./topic-plan.ts";
 
@@ -15,7 +15,12 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
   if (missing.length === 0) return [];
   await admin.createTopics({
     waitForLeaders: true,
-    topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, configEntries: s.configEntries ? [...s.configEntries] : undefined })),
+    topics: missing.map((s) => ({
+      topic: s.topic,
+      numPartitions: s.numPartitions,
+      replicationFactor: 1,
+      configEntries: s.configEntries ? [...s.configEntries] : undefined,
+    })),
   });
   return missing.map((s) => s.topic);
 }
@@ -31,7 +36,10 @@ export async function liveTopics(admin: Admin, names: readonly string[]): Promis
   if (present.length === 0) return out;
   const [meta, configs] = await Promise.all([
     admin.fetchTopicMetadata({ topics: present }),
-    admin.describeConfigs({ includeSynonyms: false, resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) }),
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    }),
   ]);
   for (const t of meta.topics) {
     const entries = configs.resources.find((r) => r.resourceName === t.name)?.configEntries ?? [];
@@ -40,7 +48,11 @@ export async function liveTopics(admin: Admin, names: readonly string[]): Promis
       partitions: t.partitions.length,
       replicationFactor: t.partitions[0]?.replicas.length ?? 0,
       config: Object.fromEntries(entries.map((e) => [e.configName, e.configValue])),
-      dynamic: Object.fromEntries(entries.filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG && !e.isSensitive).map((e) => [e.configName, e.configValue])),
+      dynamic: Object.fromEntries(
+        entries
+          .filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG && !e.isSensitive)
+          .map((e) => [e.configName, e.configValue]),
+      ),
     });
   }
   return out;
@@ -54,7 +66,10 @@ export async function liveTopics(admin: Admin, names: readonly string[]): Promis
 export async function applyTopicPlan(admin: Admin, actions: readonly TopicAction[]): Promise<void> {
   const refused = actions.filter((a) => a.kind === "refuse");
   if (refused.length) {
-    throw new SluiceError("TOPIC_REFUSED", `nothing applied; the topics file asks for changes Kafka cannot make in place:\n${refused.map((a) => `  ${a.name}: ${a.reason}`).join("\n")}`);
+    throw new SluiceError(
+      "TOPIC_REFUSED",
+      `nothing applied; the topics file asks for changes Kafka cannot make in place:\n${refused.map((a) => `  ${a.name}: ${a.reason}`).join("\n")}`,
+    );
   }
   const creates = actions.flatMap((a) => (a.kind === "create" ? [a.topic] : []));
   if (creates.length) {
@@ -72,9 +87,14 @@ export async function applyTopicPlan(admin: Admin, actions: readonly TopicAction
   if (alters.length) {
     await admin.alterConfigs({
       validateOnly: false,
-      resources: alters.map((a) => ({ type: ConfigResourceTypes.TOPIC, name: a.name, configEntries: Object.entries(a.config).map(([name, value]) => ({ name, value })) })),
+      resources: alters.map((a) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: a.name,
+        configEntries: Object.entries(a.config).map(([name, value]) => ({ name, value })),
+      })),
     });
   }
   const grows = actions.flatMap((a) => (a.kind === "partitions" ? [a] : []));
-  if (grows.length) await admin.createPartitions({ topicPartitions: grows.map((a) => ({ topic: a.name, count: a.to })) });
+  if (grows.length)
+    await admin.createPartitions({ topicPartitions: grows.map((a) => ({ topic: a.name, count: a.to })) });
 }

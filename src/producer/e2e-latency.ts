@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import type { Metric } from "../contract/index.ts";
-import { histogram, latencyStats } from "./latency.ts";
 import { sqlIdentifier } from "../db/identifier.ts";
+import { histogram, latencyStats } from "./latency.ts";
 
 /**
  * End-to-end latency, producer → row in PostgreSQL, measured on sampled records (a few per second, see
@@ -67,7 +67,11 @@ export class E2eProbe {
         `select s.i::int as i, (extract(epoch from t.created_at) * 1000)::float8 as created
            from unnest($1::uuid[], $2::timestamptz[], $3::smallint[]) with ordinality as s(device_id, published_at, metric_name, i)
            join ${this.table} t using (device_id, published_at, metric_name)`,
-        [batch.map((p) => p.m.device_id), batch.map((p) => new Date(p.m.published_at).toISOString()), batch.map((p) => p.m.metric_name)],
+        [
+          batch.map((p) => p.m.device_id),
+          batch.map((p) => new Date(p.m.published_at).toISOString()),
+          batch.map((p) => p.m.metric_name),
+        ],
       );
       const seen = new Set<number>();
       for (const r of rows) {
@@ -89,7 +93,8 @@ export class E2eProbe {
     this.timer = undefined;
     while (this.polling) await Bun.sleep(10);
     const deadline = Date.now() + timeoutMs;
-    while ((await this.poll()) > 0 && Date.now() < deadline && !signal?.aborted) await Bun.sleep(this.opts.pollMs ?? 500);
+    while ((await this.poll()) > 0 && Date.now() < deadline && !signal?.aborted)
+      await Bun.sleep(this.opts.pollMs ?? 500);
   }
 
   stats(): E2eStats {

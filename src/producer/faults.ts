@@ -18,7 +18,13 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const MALFORMED_KINDS = ["not-json", "missing-field", "wrong-type"] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
-export const INVALID_KINDS = ["non-uuid", "unknown-code", "code-out-of-range", "time-out-of-range", "value-out-of-range"] as const;
+export const INVALID_KINDS = [
+  "non-uuid",
+  "unknown-code",
+  "code-out-of-range",
+  "time-out-of-range",
+  "value-out-of-range",
+] as const;
 export type InvalidKind = (typeof INVALID_KINDS)[number];
 
 /** One record to send. `metric` is what the table must hold afterwards for valid records and updates. */
@@ -42,7 +48,14 @@ export interface FaultSpec {
   invalidKinds: readonly InvalidKind[];
 }
 
-export const NO_FAULTS: FaultSpec = { duplicate: 0, update: 0, malformed: 0, invalid: 0, malformedKinds: MALFORMED_KINDS, invalidKinds: INVALID_KINDS };
+export const NO_FAULTS: FaultSpec = {
+  duplicate: 0,
+  update: 0,
+  malformed: 0,
+  invalid: 0,
+  malformedKinds: MALFORMED_KINDS,
+  invalidKinds: INVALID_KINDS,
+};
 
 /** The outgoing record of a valid metric. */
 export function validRecord(m: Metric): Outgoing {
@@ -110,9 +123,17 @@ export class FaultInjector {
     const u = this.r.next();
     if (u < s.duplicate + s.update && this.pool.length > 0) {
       const m = this.take();
-      if (u < s.duplicate) return { kind: "duplicate", key: encodeKey(m), value: encodeValue(m), deviceId: m.device_id, metric: m };
+      if (u < s.duplicate)
+        return { kind: "duplicate", key: encodeKey(m), value: encodeValue(m), deviceId: m.device_id, metric: m };
       const updated: Metric = { ...m, value: -(1 + this.r.next()) * 1000 }; // outside every realistic range: easy to spot
-      return { kind: "update", key: encodeKey(updated), value: encodeValue(updated), deviceId: m.device_id, metric: updated, previous: m.value };
+      return {
+        kind: "update",
+        key: encodeKey(updated),
+        value: encodeValue(updated),
+        deviceId: m.device_id,
+        metric: updated,
+        previous: m.value,
+      };
     }
     let t = s.duplicate + s.update;
     if (u >= t && u < (t += s.malformed)) {

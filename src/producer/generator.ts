@@ -1,6 +1,6 @@
 import type { Metric, MetricCode } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
-import { rng, type Rng } from "./rng.ts";
+import { type Rng, rng } from "./rng.ts";
 import { deviceIds, planRun, RANGES } from "./workload.ts";
 
 /**
@@ -35,16 +35,35 @@ export interface Workload {
   next(dueEpochMs: number): Metric;
 }
 
-const TAG_NAMES = ["site", "fw", "zone", "rack", "line", "room", "floor", "bldg", "owner", "model", "batch", "hw", "os", "net", "power", "grp"];
+const TAG_NAMES = [
+  "site",
+  "fw",
+  "zone",
+  "rack",
+  "line",
+  "room",
+  "floor",
+  "bldg",
+  "owner",
+  "model",
+  "batch",
+  "hw",
+  "os",
+  "net",
+  "power",
+  "grp",
+];
 
 /** Validates a spec; throws SluiceError("INVALID_WORKLOAD") naming the field. */
 function check(spec: WorkloadSpec): void {
   const bad = (m: string) => new SluiceError("INVALID_WORKLOAD", m);
   const d = spec.devices;
   if ("min" in d && d.min > d.max) throw bad(`min devices (${d.min}) must not exceed max devices (${d.max})`);
-  if (spec.metrics.min > spec.metrics.max) throw bad(`min metrics (${spec.metrics.min}) must not exceed max metrics (${spec.metrics.max})`);
+  if (spec.metrics.min > spec.metrics.max)
+    throw bad(`min metrics (${spec.metrics.min}) must not exceed max metrics (${spec.metrics.max})`);
   if (spec.codes.length === 0) throw bad("at least one metric code is needed");
-  if (spec.tags < 0 || spec.tags > TAG_NAMES.length) throw bad(`tags must be from 0 to ${TAG_NAMES.length}, got ${spec.tags}`);
+  if (spec.tags < 0 || spec.tags > TAG_NAMES.length)
+    throw bad(`tags must be from 0 to ${TAG_NAMES.length}, got ${spec.tags}`);
 }
 
 /** Creates the workload of `spec`. */
@@ -57,7 +76,13 @@ export function workload(spec: WorkloadSpec): Workload {
   const nc = codes.length;
   const mins = codes.map((c) => RANGES[c][0]);
   const spans = codes.map((c) => RANGES[c][1] - RANGES[c][0]);
-  const tags = pool.map((_, i) => Object.freeze(TAG_NAMES.slice(0, spec.tags).map((name, j) => (j === 0 ? `site:${i % 16}` : j === 1 ? `fw:1.${i % 4}` : `${name}:${i % 8}`))));
+  const tags = pool.map((_, i) =>
+    Object.freeze(
+      TAG_NAMES.slice(0, spec.tags).map((name, j) =>
+        j === 0 ? `site:${i % 16}` : j === 1 ? `fw:1.${i % 4}` : `${name}:${i % 8}`,
+      ),
+    ),
+  );
   // Last published_at and (for walk) last value per (device, code) series.
   const lastTs = new Float64Array(poolSize * nc).fill(-1);
   const walk = new Float64Array(poolSize * nc).fill(NaN);
@@ -111,7 +136,13 @@ export function workload(spec: WorkloadSpec): Workload {
       lastTs[series] = ts;
       // Start the next cycle now, so `cycle` already names the cycle of the next metric (the scheduler needs it).
       if (inCycle === 0) startCycle();
-      return { device_id: pool[device]!, published_at: ts, metric_name: codes[ci]!, value: valueFor(series, ci), tags: tags[device]! as string[] };
+      return {
+        device_id: pool[device]!,
+        published_at: ts,
+        metric_name: codes[ci]!,
+        value: valueFor(series, ci),
+        tags: tags[device]! as string[],
+      };
     },
   };
 }

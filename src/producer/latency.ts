@@ -8,7 +8,13 @@ export type Histogram = hdr.Histogram;
 
 /** A new histogram (pure JS implementation: the WebAssembly one needs an async init and gains little here). */
 export function histogram(): Histogram {
-  return hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
 }
 
 /** Percentiles and extremes of a histogram of µs, in ms (3 decimals), or nulls when it is empty. */

@@ -1,9 +1,9 @@
 import type { Message, Producer } from "kafkajs";
 import PQueue from "p-queue";
-import { FAST_ENCODE } from "../kafka/fast-produce.ts";
 import type { Metric } from "../contract/index.ts";
 import { COMPRESSION, type CompressionName } from "../kafka/codecs.ts";
-import { validRecord, type FaultInjector, type Outgoing } from "./faults.ts";
+import { FAST_ENCODE } from "../kafka/fast-produce.ts";
+import { type FaultInjector, type Outgoing, validRecord } from "./faults.ts";
 import type { Workload } from "./generator.ts";
 import { LoadStats } from "./load-stats.ts";
 import type { ManifestBuilder } from "./manifest.ts";
@@ -79,7 +79,10 @@ class Schedule {
   private readonly count: number;
   private readonly perMs: number;
 
-  constructor(private readonly o: LoadOptions, readonly t0: number) {
+  constructor(
+    private readonly o: LoadOptions,
+    readonly t0: number,
+  ) {
     this.endAt = o.durationMs !== undefined ? t0 + o.durationMs : Infinity;
     this.count = o.count ?? Infinity;
     this.perMs = o.mode.kind === "rate" ? o.mode.perSec / 1000 : 0;
@@ -107,7 +110,13 @@ function toMessages(b: Batch, o: LoadOptions, headers: Record<string, string> | 
     const r = b.records[i]!;
     messages[i] =
       o.partitioner === "device"
-        ? { key: r.key, value: r.value, partition: partitionFor(r.deviceId, o.partitions), headers, [FAST_ENCODE]: true }
+        ? {
+            key: r.key,
+            value: r.value,
+            partition: partitionFor(r.deviceId, o.partitions),
+            headers,
+            [FAST_ENCODE]: true,
+          }
         : { key: r.key, value: r.value, headers, [FAST_ENCODE]: true };
   }
   return messages;
@@ -179,7 +188,9 @@ function fillBatch(o: LoadOptions, sched: Schedule, now: number, epoch0: number)
 export async function runLoad(o: LoadOptions): Promise<Summary> {
   const { signal } = o;
   const queue = new PQueue({ concurrency: o.concurrency });
-  const aborted = new Promise<void>((resolve) => (signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve(), { once: true })));
+  const aborted = new Promise<void>((resolve) =>
+    signal?.aborted ? resolve() : signal?.addEventListener("abort", () => resolve(), { once: true }),
+  );
   const t0 = performance.now();
   const epoch0 = Date.now() - t0; // epoch ms = epoch0 + performance.now()
   const stats = new LoadStats(t0);

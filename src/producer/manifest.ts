@@ -95,9 +95,21 @@ export class ManifestBuilder {
     const buckets: Bucket[] = [];
     for (const [k, a] of this.buckets) {
       const [device_id, code, minute] = k.split("|");
-      buckets.push({ device_id: device_id!, metric_name: Number(code), minute: Number(minute), count: a.count, checksum: checksumHex(a.hi, a.lo) });
+      buckets.push({
+        device_id: device_id!,
+        metric_name: Number(code),
+        minute: Number(minute),
+        count: a.count,
+        checksum: checksumHex(a.hi, a.lo),
+      });
     }
-    buckets.sort((x, y) => (x.device_id < y.device_id ? -1 : x.device_id > y.device_id ? 1 : x.metric_name - y.metric_name || x.minute - y.minute));
+    buckets.sort((x, y) =>
+      x.device_id < y.device_id
+        ? -1
+        : x.device_id > y.device_id
+          ? 1
+          : x.metric_name - y.metric_name || x.minute - y.minute,
+    );
     return {
       format: MANIFEST_FORMAT,
       topic: meta.topic,

@@ -54,7 +54,10 @@ export function summaryLines(s: Summary): string[] {
     `valid ${n0(s.valid)}, injected: duplicate ${n0(s.injected.duplicate)}, update ${n0(s.injected.update)}, malformed ${n0(s.injected.malformed)}, invalid ${n0(s.injected.invalid)}`,
     `errors ${n0(s.errors)}${s.firstError ? ` (first: ${s.firstError})` : ""}`,
   ];
-  if (s.e2e) lines.push(`end-to-end ms (produce → row in PostgreSQL, ${s.e2e.seen}/${s.e2e.samples} samples): p50 ${f(s.e2e.p50)}, p99 ${f(s.e2e.p99)}, max ${f(s.e2e.max)}`);
+  if (s.e2e)
+    lines.push(
+      `end-to-end ms (produce → row in PostgreSQL, ${s.e2e.seen}/${s.e2e.samples} samples): p50 ${f(s.e2e.p50)}, p99 ${f(s.e2e.p99)}, max ${f(s.e2e.max)}`,
+    );
   return lines;
 }
 

@@ -1,8 +1,8 @@
 import type { Message, Producer } from "kafkajs";
 import PQueue from "p-queue";
 import { SluiceError } from "../errors.ts";
+import { COMPRESSION, type CompressionName, DEFAULT_COMPRESSION } from "../kafka/codecs.ts";
 import { FAST_ENCODE } from "../kafka/fast-produce.ts";
-import { COMPRESSION, DEFAULT_COMPRESSION, type CompressionName } from "../kafka/codecs.ts";
 import { encodeKey, encodeValue } from "./encode.ts";
 import { partitionFor } from "./partitioner.ts";
 import { metricAt, planRun, type Run } from "./workload.ts";
@@ -41,7 +41,8 @@ export interface ProduceStats {
 }
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new SluiceError("INVALID_PRODUCE", `${name} must be an integer ≥ 1, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new SluiceError("INVALID_PRODUCE", `${name} must be an integer ≥ 1, got ${v}`);
   return v;
 }
 
@@ -66,7 +67,11 @@ export async function produce(opts: ProduceOptions): Promise<ProduceStats> {
   if (!Number.isSafeInteger(schemaId) || schemaId < 0) {
     throw new SluiceError("INVALID_PRODUCE", `schemaId must be the registry's integer schema id, got ${schemaId}`);
   }
-  if (compression === undefined) throw new SluiceError("INVALID_PRODUCE", `compression must be one of ${Object.keys(COMPRESSION).join(", ")}, got ${opts.compression}`);
+  if (compression === undefined)
+    throw new SluiceError(
+      "INVALID_PRODUCE",
+      `compression must be one of ${Object.keys(COMPRESSION).join(", ")}, got ${opts.compression}`,
+    );
   // One shared headers object: kafkajs only reads it, and one allocation per message would be waste.
   const headers = { [SCHEMA_ID_HEADER]: String(schemaId) };
 
@@ -149,7 +154,10 @@ export function manifestOf(run: Run, topic: string, stats: ProduceStats): Manife
 /** Re-plans the run a manifest describes (validating it), for a verifier. */
 export function runOfManifest(m: Manifest): Run {
   if (m.generator !== "sluice-workload/1") {
-    throw new SluiceError("UNKNOWN_GENERATOR", `manifest was written by generator ${String(m.generator)}; this build knows sluice-workload/1`);
+    throw new SluiceError(
+      "UNKNOWN_GENERATOR",
+      `manifest was written by generator ${String(m.generator)}; this build knows sluice-workload/1`,
+    );
   }
   return planRun({ seed: m.seed, count: m.count, devices: m.devices, startMs: m.startMs, stepMs: m.stepMs });
 }

@@ -1,11 +1,11 @@
-import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { Partitioners, type Producer } from "kafkajs";
+import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { kafka } from "../kafka/client.ts";
+import type { CompressionName } from "../kafka/codecs.ts";
 import { installFastProduce } from "../kafka/fast-produce.ts";
 import { registerContract } from "../registry/register.ts";
-import type { CompressionName } from "../kafka/codecs.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
-import { manifestOf, produce, type Manifest } from "./send.ts";
+import { type Manifest, manifestOf, produce } from "./send.ts";
 import type { Run } from "./workload.ts";
 
 export interface ProducerTarget {
@@ -21,13 +21,22 @@ export interface ProducerTarget {
 export async function produceRun(
   target: ProducerTarget,
   run: Run,
-  opts: { batchSize?: number; concurrency?: number; compression?: CompressionName; onProgress?: (sent: number) => void } = {},
+  opts: {
+    batchSize?: number;
+    concurrency?: number;
+    compression?: CompressionName;
+    onProgress?: (sent: number) => void;
+  } = {},
 ): Promise<Manifest> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
   installFastProduce();
   const client = kafka(target.brokers, "sluice-producer");
   const admin = client.admin();
-  const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false, idempotent: false });
+  const producer = client.producer({
+    createPartitioner: createDevicePartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: false,
+  });
   await Promise.all([admin.connect(), producer.connect()]);
   try {
     const [meta] = (await admin.fetchTopicMetadata({ topics: [target.topic] })).topics;

@@ -4,7 +4,20 @@ import { SluiceError } from "../errors.ts";
  * k6-style pass/fail checks on a run's summary: `--threshold 'p99<50ms,rate>40000,errors==0'`.
  * Latencies are in ms in the summary; a threshold may say `ms`, `s` or `us`. Pure.
  */
-export const THRESHOLD_METRICS = ["p50", "p95", "p99", "p99.9", "max", "avg", "e2e_p50", "e2e_p99", "rate", "errors", "sent", "lag"] as const;
+export const THRESHOLD_METRICS = [
+  "p50",
+  "p95",
+  "p99",
+  "p99.9",
+  "max",
+  "avg",
+  "e2e_p50",
+  "e2e_p99",
+  "rate",
+  "errors",
+  "sent",
+  "lag",
+] as const;
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number];
 const LATENCIES = new Set<string>(["p50", "p95", "p99", "p99.9", "max", "avg", "e2e_p50", "e2e_p99", "lag"]);
 const OPS = ["<=", ">=", "==", "!=", "<", ">"] as const;
@@ -34,7 +47,10 @@ export function parseThresholds(text: string): Threshold[] {
     .map((part) => {
       const m = /^([a-z0-9_.]+)\s*(<=|>=|==|!=|<|>)\s*([0-9]*\.?[0-9]+)\s*(ms|s|us|k)?$/.exec(part);
       const fail = (why: string) =>
-        new SluiceError("USAGE", `--threshold "${part}": ${why}. Write metric op number[unit], e.g. p99<50ms,rate>40000,errors==0; metrics: ${THRESHOLD_METRICS.join(", ")}; ops: ${OPS.join(" ")}`);
+        new SluiceError(
+          "USAGE",
+          `--threshold "${part}": ${why}. Write metric op number[unit], e.g. p99<50ms,rate>40000,errors==0; metrics: ${THRESHOLD_METRICS.join(", ")}; ops: ${OPS.join(" ")}`,
+        );
       if (!m) throw fail("cannot parse");
       const metric = m[1] as ThresholdMetric;
       if (!THRESHOLD_METRICS.includes(metric)) throw fail(`unknown metric "${m[1]}"`);
@@ -67,7 +83,10 @@ function holds(a: number, op: Op, b: number): boolean {
 }
 
 /** Evaluates thresholds against the values of a summary; a metric the run did not measure fails. */
-export function evaluate(thresholds: readonly Threshold[], values: Readonly<Record<ThresholdMetric, number | null>>): ThresholdResult[] {
+export function evaluate(
+  thresholds: readonly Threshold[],
+  values: Readonly<Record<ThresholdMetric, number | null>>,
+): ThresholdResult[] {
   return thresholds.map((t) => {
     const actual = values[t.metric];
     return { ...t, actual, ok: actual !== null && holds(actual, t.op, t.bound) };

@@ -66,7 +66,9 @@ export function planRun(spec: RunSpec): Run {
   const lastTick = count === 0 ? 0 : Math.floor((count - 1) / (devices * N_CODES));
   const last = startMs + lastTick * stepMs;
   if (last > MAX_PUBLISHED_AT) {
-    throw invalid(`the run would publish up to ${last} ms, past the contract's maximum ${MAX_PUBLISHED_AT}; lower startMs, stepMs or count`);
+    throw invalid(
+      `the run would publish up to ${last} ms, past the contract's maximum ${MAX_PUBLISHED_AT}; lower startMs, stepMs or count`,
+    );
   }
   return Object.freeze({ seed, count, devices, startMs, stepMs });
 }

@@ -1,8 +1,8 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
-import { SluiceError } from "../errors.ts";
 import { ACCEPTED_TIGHTENINGS, type JsonSchema } from "../contract/index.ts";
+import { SluiceError } from "../errors.ts";
 
 /**
  * The registry client: JSON Schemas validated with Ajv (draft-07, as the contract is rendered), `format`
@@ -46,7 +46,12 @@ export async function registerContract(
 /** The differences the registry named when it refused a schema (Apicurio: "list of diff types: [A at /p, …]"). */
 function refusedDiffs(e: unknown): string[] | undefined {
   const m = /list of diff types: \[(.*?)\]/.exec((e as Error).message ?? "");
-  return m ? m[1]!.split(",").map((d) => d.trim()).filter(Boolean) : undefined;
+  return m
+    ? m[1]!
+        .split(",")
+        .map((d) => d.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 async function register(url: string, subject: string, schema: JsonSchema, level: Level): Promise<number> {
@@ -68,9 +73,16 @@ async function setCompatibility(url: string, subject: string, level: Level): Pro
     headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
     body: JSON.stringify({ compatibility: level }),
   }).catch((e: Error) => {
-    throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`);
+    throw new SluiceError(
+      "REGISTRY_UNREACHABLE",
+      `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`,
+    );
   });
-  if (!res.ok) throw new SluiceError("REGISTRY_CONFIG", `registry refused compatibility ${level} for ${subject}: ${res.status} ${await res.text()}`);
+  if (!res.ok)
+    throw new SluiceError(
+      "REGISTRY_CONFIG",
+      `registry refused compatibility ${level} for ${subject}: ${res.status} ${await res.text()}`,
+    );
 }
 
 function registerError(subject: string, e: unknown): SluiceError {

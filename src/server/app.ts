@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { Hono, type Context, type Next } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { keyId, keyMatcher, presentedKey, scopeOf } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
-import { ApiError, errorAnswerer, REQUEST_ID_HEADER, type Env } from "./http-errors.ts";
+import { ApiError, type Env, errorAnswerer, REQUEST_ID_HEADER } from "./http-errors.ts";
 import { openApiDocument } from "./openapi.ts";
 import { connectorRoutes, dlqRoutes } from "./routes/admin.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { opsRoutes } from "./routes/ops.ts";
-import { appState, type AppState } from "./state.ts";
+import { type AppState, appState } from "./state.ts";
 
 export { REQUEST_ID_HEADER } from "./http-errors.ts";
 export { pipelineView } from "./state.ts";

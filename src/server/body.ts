@@ -25,14 +25,19 @@ export async function bodyText(c: Context<Env>, maxBytes: number): Promise<strin
       size += r.value.byteLength;
       if (size > maxBytes) {
         await reader.cancel();
-        throw new ApiError("PAYLOAD_TOO_LARGE", `the body decompresses to more than ${maxBytes} bytes; split the batch`);
+        throw new ApiError(
+          "PAYLOAD_TOO_LARGE",
+          `the body decompresses to more than ${maxBytes} bytes; split the batch`,
+        );
       }
       chunks.push(r.value);
     }
   } catch (e) {
     if (e instanceof ApiError) throw e;
     const errors = [{ index: null, field: "(body)", message: `not valid gzip: ${(e as Error).message}` }];
-    throw new ApiError("INVALID_BATCH", "the body says Content-Encoding: gzip but is not valid gzip", { body: { errors } });
+    throw new ApiError("INVALID_BATCH", "the body says Content-Encoding: gzip but is not valid gzip", {
+      body: { errors },
+    });
   }
   return new TextDecoder().decode(Buffer.concat(chunks));
 }

@@ -19,7 +19,10 @@ const encoder = new TextEncoder();
 
 /** The wire form of an event (`data` split per line, as the SSE format requires). */
 export const sseFrame = (e: ServerEvent) =>
-  `event: ${e.event.replace(/[\r\n]/g, "")}\n${e.data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join("\n")}\n\n`;
+  `event: ${e.event.replace(/[\r\n]/g, "")}\n${e.data
+    .split(/\r\n|\r|\n/)
+    .map((l) => `data: ${l}`)
+    .join("\n")}\n\n`;
 
 /**
  * A pull-driven event stream: an event is made only when the client (through the HTTP server) asks for the next

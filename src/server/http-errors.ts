@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { answeredCode, errorSpec, type ErrorCode } from "../error-codes.ts";
+import { answeredCode, type ErrorCode, errorSpec } from "../error-codes.ts";
 import { SluiceError } from "../errors.ts";
 
 /** Seconds a client should wait before retrying when the server is busy (409, 429) or a dependency down (503). */
@@ -16,8 +16,10 @@ export const REQUEST_ID_HEADER = "X-Request-Id";
 export type Env = { Variables: { keyId: string; requestId: string } };
 
 /** The body of every error answer: `{error: {code, message}, ...extra}`. */
-export const errorBody = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) =>
-  ({ error: { code, message }, ...extra });
+export const errorBody = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}) => ({
+  error: { code, message },
+  ...extra,
+});
 
 /**
  * An answer a route refuses a request with: the status comes from the catalogue, the message (written for the client,

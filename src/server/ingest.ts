@@ -1,7 +1,7 @@
 import type { Message } from "kafkajs";
 import { z } from "zod";
-import { IngestMetric } from "../contract/ingest-metric.ts";
 import type { Metric } from "../contract/index.ts";
+import { IngestMetric } from "../contract/ingest-metric.ts";
 import { encodeKey, encodeValue } from "../producer/encode.ts";
 import { partitionFor } from "../producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../producer/send.ts";
@@ -23,7 +23,12 @@ export interface IngestLimits {
  * under Kafka's default 1 MiB record-batch limit (`message.max.bytes`), so a batch the server accepts can never be
  * refused by the broker for its size. 1,000 typical metrics take about 150 KB.
  */
-export const DEFAULT_LIMITS: IngestLimits = { maxItems: 1000, maxBodyBytes: 512 * 1024, sendTimeoutMs: 5000, maxInFlight: 16 };
+export const DEFAULT_LIMITS: IngestLimits = {
+  maxItems: 1000,
+  maxBodyBytes: 512 * 1024,
+  sendTimeoutMs: 5000,
+  maxInFlight: 16,
+};
 
 /** One reason a batch was refused: which item (null for the envelope), which field, and why. */
 export interface ItemError {
@@ -52,14 +57,24 @@ export function validateBatch(body: unknown, maxItems: number): BatchResult {
       errors: env.error.issues.map((i) => ({
         index: null,
         field: i.code === "unrecognized_keys" ? i.keys.join(",") : i.path.join(".") || "(body)",
-        message: i.code === "unrecognized_keys" ? "unknown field; the body is {\"metrics\": [...]}" : i.message,
+        message: i.code === "unrecognized_keys" ? 'unknown field; the body is {"metrics": [...]}' : i.message,
       })),
     };
   }
   const items = env.data.metrics;
-  if (items.length === 0) return { ok: false, errors: [{ index: null, field: "metrics", message: "must hold at least one metric" }] };
+  if (items.length === 0)
+    return { ok: false, errors: [{ index: null, field: "metrics", message: "must hold at least one metric" }] };
   if (items.length > maxItems) {
-    return { ok: false, errors: [{ index: null, field: "metrics", message: `must hold at most ${maxItems} metrics, got ${items.length}; split the batch` }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          index: null,
+          field: "metrics",
+          message: `must hold at most ${maxItems} metrics, got ${items.length}; split the batch`,
+        },
+      ],
+    };
   }
   const metrics: Metric[] = [];
   const errors: ItemError[] = [];
@@ -88,5 +103,10 @@ export function validateBatch(body: unknown, maxItems: number): BatchResult {
  */
 export function toMessages(metrics: readonly Metric[], partitions: number, schemaId: number): Message[] {
   const headers = { [SCHEMA_ID_HEADER]: String(schemaId) };
-  return metrics.map((m) => ({ key: encodeKey(m), value: encodeValue(m), partition: partitionFor(m.device_id, partitions), headers }));
+  return metrics.map((m) => ({
+    key: encodeKey(m),
+    value: encodeValue(m),
+    partition: partitionFor(m.device_id, partitions),
+    headers,
+  }));
 }

@@ -43,7 +43,10 @@ export interface KafkaGateway {
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SluiceError("KAFKA_TIMEOUT", `${what} took longer than ${ms} ms; Kafka is slow or down`)), ms);
+    timer = setTimeout(
+      () => reject(new SluiceError("KAFKA_TIMEOUT", `${what} took longer than ${ms} ms; Kafka is slow or down`)),
+      ms,
+    );
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
@@ -56,7 +59,10 @@ const headerText = (v: IHeaders[string]): string =>
  * turns into a 503 within seconds instead of a request that hangs for kafkajs' default half minute of retries.
  * Connections are opened lazily and reopened after a failure.
  */
-export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: number; requestTimeoutMs?: number } = {}): KafkaGateway {
+export function kafkaGateway(
+  brokers: string[],
+  opts: { connectionTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): KafkaGateway {
   const client = kafka(brokers, "sluice-server", {
     connectionTimeout: opts.connectionTimeoutMs ?? 1000,
     requestTimeout: opts.requestTimeoutMs ?? 5000,
@@ -78,7 +84,11 @@ export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: nu
     }));
   const getProducer = () =>
     (producer ??= (async () => {
-      const p = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false, idempotent: false });
+      const p = client.producer({
+        createPartitioner: createDevicePartitioner,
+        allowAutoTopicCreation: false,
+        idempotent: false,
+      });
       await p.connect();
       return p;
     })().catch((e) => {
@@ -109,7 +119,9 @@ export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: nu
     },
     async topicOffsets(topic) {
       const rows = await (await getAdmin()).fetchTopicOffsets(topic);
-      return rows.map((r) => ({ partition: r.partition, high: Number(r.high), low: Number(r.low) })).sort((a, b) => a.partition - b.partition);
+      return rows
+        .map((r) => ({ partition: r.partition, high: Number(r.high), low: Number(r.low) }))
+        .sort((a, b) => a.partition - b.partition);
     },
     async groupOffsets(groupId, topic) {
       const [t] = await (await getAdmin()).fetchOffsets({ groupId, topics: [topic] });
@@ -117,7 +129,11 @@ export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: nu
     },
     async peek(topic, n, timeoutMs) {
       const a = await getAdmin();
-      const offsets = (await a.fetchTopicOffsets(topic)).map((r) => ({ partition: r.partition, high: Number(r.high), low: Number(r.low) }));
+      const offsets = (await a.fetchTopicOffsets(topic)).map((r) => ({
+        partition: r.partition,
+        high: Number(r.high),
+        low: Number(r.low),
+      }));
       const wanted = offsets.filter((o) => o.high > o.low);
       if (wanted.length === 0) return [];
       const starts = new Map(wanted.map((o) => [o.partition, Math.max(o.low, o.high - n)]));
@@ -125,7 +141,12 @@ export function kafkaGateway(brokers: string[], opts: { connectionTimeoutMs?: nu
       const out: PeekedRecord[] = [];
       // kafkajs has no manual assignment, so a throwaway group reads the tail and is deleted afterwards.
       const groupId = `sluice-peek-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6)}`;
-      const consumer = client.consumer({ groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, rebalanceTimeout: 5_000 });
+      const consumer = client.consumer({
+        groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 5_000,
+      });
       let finish!: () => void;
       const done = new Promise<void>((resolve) => (finish = resolve));
       try {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { PipelineSnapshot } from "./snapshot.ts";
 
 /** Connect's connector and task states; each gets a 0/1 series so an alert can match `state="FAILED"`. */
@@ -18,7 +18,10 @@ export interface ServerMetrics {
  * Builds the registry. Pipeline metrics (offsets, lag, connector and task states, DLQ, rows written) are read from
  * `snapshot` at scrape time, so they are as fresh as the scrape; ingest metrics are counted as requests happen.
  */
-export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerRestarts?: ReadonlyMap<string, number>): ServerMetrics {
+export function serverMetrics(
+  snapshot: () => Promise<PipelineSnapshot>,
+  healerRestarts?: ReadonlyMap<string, number>,
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const opts = { registers: [registry] };
@@ -33,7 +36,12 @@ export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerR
     },
   });
 
-  const ingestRequests = new Counter({ name: "sluice_ingest_requests_total", help: "POST /v1/metrics requests by HTTP status code.", labelNames: ["code"] as const, ...opts });
+  const ingestRequests = new Counter({
+    name: "sluice_ingest_requests_total",
+    help: "POST /v1/metrics requests by HTTP status code.",
+    labelNames: ["code"] as const,
+    ...opts,
+  });
   const ingestMetrics = new Counter({
     name: "sluice_ingest_metrics_total",
     help: "Metrics received over HTTP: accepted (acknowledged by Kafka) or rejected (invalid, or Kafka failed).",
@@ -54,7 +62,11 @@ export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerR
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     ...opts,
   });
-  const ingestInFlight = new Gauge({ name: "sluice_ingest_inflight_batches", help: "Ingest batches waiting for Kafka's acknowledgement.", ...opts });
+  const ingestInFlight = new Gauge({
+    name: "sluice_ingest_inflight_batches",
+    help: "Ingest batches waiting for Kafka's acknowledgement.",
+    ...opts,
+  });
 
   // Scrape-time gauges. Every collect() awaits the same cached snapshot.
   new Gauge({
@@ -76,7 +88,8 @@ export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerR
     async collect() {
       this.reset();
       const s = await snapshot();
-      for (const l of s.lag ?? []) this.set({ connector: s.connector?.name ?? "", topic: s.topic, partition: String(l.partition) }, l.lag);
+      for (const l of s.lag ?? [])
+        this.set({ connector: s.connector?.name ?? "", topic: s.topic, partition: String(l.partition) }, l.lag);
     },
   });
   new Gauge({
@@ -101,7 +114,8 @@ export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerR
       this.reset();
       const s = await snapshot();
       for (const t of s.connector?.status?.tasks ?? []) {
-        for (const state of CONNECT_STATES) this.set({ connector: s.connector!.name, task: String(t.id), state }, state === t.state ? 1 : 0);
+        for (const state of CONNECT_STATES)
+          this.set({ connector: s.connector!.name, task: String(t.id), state }, state === t.state ? 1 : 0);
       }
     },
   });
@@ -159,7 +173,8 @@ export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerR
     async collect() {
       this.reset();
       const s = await snapshot();
-      for (const source of ["kafka", "lag", "connect", "dlq", "postgres"]) this.set({ source }, s.errors[source] ? 0 : 1);
+      for (const source of ["kafka", "lag", "connect", "dlq", "postgres"])
+        this.set({ source }, s.errors[source] ? 0 : 1);
     },
   });
 

@@ -82,7 +82,10 @@ export function openApiDocument(limits: IngestLimits) {
           summary: "Readiness: Kafka, Connect, the registry, PostgreSQL and the sink connector with all tasks RUNNING.",
           description: "One check runs at a time, shared by concurrent callers; its result answers for one second.",
           operationId: "ready",
-          responses: { "200": json(ref("Readiness"), "Every component is ready."), "503": json(ref("Readiness"), "At least one component is not ready.") },
+          responses: {
+            "200": json(ref("Readiness"), "Every component is ready."),
+            "503": json(ref("Readiness"), "At least one component is not ready."),
+          },
         },
       },
       "/metrics": {
@@ -93,7 +96,11 @@ export function openApiDocument(limits: IngestLimits) {
         },
       },
       "/openapi.json": {
-        get: { summary: "This document.", operationId: "openapi", responses: { "200": json({ type: "object" }, "The OpenAPI document.") } },
+        get: {
+          summary: "This document.",
+          operationId: "openapi",
+          responses: { "200": json({ type: "object" }, "The OpenAPI document.") },
+        },
       },
       "/v1/pipeline": {
         get: {
@@ -130,16 +137,25 @@ export function openApiDocument(limits: IngestLimits) {
           requestBody: { required: true, content: { "application/json": { schema: ref("MetricBatch") } } },
           responses: {
             "202": json(ref("IngestAccepted"), "Kafka acknowledged every metric of the batch.", {
-              "Idempotency-Replayed": { description: "`true` when this is the stored answer to an earlier request with the same key.", schema: { type: "string" } },
+              "Idempotency-Replayed": {
+                description: "`true` when this is the stored answer to an earlier request with the same key.",
+                schema: { type: "string" },
+              },
             }),
-            "400": json(ref("ValidationFailure"), "The batch (or a header, or its gzip) is invalid; nothing was written."),
+            "400": json(
+              ref("ValidationFailure"),
+              "The batch (or a header, or its gzip) is invalid; nothing was written.",
+            ),
             ...ingest.authErrors,
             "409": err("A request with the same Idempotency-Key is still being processed.", retryAfter),
             "413": err(`The body is larger than ${limits.maxBodyBytes} bytes.`),
             "415": err("The body is not application/json, or its Content-Encoding is neither gzip nor identity."),
             "422": err("The Idempotency-Key was used before with a different body."),
             "429": err(`${limits.maxInFlight} batches already wait for Kafka.`, retryAfter),
-            "503": err("Kafka did not acknowledge in time or cannot be reached; retry later (same Idempotency-Key).", retryAfter),
+            "503": err(
+              "Kafka did not acknowledge in time or cannot be reached; retry later (same Idempotency-Key).",
+              retryAfter,
+            ),
           },
         },
       },
@@ -162,8 +178,18 @@ export function openApiDocument(limits: IngestLimits) {
           operationId: "restartConnector",
           ...withScope(admin),
           parameters: [
-            { name: "includeTasks", in: "query", required: false, schema: { type: "string", enum: ["true", "false"], default: "true" } },
-            { name: "onlyFailed", in: "query", required: false, schema: { type: "string", enum: ["true", "false"], default: "false" } },
+            {
+              name: "includeTasks",
+              in: "query",
+              required: false,
+              schema: { type: "string", enum: ["true", "false"], default: "true" },
+            },
+            {
+              name: "onlyFailed",
+              in: "query",
+              required: false,
+              schema: { type: "string", enum: ["true", "false"], default: "false" },
+            },
           ],
           responses: {
             "202": json(ref("Restarted"), "Restart requested."),
@@ -180,7 +206,9 @@ export function openApiDocument(limits: IngestLimits) {
           summary: "Restart one task of the sink connector.",
           operationId: "restartTask",
           ...withScope(admin),
-          parameters: [{ name: "task", in: "path", required: true, schema: { type: "integer", minimum: 0, maximum: 10000 } }],
+          parameters: [
+            { name: "task", in: "path", required: true, schema: { type: "integer", minimum: 0, maximum: 10000 } },
+          ],
           responses: {
             "202": json(ref("Restarted"), "Restart requested."),
             "400": err("The task id is not an integer."),
@@ -196,7 +224,14 @@ export function openApiDocument(limits: IngestLimits) {
           summary: "The last records of the dead-letter topic with their error headers.",
           operationId: "peekDlq",
           ...withScope(admin),
-          parameters: [{ name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 10 } }],
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              schema: { type: "integer", minimum: 1, maximum: 100, default: 10 },
+            },
+          ],
           responses: {
             "200": json(ref("DlqPeek"), "Records, oldest first."),
             "400": err("Invalid limit."),
@@ -242,7 +277,11 @@ export function openApiDocument(limits: IngestLimits) {
           type: "object",
           required: ["index", "field", "message"],
           properties: {
-            index: { type: "integer", nullable: true, description: "Position of the item in `metrics`; null for the body as a whole." },
+            index: {
+              type: "integer",
+              nullable: true,
+              description: "Position of the item in `metrics`; null for the body as a whole.",
+            },
             field: { type: "string" },
             message: { type: "string" },
           },
@@ -255,7 +294,11 @@ export function openApiDocument(limits: IngestLimits) {
             errors: { type: "array", items: ref("ItemError") },
           },
         },
-        Health: { type: "object", required: ["status"], properties: { status: { type: "string", enum: ["ok"] }, uptimeSeconds: { type: "integer" } } },
+        Health: {
+          type: "object",
+          required: ["status"],
+          properties: { status: { type: "string", enum: ["ok"] }, uptimeSeconds: { type: "integer" } },
+        },
         Check: {
           type: "object",
           required: ["ok", "latencyMs"],
@@ -269,7 +312,9 @@ export function openApiDocument(limits: IngestLimits) {
             components: {
               type: "object",
               required: ["kafka", "connect", "registry", "postgres", "connector"],
-              properties: Object.fromEntries(["kafka", "connect", "registry", "postgres", "connector"].map((k) => [k, ref("Check")])),
+              properties: Object.fromEntries(
+                ["kafka", "connect", "registry", "postgres", "connector"].map((k) => [k, ref("Check")]),
+              ),
             },
           },
         },
@@ -278,14 +323,29 @@ export function openApiDocument(limits: IngestLimits) {
           required: ["name", "connector", "tasks"],
           properties: {
             name: { type: "string" },
-            connector: { type: "object", properties: { state: taskStates, worker_id: { type: "string" }, trace: { type: "string" } } },
+            connector: {
+              type: "object",
+              properties: { state: taskStates, worker_id: { type: "string" }, trace: { type: "string" } },
+            },
             tasks: {
               type: "array",
-              items: { type: "object", properties: { id: { type: "integer" }, state: taskStates, worker_id: { type: "string" }, trace: { type: "string" } } },
+              items: {
+                type: "object",
+                properties: {
+                  id: { type: "integer" },
+                  state: taskStates,
+                  worker_id: { type: "string" },
+                  trace: { type: "string" },
+                },
+              },
             },
           },
         },
-        Restarted: { type: "object", required: ["restarted"], properties: { restarted: { type: "string" }, task: { type: "integer" }, status: { nullable: true } } },
+        Restarted: {
+          type: "object",
+          required: ["restarted"],
+          properties: { restarted: { type: "string" }, task: { type: "integer" }, status: { nullable: true } },
+        },
         DlqPeek: {
           type: "object",
           required: ["topic", "records"],
@@ -301,7 +361,11 @@ export function openApiDocument(limits: IngestLimits) {
                   timestamp: { type: "integer" },
                   key: { type: "string", nullable: true },
                   value: { type: "string", nullable: true },
-                  headers: { type: "object", additionalProperties: { type: "string" }, description: "Including Connect's __connect.errors.* context headers." },
+                  headers: {
+                    type: "object",
+                    additionalProperties: { type: "string" },
+                    description: "Including Connect's __connect.errors.* context headers.",
+                  },
                 },
               },
             },

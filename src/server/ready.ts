@@ -22,9 +22,16 @@ async function check(f: () => Promise<unknown>): Promise<CheckResult> {
   try {
     const detail = await Promise.race([
       f(),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)),
+      ),
     ]);
-    return { ok: true, latencyMs: Math.round((performance.now() - t0) * 10) / 10, ...(typeof detail === "string" && detail ? { detail } : {}) };
+    return {
+      ok: true,
+      latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+      ...(typeof detail === "string" && detail ? { detail } : {}),
+    };
   } catch (e) {
     return { ok: false, latencyMs: Math.round((performance.now() - t0) * 10) / 10, detail: (e as Error).message };
   } finally {
@@ -47,7 +54,9 @@ export async function readiness(deps: ServerDeps): Promise<Readiness> {
       if (!s) throw new Error(`connector ${deps.connector} does not exist; run \`sluice setup\``);
       if (!isRunning(s)) {
         const why = failureOf(s)?.split("\n")[0];
-        throw new Error(`connector ${s.connector.state}, tasks [${s.tasks.map((t) => `${t.id}:${t.state}`).join(", ")}]${why ? `: ${why}` : ""}`);
+        throw new Error(
+          `connector ${s.connector.state}, tasks [${s.tasks.map((t) => `${t.id}:${t.state}`).join(", ")}]${why ? `: ${why}` : ""}`,
+        );
       }
       return `RUNNING with ${s.tasks.length} task(s)`;
     }),

@@ -2,8 +2,8 @@ import postgres from "postgres";
 import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
-import type { ApiKey } from "./auth.ts";
 import { registerContract } from "../registry/register.ts";
+import type { ApiKey } from "./auth.ts";
 import type { DbGateway, RegistryGateway, ServerDeps } from "./deps.ts";
 import { kafkaGateway } from "./kafka.ts";
 
@@ -17,7 +17,10 @@ export const SERVER_APPLICATION_NAME = "sluice serve";
  */
 export function dbGateway(url: string): DbGateway & { close(): Promise<void> } {
   const sql = postgres(url, {
-    max: 2, connect_timeout: 2, idle_timeout: 30, onnotice: () => {},
+    max: 2,
+    connect_timeout: 2,
+    idle_timeout: 30,
+    onnotice: () => {},
     connection: { application_name: SERVER_APPLICATION_NAME },
   });
   return {

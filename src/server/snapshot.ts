@@ -1,12 +1,15 @@
 import type { ConnectorStatus } from "../connect/client.ts";
-import type { PartitionOffsets } from "./kafka.ts";
 import type { ServerDeps } from "./deps.ts";
+import type { PartitionOffsets } from "./kafka.ts";
 
 /** Consumer group of a sink connector: Kafka Connect names it `connect-<connector name>`. */
 export const sinkGroup = (connector: string) => `connect-${connector}`;
 
 /** Lag of one partition: end offset minus the group's committed offset (from the start when nothing is committed). */
-export function lagOf(offsets: readonly PartitionOffsets[], committed: readonly { partition: number; offset: number }[]): { partition: number; lag: number }[] {
+export function lagOf(
+  offsets: readonly PartitionOffsets[],
+  committed: readonly { partition: number; offset: number }[],
+): { partition: number; lag: number }[] {
   const byPartition = new Map(committed.map((c) => [c.partition, c.offset]));
   return offsets.map((o) => {
     const c = byPartition.get(o.partition);
@@ -35,7 +38,10 @@ async function attempt<T>(name: string, errors: Record<string, string>, f: () =>
   try {
     return await Promise.race([
       f(),
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS} ms`)), SOURCE_TIMEOUT_MS))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${SOURCE_TIMEOUT_MS} ms`)), SOURCE_TIMEOUT_MS)),
+      ),
     ]);
   } catch (e) {
     errors[name] = (e as Error).message;

@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type IngestLimits } from "./ingest.ts";
 import { serverMetrics } from "./metrics.ts";
 import { readinessCache } from "./ready.ts";
 import { redactor } from "./redact.ts";
-import { snapshotCache, type PipelineSnapshot } from "./snapshot.ts";
+import { type PipelineSnapshot, snapshotCache } from "./snapshot.ts";
 
 /** What the sub-apps share: the deps, the caches built on them, and this process's counters. */
 export interface AppState {

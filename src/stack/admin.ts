@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Env } from "../config/env.ts";
-import { ApiKeyListError, parseApiKeys, SCOPES, type ApiKey, type Scope } from "../server/auth.ts";
-import { logFile, type Component, type StackContext } from "./component.ts";
+import { type ApiKey, ApiKeyListError, parseApiKeys, SCOPES, type Scope } from "../server/auth.ts";
+import { type Component, logFile, type StackContext } from "./component.ts";
 import { rolePassword } from "./postgres.ts";
 import { baseChildEnv, spawnDetached } from "./process.ts";
 
@@ -34,7 +34,10 @@ export function adminApiKeys(ctx: StackContext): { keys: ApiKey[]; source: strin
   }
   if (ctx.env.SLUICE_API_KEY_FILE) {
     const f = ctx.env.SLUICE_API_KEY_FILE;
-    if (!existsSync(f)) throw new ConfigError(`SLUICE_API_KEY_FILE is ${f}, which does not exist; create it with one key per line or unset the variable.`);
+    if (!existsSync(f))
+      throw new ConfigError(
+        `SLUICE_API_KEY_FILE is ${f}, which does not exist; create it with one key per line or unset the variable.`,
+      );
     const keys = parseList(readFileSync(f, "utf8"), `SLUICE_API_KEY_FILE (${f})`);
     if (keys.length === 0) {
       throw new ConfigError(`SLUICE_API_KEY_FILE (${f}) holds no key; write ingest:KEY or admin:KEY lines in it.`);
@@ -57,9 +60,20 @@ export const adminUrl = (ctx: StackContext) => `http://${ctx.env.SLUICE_HOST}:${
 
 /** The settings `sluice serve` reads (addresses, names, its port): none of them is a credential. */
 export const SERVE_SETTINGS = [
-  "SLUICE_HOST", "ADMIN_PORT", "SLUICE_CACHE_DIR",
-  "KAFKA_PORT", "KAFKA_BOOTSTRAP", "REGISTRY_PORT", "REGISTRY_URL", "CONNECT_PORT", "CONNECT_URL",
-  "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_DB", "METRICS_TOPIC", "DLQ_TOPIC",
+  "SLUICE_HOST",
+  "ADMIN_PORT",
+  "SLUICE_CACHE_DIR",
+  "KAFKA_PORT",
+  "KAFKA_BOOTSTRAP",
+  "REGISTRY_PORT",
+  "REGISTRY_URL",
+  "CONNECT_PORT",
+  "CONNECT_URL",
+  "POSTGRES_HOST",
+  "POSTGRES_PORT",
+  "POSTGRES_DB",
+  "METRICS_TOPIC",
+  "DLQ_TOPIC",
 ] as const satisfies readonly (keyof Env)[];
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ProviderPolicy } from "../connect/secrets.ts";
-import { logFile, render, type Component, type StackContext } from "./component.ts";
+import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
@@ -12,7 +12,8 @@ import { spawnDetached } from "./process.ts";
 export const SLUICE_SINK_CLASS = "dev.sluice.connect.sink.PgUpsertSinkConnector";
 /** The Debezium JDBC sink, installed beside it (the bench's comparison, and a drop-in alternative). */
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
-export const connectUrl = (ctx: StackContext) => ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
+export const connectUrl = (ctx: StackContext) =>
+  ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
 
 /**
  * Environment of the worker process: connector configs read the database location and credentials from it through
@@ -21,7 +22,8 @@ export const connectUrl = (ctx: StackContext) => ctx.env.CONNECT_URL ?? `http://
 export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
   const { env } = ctx;
   return {
-    SLUICE_SINK_JDBC_URL: env.SINK_JDBC_URL ?? `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
+    SLUICE_SINK_JDBC_URL:
+      env.SINK_JDBC_URL ?? `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
     // The sink role (src/db/roles.ts): INSERT/UPDATE on metrics only, never the superuser.
     SLUICE_SINK_DB_USER: "sluice_sink",
     SLUICE_SINK_DB_PASSWORD: rolePassword(ctx, "sink"),
@@ -62,7 +64,14 @@ export function jmxAgentArg(jar: string, host: string, port: number, root: strin
  * A Kafka Connect worker of the stack's group. `sluice up` runs one (name `connect`); chaos scenarios add a second one
  * (another name and ports) to the same group to show tasks moving when a worker dies.
  */
-export function connectComponent(ctx: StackContext, worker: { name: string; port: number; jmxPort: number } = { name: "connect", port: ctx.env.CONNECT_PORT, jmxPort: ctx.env.CONNECT_JMX_PORT }): Component {
+export function connectComponent(
+  ctx: StackContext,
+  worker: { name: string; port: number; jmxPort: number } = {
+    name: "connect",
+    port: ctx.env.CONNECT_PORT,
+    jmxPort: ctx.env.CONNECT_JMX_PORT,
+  },
+): Component {
   const dir = join(ctx.paths.data, worker.name);
   const config = join(dir, "worker.properties");
   let jars = "";
@@ -99,9 +108,12 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
       return spawnDetached({
         cmd: "java",
         args: [
-          "-cp", classpath(jars), ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root, ctx.env.JVM_GC),
+          "-cp",
+          classpath(jars),
+          ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root, ctx.env.JVM_GC),
           jmxAgentArg(jmxAgent, ctx.env.SLUICE_HOST, worker.jmxPort, ctx.paths.root),
-          "org.apache.kafka.connect.cli.ConnectDistributed", config,
+          "org.apache.kafka.connect.cli.ConnectDistributed",
+          config,
         ],
         cwd: dir,
         env: { ...ctx.baseEnv, ...ctx.childEnv, ...tz, ...workerSecretsEnv(ctx) },
@@ -109,7 +121,9 @@ export function connectComponent(ctx: StackContext, worker: { name: string; port
       });
     },
     async healthy() {
-      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${worker.port}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${worker.port}/connector-plugins`, {
+        signal: AbortSignal.timeout(2000),
+      });
       if (!res.ok) return false;
       const plugins = (await res.json()) as { class: string }[];
       return [SLUICE_SINK_CLASS, JDBC_SINK_CLASS].every((c) => plugins.some((p) => p.class === c));

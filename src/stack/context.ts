@@ -2,7 +2,7 @@
 // pinned versions, a logger, and the part of the parent environment children may inherit. Entry points (src/main.ts,
 // bench/main.ts, test/run.ts, the e2e harness) call it; nothing else reads the process environment.
 import { parseEnv } from "../config/env.ts";
-import { silentLog, type Log } from "../log.ts";
+import { type Log, silentLog } from "../log.ts";
 import type { StackContext } from "./component.ts";
 import { stackPaths } from "./paths.ts";
 import { baseChildEnv } from "./process.ts";

@@ -12,15 +12,24 @@ type Log = (line: string) => void;
 export function requireTools(): void {
   const java = spawnSync("java", ["-version"], { encoding: "utf8" });
   if (java.error || java.status !== 0) {
-    throw new SluiceError("NO_JAVA", "Java 17+ is required to run Kafka, Kafka Connect and the registry, and `java` was not found on PATH. Install it (Debian: apt-get install openjdk-17-jre-headless).");
+    throw new SluiceError(
+      "NO_JAVA",
+      "Java 17+ is required to run Kafka, Kafka Connect and the registry, and `java` was not found on PATH. Install it (Debian: apt-get install openjdk-17-jre-headless).",
+    );
   }
   const m = /version "(\d+)/.exec(java.stderr);
   if (m && Number(m[1]) < 17) {
-    throw new SluiceError("OLD_JAVA", `Java 17+ is required, found Java ${m[1]}. Install openjdk-17 and put it first on PATH.`);
+    throw new SluiceError(
+      "OLD_JAVA",
+      `Java 17+ is required, found Java ${m[1]}. Install openjdk-17 and put it first on PATH.`,
+    );
   }
   const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8" });
   if (mvn.error || mvn.status !== 0) {
-    throw new SluiceError("NO_MAVEN", "Maven is required to fetch the Kafka and Debezium jars from Maven Central, and `mvn` was not found on PATH. Install it (Debian: apt-get install maven).");
+    throw new SluiceError(
+      "NO_MAVEN",
+      "Maven is required to fetch the Kafka and Debezium jars from Maven Central, and `mvn` was not found on PATH. Install it (Debian: apt-get install maven).",
+    );
   }
 }
 
@@ -28,8 +37,15 @@ function mvn(args: string[], what: string, log: Log): void {
   log(`${what}…`);
   const r = spawnSync("mvn", ["-B", "-q", "-ntp", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.status !== 0) {
-    const tail = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => l.includes("ERROR")).slice(0, 3).join("\n");
-    throw new SluiceError("DOWNLOAD_FAILED", `Maven failed ${what}:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`);
+    const tail = `${r.stdout}\n${r.stderr}`
+      .split("\n")
+      .filter((l) => l.includes("ERROR"))
+      .slice(0, 3)
+      .join("\n");
+    throw new SluiceError(
+      "DOWNLOAD_FAILED",
+      `Maven failed ${what}:\n${tail}\nCheck network access to Maven Central, then run \`sluice up\` again.`,
+    );
   }
 }
 
@@ -54,7 +70,8 @@ export function ensureKafkaJars(root: string, cache: string, v: Versions, log: L
   return cached(join(cache, `kafka-${v.KAFKA_VERSION}`), (tmp) =>
     mvn(
       [
-        "-f", join(root, "services", "maven", "pom.xml"),
+        "-f",
+        join(root, "services", "maven", "pom.xml"),
         "dependency:copy-dependencies",
         "-DincludeScope=runtime",
         `-DoutputDirectory=${join(tmp, "libs")}`,
@@ -73,11 +90,14 @@ export function ensureDebezium(root: string, cache: string, v: Versions, log: Lo
   return cached(join(cache, `debezium-jdbc-${v.DEBEZIUM_VERSION}`), (tmp) =>
     mvn(
       [
-        "-f", join(root, "services", "maven", "pom.xml"),
+        "-f",
+        join(root, "services", "maven", "pom.xml"),
         "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:unpack",
         `-Dartifact=io.debezium:debezium-connector-jdbc:${v.DEBEZIUM_VERSION}:tar.gz:plugin`,
         `-DoutputDirectory=${tmp}`,
-        "-Dkafka.version=unused", "-Dlog4j.version=unused", "-Dslf4j.version=unused",
+        "-Dkafka.version=unused",
+        "-Dlog4j.version=unused",
+        "-Dslf4j.version=unused",
       ],
       `fetching Debezium JDBC sink ${v.DEBEZIUM_VERSION} from Maven Central`,
       log,
@@ -95,7 +115,10 @@ export function ensureApicurio(cache: string, v: Versions, log: Log): Promise<st
     const url = `${CENTRAL}/io/apicurio/apicurio-registry-app/${ver}/apicurio-registry-app-${ver}-all.tar.gz`;
     log(`fetching Apicurio Registry ${ver} from Maven Central…`);
     const fail = (why: string) =>
-      new SluiceError("DOWNLOAD_FAILED", `could not fetch Apicurio Registry ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`);
+      new SluiceError(
+        "DOWNLOAD_FAILED",
+        `could not fetch Apicurio Registry ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`,
+      );
     const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
     if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);
     const body = new Uint8Array(await res.arrayBuffer());
@@ -114,7 +137,9 @@ export function ensureApicurio(cache: string, v: Versions, log: Log): Promise<st
 /** Files under `dir`, recursively, sorted: what the plugin build depends on. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? (e.name === "target" ? [] : sourceFiles(join(dir, e.name))) : [join(dir, e.name)]))
+    .flatMap((e) =>
+      e.isDirectory() ? (e.name === "target" ? [] : sourceFiles(join(dir, e.name))) : [join(dir, e.name)],
+    )
     .sort();
 }
 
@@ -130,7 +155,18 @@ export function ensureSluicePlugin(root: string, cache: string, v: Versions, log
   const dir = join(cache, `sluice-plugin-${hash.digest("hex").slice(0, 12)}-kafka-${v.KAFKA_VERSION}`);
   return cached(dir, (tmp) => {
     const build = `${tmp}-build`;
-    mvn(["-f", join(src, "pom.xml"), "package", "-DskipTests", `-Dkafka.version=${v.KAFKA_VERSION}`, `-Dsluice.build.dir=${build}`], "building the Sluice Connect plugin (services/connect/sluice-plugin)", log);
+    mvn(
+      [
+        "-f",
+        join(src, "pom.xml"),
+        "package",
+        "-DskipTests",
+        `-Dkafka.version=${v.KAFKA_VERSION}`,
+        `-Dsluice.build.dir=${build}`,
+      ],
+      "building the Sluice Connect plugin (services/connect/sluice-plugin)",
+      log,
+    );
     mkdirSync(join(tmp, "sluice"), { recursive: true });
     renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
     // Its bundled dependencies (the PostgreSQL driver of the COPY sink) go beside it in the plugin folder.
@@ -153,7 +189,10 @@ export async function ensureJmxExporter(cache: string, log: Log): Promise<string
     const url = `${CENTRAL}/io/prometheus/jmx/jmx_prometheus_javaagent/${ver}/${name}`;
     log(`fetching the Prometheus JMX exporter agent ${ver} from Maven Central…`);
     const fail = (why: string) =>
-      new SluiceError("DOWNLOAD_FAILED", `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`);
+      new SluiceError(
+        "DOWNLOAD_FAILED",
+        `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`,
+      );
     const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
     if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);
     const body = new Uint8Array(await res.arrayBuffer());

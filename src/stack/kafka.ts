@@ -3,13 +3,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { SluiceError } from "../errors.ts";
-import { logFile, render, type Component, type StackContext } from "./component.ts";
+import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureKafkaJars } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { spawnDetached } from "./process.ts";
 
 /** Bootstrap address of the local broker. */
-export const bootstrap = (ctx: StackContext) => ctx.env.KAFKA_BOOTSTRAP ?? `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
+export const bootstrap = (ctx: StackContext) =>
+  ctx.env.KAFKA_BOOTSTRAP ?? `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
 
 export function kafkaComponent(ctx: StackContext): Component {
   const dir = join(ctx.paths.data, "kafka");
@@ -29,7 +30,12 @@ export function kafkaComponent(ctx: StackContext): Component {
       const template = readFileSync(join(ctx.paths.root, "services", "kafka", "server.properties"), "utf8");
       writeFileSync(
         config,
-        render(template, { HOST: ctx.env.SLUICE_HOST, PORT: ctx.env.KAFKA_PORT, CONTROLLER_PORT: ctx.env.KAFKA_CONTROLLER_PORT, DATA: logs }),
+        render(template, {
+          HOST: ctx.env.SLUICE_HOST,
+          PORT: ctx.env.KAFKA_PORT,
+          CONTROLLER_PORT: ctx.env.KAFKA_CONTROLLER_PORT,
+          DATA: logs,
+        }),
       );
       if (existsSync(join(logs, "meta.properties"))) return;
       ctx.log("kafka: formatting KRaft storage…");
@@ -43,13 +49,22 @@ export function kafkaComponent(ctx: StackContext): Component {
       const clusterId = id.stdout.trim().split("\n").pop() ?? "";
       const fmt = id.status === 0 ? java(["format", "-t", clusterId, "-c", config]) : id;
       if (fmt.status !== 0) {
-        throw new SluiceError("KAFKA_FORMAT", `kafka: formatting storage failed:\n${(fmt.stderr || fmt.stdout).slice(-800)}`);
+        throw new SluiceError(
+          "KAFKA_FORMAT",
+          `kafka: formatting storage failed:\n${(fmt.stderr || fmt.stdout).slice(-800)}`,
+        );
       }
     },
     start() {
       return spawnDetached({
         cmd: "java",
-        args: ["-cp", classpath(jars), ...jvmArgs(ctx.env.KAFKA_HEAP, ctx.paths.root, ctx.env.JVM_GC), "kafka.Kafka", config],
+        args: [
+          "-cp",
+          classpath(jars),
+          ...jvmArgs(ctx.env.KAFKA_HEAP, ctx.paths.root, ctx.env.JVM_GC),
+          "kafka.Kafka",
+          config,
+        ],
         cwd: dir,
         env: { ...ctx.baseEnv, ...ctx.childEnv },
         log: logFile(ctx, "kafka"),

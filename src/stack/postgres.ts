@@ -1,13 +1,22 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
-import { ROLE_PASSWORD_ENV, type LoginRole } from "../db/roles.ts";
+import { type LoginRole, ROLE_PASSWORD_ENV } from "../db/roles.ts";
 import { SluiceError } from "../errors.ts";
-import { logFile, type Component, type StackContext } from "./component.ts";
+import { type Component, logFile, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
 import { spawnDetached } from "./process.ts";
 
@@ -96,13 +105,24 @@ export function postgresComponent(ctx: StackContext): Component {
         writeFileSync(pw, postgresPassword(ctx), { mode: 0o600 });
         own(pw);
         const [cmd, args] = asUser(join(bin, "initdb"), [
-          "-D", pgdata, "-U", ctx.env.POSTGRES_USER, `--pwfile=${pw}`, "--auth=scram-sha-256",
-          "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions",
+          "-D",
+          pgdata,
+          "-U",
+          ctx.env.POSTGRES_USER,
+          `--pwfile=${pw}`,
+          "--auth=scram-sha-256",
+          "-E",
+          "UTF8",
+          "--locale=C.UTF-8",
+          "--no-instructions",
         ]);
         const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...ctx.baseEnv } });
         rmSync(pw, { force: true });
         if (r.status !== 0) {
-          throw new SluiceError("PG_INITDB", `postgres: initdb failed:\n${r.stderr || r.stdout}\nRemove ${pgdata} and run \`sluice up\` again.`);
+          throw new SluiceError(
+            "PG_INITDB",
+            `postgres: initdb failed:\n${r.stderr || r.stdout}\nRemove ${pgdata} and run \`sluice up\` again.`,
+          );
         }
         writeFileSync(join(pgdata, "postgresql.conf"), "\ninclude 'sluice.conf'\n", { flag: "a" });
         ctx.log("postgres: creating the database…");
@@ -118,8 +138,14 @@ export function postgresComponent(ctx: StackContext): Component {
     },
     start() {
       const [cmd, args] = asUser(join(bin, "postgres"), [
-        "-D", pgdata, "-p", String(ctx.env.POSTGRES_PORT),
-        "-c", `listen_addresses=${ctx.env.SLUICE_HOST}`, "-c", "unix_socket_directories=",
+        "-D",
+        pgdata,
+        "-p",
+        String(ctx.env.POSTGRES_PORT),
+        "-c",
+        `listen_addresses=${ctx.env.SLUICE_HOST}`,
+        "-c",
+        "unix_socket_directories=",
       ]);
       const env = { ...ctx.baseEnv, ...ctx.childEnv };
       return spawnDetached({ cmd, args, cwd: dir, env, log: logFile(ctx, "postgres") });

@@ -20,7 +20,8 @@ export function spawnDetached(opts: {
       detached: true,
       stdio: ["ignore", fd, fd],
     });
-    if (child.pid === undefined) throw new SluiceError("SPAWN", `could not start ${opts.cmd}: is it installed and on PATH?`);
+    if (child.pid === undefined)
+      throw new SluiceError("SPAWN", `could not start ${opts.cmd}: is it installed and on PATH?`);
     child.unref();
     return child.pid;
   } finally {
@@ -34,7 +35,14 @@ export function spawnDetached(opts: {
  * passwords Bun loads from `.env`) stays out, so a connector config, a plugin or a crash dump cannot read it.
  */
 const CHILD_ENV_KEYS: ReadonlySet<string> = new Set([
-  "PATH", "HOME", "TMPDIR", "LANG", "TZ", "JAVA_HOME", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "LANG",
+  "TZ",
+  "JAVA_HOME",
+  "JAVA_TOOL_OPTIONS",
+  "JDK_JAVA_OPTIONS",
 ]);
 
 /** True when a child of the stack may inherit the variable `key` (see {@link baseChildEnv}). */
@@ -226,7 +234,10 @@ export async function waitUntil(
   let last: unknown;
   while (Date.now() < deadline) {
     if (opts.alive && !opts.alive()) {
-      throw new SluiceError("START_FAILED", `${what} exited during start-up; see ${opts.log ?? "its log"} (sluice logs)`);
+      throw new SluiceError(
+        "START_FAILED",
+        `${what} exited during start-up; see ${opts.log ?? "its log"} (sluice logs)`,
+      );
     }
     try {
       if (await check()) return;

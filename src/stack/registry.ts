@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { logFile, type Component, type StackContext } from "./component.ts";
+import { type Component, logFile, type StackContext } from "./component.ts";
 import { ensureApicurio } from "./fetch.ts";
 import { spawnDetached } from "./process.ts";
 

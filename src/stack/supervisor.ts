@@ -1,19 +1,33 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { SluiceError } from "../errors.ts";
 import { adminComponent } from "./admin.ts";
-import { logFile, type Component, type StackContext } from "./component.ts";
+import { type Component, logFile, type StackContext } from "./component.ts";
 import { connectComponent } from "./connect.ts";
 import { requireTools } from "./fetch.ts";
 import { kafkaComponent } from "./kafka.ts";
 import { postgresComponent } from "./postgres.ts";
 import {
-  isSameProcess, ownedProcess, portOpen, readPidRecord, removePid, stopPid, waitUntil, writePid, type PidRecord,
+  isSameProcess,
+  ownedProcess,
+  type PidRecord,
+  portOpen,
+  readPidRecord,
+  removePid,
+  stopPid,
+  waitUntil,
+  writePid,
 } from "./process.ts";
 import { registryComponent } from "./registry.ts";
 
 /** Components in start order; `down` stops them in reverse. */
 export function components(ctx: StackContext): Component[] {
-  return [postgresComponent(ctx), kafkaComponent(ctx), registryComponent(ctx), connectComponent(ctx), adminComponent(ctx)];
+  return [
+    postgresComponent(ctx),
+    kafkaComponent(ctx),
+    registryComponent(ctx),
+    connectComponent(ctx),
+    adminComponent(ctx),
+  ];
 }
 
 const healthy = (c: Component) => c.healthy().catch(() => false);
@@ -76,14 +90,26 @@ async function ensureRunning(ctx: StackContext, c: Component): Promise<"started"
 export async function up(ctx: StackContext): Promise<string[]> {
   requireTools();
   for (const d of [ctx.paths.data, ctx.paths.run, ctx.paths.logs]) mkdirSync(d, { recursive: true });
-  const [pg, kafka, registry, connect, admin] = components(ctx) as [Component, Component, Component, Component, Component];
+  const [pg, kafka, registry, connect, admin] = components(ctx) as [
+    Component,
+    Component,
+    Component,
+    Component,
+    Component,
+  ];
   const started: string[] = [];
   const run = async (c: Component) => {
     if ((await ensureRunning(ctx, c)) === "started") started.push(c.name);
   };
   // Prepare Connect's downloads while the broker starts: both need the same jars, fetched once.
   // The admin service comes last: its readiness reports on all the others.
-  const first = await Promise.allSettled([run(pg), run(kafka).then(() => run(connect)).then(() => run(admin)), run(registry)]);
+  const first = await Promise.allSettled([
+    run(pg),
+    run(kafka)
+      .then(() => run(connect))
+      .then(() => run(admin)),
+    run(registry),
+  ]);
   const failed = first.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
   return started;
@@ -132,7 +158,15 @@ export async function status(ctx: StackContext): Promise<ComponentStatus[]> {
       const owned = ownedProcess(ctx.paths.run, c.name);
       const pid = owned?.pid ?? null;
       const running = owned !== undefined;
-      return { name: c.name, pid, running, port: c.port, healthy: running && (await healthy(c)), version: c.version, log: logFile(ctx, c.name) };
+      return {
+        name: c.name,
+        pid,
+        running,
+        port: c.port,
+        healthy: running && (await healthy(c)),
+        version: c.version,
+        log: logFile(ctx, c.name),
+      };
     }),
   );
 }

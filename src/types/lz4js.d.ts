@@ -7,8 +7,19 @@ declare module "lz4js" {
   /** Worst-case compressed size of n bytes. */
   export function compressBound(n: number): number;
   /** Compresses src[sIndex, sIndex+sLength) as one raw block into dst; returns its size (0: not compressible). */
-  export function compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
-  const lz4: { compress: typeof compress; decompress: typeof decompress; compressBound: typeof compressBound; compressBlock: typeof compressBlock };
+  export function compressBlock(
+    src: Uint8Array,
+    dst: Uint8Array,
+    sIndex: number,
+    sLength: number,
+    hashTable: Uint32Array,
+  ): number;
+  const lz4: {
+    compress: typeof compress;
+    decompress: typeof decompress;
+    compressBound: typeof compressBound;
+    compressBlock: typeof compressBlock;
+  };
   export default lz4;
 }
 declare module "lz4js/xxh32.js" {

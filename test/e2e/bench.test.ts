@@ -13,7 +13,16 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("npm run bench", () => {
   test("20,000 rows through COPY, the Sluice sink, the Debezium alternative and the Bun consumer peer: JSON and SVG written, every row landed", async () => {
-    const flags = parseBenchFlags(["--rows", "20000", "--scenario", "copy,drain,drain-debezium,bun-consumer", "--out", out, "--label", "test"]);
+    const flags = parseBenchFlags([
+      "--rows",
+      "20000",
+      "--scenario",
+      "copy,drain,drain-debezium,bun-consumer",
+      "--out",
+      out,
+      "--label",
+      "test",
+    ]);
     const r = await runBench(flags, ctx);
     expect(r.results.map((x) => x.scenario)).toEqual(["copy", "drain", "drain-debezium", "bun-consumer"]);
     const json = JSON.parse(readFileSync(r.json, "utf8"));

@@ -3,7 +3,14 @@ import { runScenario } from "../../src/chaos/runner.ts";
 import { SCENARIOS } from "../../src/chaos/scenarios.ts";
 import { client, connect, ctx, registry, sql } from "./harness.ts";
 
-const deps = { ctx, sql, kafka: client, connect, registryUrl: registry, log: (l: string) => console.error(`[chaos] ${l}`) };
+const deps = {
+  ctx,
+  sql,
+  kafka: client,
+  connect,
+  registryUrl: registry,
+  log: (l: string) => console.error(`[chaos] ${l}`),
+};
 
 afterAll(async () => {
   // The worker-kill scenario restarts Connect; leave every connector of the stack running for the files after this.
@@ -16,7 +23,11 @@ describe("chaos (short scenarios; the rest run with `npm run chaos`)", () => {
     test(`${s.name}: ${s.summary} — nothing lost, duplicated or wrong`, async () => {
       const r = await runScenario(deps, s, { rate: 1000, seconds: 12 });
       console.error(JSON.stringify(r));
-      expect({ missing: r.missing, unexpected: r.unexpected, wrong: r.wrong }).toEqual({ missing: 0, unexpected: 0, wrong: 0 });
+      expect({ missing: r.missing, unexpected: r.unexpected, wrong: r.wrong }).toEqual({
+        missing: 0,
+        unexpected: 0,
+        wrong: 0,
+      });
       expect(r.found).toBe(r.acked);
       expect(r.acked).toBe(r.produced);
       // Every poison record the broker acknowledged is in the DLQ, by its origin (topic, partition, offset), and

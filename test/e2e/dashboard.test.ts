@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
 import { createDevicePartitioner } from "../../src/producer/partitioner.ts";
 import { produce } from "../../src/producer/send.ts";
@@ -17,7 +17,7 @@ import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
 import { chromiumLaunchOptions } from "../tools.ts";
-import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
+import { brokers, client, ctx, registry, type Sandbox, sandbox } from "./harness.ts";
 
 let box: Sandbox;
 let real: ReturnType<typeof serverDeps>;
@@ -83,10 +83,14 @@ describe("live dashboard", () => {
       }
     })();
     try {
-      await page.waitForFunction(`${N} ["produced", "produce-rate", "rows-written", "landed-rate"].every((id) => n(id) > 0)`, undefined, {
-        timeout: 30_000,
-        polling: 200,
-      });
+      await page.waitForFunction(
+        `${N} ["produced", "produce-rate", "rows-written", "landed-rate"].every((id) => n(id) > 0)`,
+        undefined,
+        {
+          timeout: 30_000,
+          polling: 200,
+        },
+      );
       const dir = join(ctx.paths.data, "test-reports");
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, "dashboard.png"), fullPage: true });
@@ -112,7 +116,12 @@ describe("live dashboard", () => {
         info: () => connect.info(),
         restartConnector: (n, o) => connect.restartConnector(n, o),
         restartTask: (n, t) => connect.restartTask(n, t),
-        status: async (name) => ({ name, type: "sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [{ id: 0, state: hostile, worker_id: "w" }] }),
+        status: async (name) => ({
+          name,
+          type: "sink",
+          connector: { state: "RUNNING", worker_id: "w" },
+          tasks: [{ id: 0, state: hostile, worker_id: "w" }],
+        }),
       },
     });
     const evilServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: evil.fetch, idleTimeout: 60 });

@@ -16,7 +16,15 @@ const DAY = 86_400_000;
 const dev = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
 
 /** An upsert like the sink's (its fallback path, and the Debezium JDBC sink's statement), one row per call. */
-function upsert(db: postgres.Sql, table: string, device: string, at: Date, metric: number, value: number, tags: string[] = []) {
+function upsert(
+  db: postgres.Sql,
+  table: string,
+  device: string,
+  at: Date,
+  metric: number,
+  value: number,
+  tags: string[] = [],
+) {
   return db.unsafe(
     `insert into ${table} (device_id, published_at, metric_name, value, tags) values ($1, $2, $3, $4, $5)
      on conflict (device_id, published_at, metric_name) do update set value = excluded.value, tags = excluded.tags`,
@@ -42,7 +50,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const t of [parted, rolled, `${rolled}_1m`, `${rolled}_1h`]) await sql.unsafe(`drop table if exists ${t} cascade`);
+  for (const t of [parted, rolled, `${rolled}_1m`, `${rolled}_1h`])
+    await sql.unsafe(`drop table if exists ${t} cascade`);
   await sql`delete from sluice_rollup_state where source = ${rolled}`;
   await sinkSql.end({ timeout: 5 });
   await analystSql.end({ timeout: 5 });
@@ -56,10 +65,17 @@ describe("partitions: created ahead, retention, default partition", () => {
     const rows = [now - 9 * DAY, now - 3 * DAY, now, now + 2 * DAY, Date.UTC(1971, 0, 1), Date.UTC(3000, 0, 1)];
     for (const [i, t] of rows.entries()) await upsert(sql, parted, dev(i), new Date(t), 0, i);
 
-    const report = await maintain(sql, { table: parted, interval: parseSpan("1d"), ahead: 3, retention: parseSpan("5d") });
+    const report = await maintain(sql, {
+      table: parted,
+      interval: parseSpan("1d"),
+      ahead: 3,
+      retention: parseSpan("5d"),
+    });
 
     // Ahead: every day up to now + 3 days has its partition.
-    const parts = await sql.unsafe(`select lower_bound, upper_bound from sluice_partitions('${parted}') where not is_default order by lower_bound`);
+    const parts = await sql.unsafe(
+      `select lower_bound, upper_bound from sluice_partitions('${parted}') where not is_default order by lower_bound`,
+    );
     const last = parts.at(-1)!.upper_bound as Date;
     expect(last.getTime()).toBeGreaterThanOrEqual(now + 3 * DAY);
     // Days were made from now − 10 d through today: the pass adds tomorrow to today + 4 (it makes one interval more
@@ -68,14 +84,27 @@ describe("partitions: created ahead, retention, default partition", () => {
     // Retention: the partitions of days wholly older than 5 days are gone, with their row.
     expect(report.dropped.length).toBe(5);
     expect((parts[0]!.lower_bound as Date).getTime()).toBeGreaterThan(now - 6 * DAY);
-    const left = await sql.unsafe(`select (extract(epoch from published_at) * 1000)::bigint as ms from ${parted} order by 1`);
-    expect(left.map((r) => Number(r.ms))).toEqual([Date.UTC(1971, 0, 1), now - 3 * DAY, now, now + 2 * DAY, Date.UTC(3000, 0, 1)]);
+    const left = await sql.unsafe(
+      `select (extract(epoch from published_at) * 1000)::bigint as ms from ${parted} order by 1`,
+    );
+    expect(left.map((r) => Number(r.ms))).toEqual([
+      Date.UTC(1971, 0, 1),
+      now - 3 * DAY,
+      now,
+      now + 2 * DAY,
+      Date.UTC(3000, 0, 1),
+    ]);
     // The far past and far future landed in the default partition (never failing the sink) and are reported.
     expect(report.defaultRows).toBe(2);
     expect(report.defaultOldest!.toISOString()).toBe("1971-01-01T00:00:00.000Z");
     expect(report.defaultNewest!.toISOString()).toBe("3000-01-01T00:00:00.000Z");
     // A second run changes nothing.
-    const again = await maintain(sql, { table: parted, interval: parseSpan("1d"), ahead: 3, retention: parseSpan("5d") });
+    const again = await maintain(sql, {
+      table: parted,
+      interval: parseSpan("1d"),
+      ahead: 3,
+      retention: parseSpan("5d"),
+    });
     expect([again.created, again.dropped]).toEqual([[], []]);
   });
 
@@ -83,11 +112,17 @@ describe("partitions: created ahead, retention, default partition", () => {
     const at = new Date(Date.now() + 40 * DAY);
     await upsert(sql, parted, dev(100), at, 10, 1.5);
     const [before] = await sql.unsafe(`select count(*)::int as n from ${parted}_default`);
-    const made = await sql.unsafe(`select * from sluice_ensure_partitions('${parted}', '1 day', $1::timestamptz, $1::timestamptz + interval '1 second')`, [at]);
+    const made = await sql.unsafe(
+      `select * from sluice_ensure_partitions('${parted}', '1 day', $1::timestamptz, $1::timestamptz + interval '1 second')`,
+      [at],
+    );
     expect(made.length).toBe(1);
     const [after] = await sql.unsafe(`select count(*)::int as n from ${parted}_default`);
     expect(after!.n).toBe(before!.n - 1);
-    const [row] = await sql.unsafe(`select value, tableoid::regclass::text as part from ${parted} where device_id = $1`, [dev(100)]);
+    const [row] = await sql.unsafe(
+      `select value, tableoid::regclass::text as part from ${parted} where device_id = $1`,
+      [dev(100)],
+    );
     expect({ ...row }).toEqual({ value: 1.5, part: made[0]!.sluice_ensure_partitions });
   });
 });
@@ -112,8 +147,12 @@ describe("rollups under replays and updates", () => {
   test("equal to a GROUP BY over raw rows after duplicates, updates, late rows and an upsert in flight", async () => {
     // First load: 6 devices × 2 metrics × 2,000 instants.
     const values: unknown[] = [];
-    for (let k = 0; k < 2000; k++) for (let d = 0; d < 6; d++) values.push([dev(d), at(k), (d % 2) * 10, Math.sin(k + d) * 100, [`k${k}`]]);
-    await sql.unsafe(`select sluice_ensure_partitions('${rolled}', '1 hour', $1, $2)`, [new Date(t0 - 3_600_000), at(2100)]);
+    for (let k = 0; k < 2000; k++)
+      for (let d = 0; d < 6; d++) values.push([dev(d), at(k), (d % 2) * 10, Math.sin(k + d) * 100, [`k${k}`]]);
+    await sql.unsafe(`select sluice_ensure_partitions('${rolled}', '1 hour', $1, $2)`, [
+      new Date(t0 - 3_600_000),
+      at(2100),
+    ]);
     for (let i = 0; i < values.length; i += 1000) {
       await sql`insert into ${sql(rolled)} (device_id, published_at, metric_name, value, tags) values ${sql(values.slice(i, i + 1000) as never)}`;
     }
@@ -122,9 +161,14 @@ describe("rollups under replays and updates", () => {
     expect([...(await mismatches("1 minute", `${rolled}_1m`))]).toEqual([]);
 
     // Replays of identical records (touch nothing), updates with new values, and late rows into old buckets.
-    for (let k = 0; k < 300; k++) await upsert(sql, rolled, dev(k % 6), at(k * 5), ((k % 6) % 2) * 10, Math.sin(k * 5 + (k % 6)) * 100, [`k${k * 5}`]);
-    for (let k = 0; k < 300; k++) await upsert(sql, rolled, dev(k % 6), at(k * 6 + 1), ((k % 6) % 2) * 10, 1000 + k, ["updated"]);
-    for (let k = 0; k < 100; k++) await upsert(sql, rolled, dev(k % 6), new Date(at(k * 17).getTime() + 3), 20, -k, ["late"]);
+    for (let k = 0; k < 300; k++)
+      await upsert(sql, rolled, dev(k % 6), at(k * 5), ((k % 6) % 2) * 10, Math.sin(k * 5 + (k % 6)) * 100, [
+        `k${k * 5}`,
+      ]);
+    for (let k = 0; k < 300; k++)
+      await upsert(sql, rolled, dev(k % 6), at(k * 6 + 1), ((k % 6) % 2) * 10, 1000 + k, ["updated"]);
+    for (let k = 0; k < 100; k++)
+      await upsert(sql, rolled, dev(k % 6), new Date(at(k * 17).getTime() + 3), 20, -k, ["late"]);
     // An upsert in a transaction still open while the rollup runs must be counted by a later run, not skipped.
     const held = await sql.reserve();
     try {
@@ -155,7 +199,15 @@ describe("analyst query pack", () => {
   const pack = loadPack();
   test("the pack has the analyst queries", () => {
     expect(pack.map((q) => q.name)).toEqual(
-      expect.arrayContaining(["total_rows", "rows_per_device", "ingest_rate", "latest_value", "gaps", "p95_hourly", "top_noisy"]),
+      expect.arrayContaining([
+        "total_rows",
+        "rows_per_device",
+        "ingest_rate",
+        "latest_value",
+        "gaps",
+        "p95_hourly",
+        "top_noisy",
+      ]),
     );
   });
   for (const q of pack) {
@@ -163,7 +215,12 @@ describe("analyst query pack", () => {
       const all = await runPackQuery(analystSql, q.name, { limit: 5 }, pack);
       expect(all.columns.length).toBeGreaterThan(0);
       expect(all.length).toBeLessThanOrEqual(5);
-      const one = await runPackQuery(analystSql, q.name, { device: dev(1), since: new Date(Date.now() - DAY), limit: 5 }, pack);
+      const one = await runPackQuery(
+        analystSql,
+        q.name,
+        { device: dev(1), since: new Date(Date.now() - DAY), limit: 5 },
+        pack,
+      );
       expect(one.columns.map((c) => c.name)).toEqual(all.columns.map((c) => c.name));
     });
   }
@@ -177,7 +234,12 @@ describe("analyst query pack", () => {
 
 describe("roles", () => {
   const denied = async (db: postgres.Sql, statement: string) => {
-    const err = await db.begin(async (tx) => tx.unsafe(statement)).then(() => undefined, (e: { code?: string }) => e.code);
+    const err = await db
+      .begin(async (tx) => tx.unsafe(statement))
+      .then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
     return err;
   };
   const metric = `('${dev(7)}', now(), 0, 1, '{}')`;
@@ -191,7 +253,10 @@ describe("roles", () => {
           on conflict (device_id, published_at, metric_name) do update set value = excluded.value, tags = excluded.tags`);
         throw Object.assign(new Error("roll back"), { code: "ROLLBACK" });
       })
-      .then(() => undefined, (e: { code?: string }) => e.code);
+      .then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      );
     expect(err).toBe("ROLLBACK");
   });
 
@@ -209,7 +274,12 @@ describe("roles", () => {
   test("the analyst reads but cannot write", async () => {
     const [r] = await analystSql`select count(*) >= 0 as ok from metrics_rollup_1h`;
     expect(r!.ok).toBe(true);
-    expect(await denied(analystSql, `insert into metrics (device_id, published_at, metric_name, value, tags) values ${metric}`)).toBe("42501");
+    expect(
+      await denied(
+        analystSql,
+        `insert into metrics (device_id, published_at, metric_name, value, tags) values ${metric}`,
+      ),
+    ).toBe("42501");
     expect(await denied(analystSql, `update metrics set value = 0 where false`)).toBe("42501");
     expect(await denied(analystSql, `delete from metrics where false`)).toBe("42501");
     expect(await denied(analystSql, `truncate metrics_rollup_1m`)).toBe("42501");

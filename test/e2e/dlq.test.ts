@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { ConfigResourceTypes } from "kafkajs";
-import { VALUE_SUBJECT, valueJsonSchema, type Metric } from "../../src/contract/index.ts";
+import { type Metric, VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
 import type { FixName } from "../../src/dlq/fix.ts";
 import { readDeadLetters } from "../../src/dlq/read.ts";
-import { replayDeadLetters, replayGroup, type ReplayReport } from "../../src/dlq/replay.ts";
+import { type ReplayReport, replayDeadLetters, replayGroup } from "../../src/dlq/replay.ts";
 import { SluiceError } from "../../src/errors.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { registerContract } from "../../src/registry/register.ts";
-import { client, eventually, readAll, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, eventually, readAll, registry, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const boxes: Sandbox[] = [];
 afterAll(async () => {
@@ -143,7 +143,10 @@ describe("DLQ tooling", () => {
 
   test("a short read fails loudly, naming partition and offsets, instead of returning fewer records", async () => {
     const b = await box("dlqshort");
-    await send(b.topic, [7, 8, 9].map((k) => upper(metricAt(run, k))));
+    await send(
+      b.topic,
+      [7, 8, 9].map((k) => upper(metricAt(run, k))),
+    );
     await deadLetters(b, 3);
     // A reader that gets nothing within its stall limit (here 1 ms) has read 0 of the 3 records the offsets promise.
     const err = await readDeadLetters(client, b.dlq, { timeoutMs: 1 }).then(

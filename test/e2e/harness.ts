@@ -9,10 +9,10 @@ import { produceRun } from "../../src/producer/session.ts";
 import type { Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 import { bootstrap } from "../../src/stack/kafka.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
-import { createStackContext } from "../../src/stack/context.ts";
 
 export type { Sandbox };
 
@@ -28,7 +28,8 @@ export const client = kafka(brokers, "sluice-test");
 export function sandbox(label: string, partitions = 3): Promise<Sandbox> {
   return createSandbox({ root: paths.root, sql, kafka: client, connect }, label, partitions).then((box) => ({
     ...box,
-    applySink: (name?: string, overrides: Record<string, string> = {}) => box.applySink(name, { "tasks.max": "1", ...overrides }),
+    applySink: (name?: string, overrides: Record<string, string> = {}) =>
+      box.applySink(name, { "tasks.max": "1", ...overrides }),
   }));
 }
 

@@ -2,12 +2,12 @@
 // offset lands as the same instant in PostgreSQL; a time without an offset, or finer than a millisecond, is refused
 // with the field named and nothing written. Gzip bodies are read, held to the plain body's size once decompressed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { createApp } from "../../src/server/app.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
-import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
-import { brokers, client, ctx, eventually, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { brokers, client, ctx, eventually, registry, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const KEY = `e2e-${crypto.randomUUID()}`;
 let box: Sandbox;
@@ -83,7 +83,12 @@ describe("published_at over HTTP", () => {
       const hhmm = `${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
       return `${local}${sign}${hhmm}`;
     };
-    const sent = [a, { ...b, published_at: at(b).toISOString() }, { ...c, published_at: iso(c, 120) }, { ...d, published_at: iso(d, -330) }];
+    const sent = [
+      a,
+      { ...b, published_at: at(b).toISOString() },
+      { ...c, published_at: iso(c, 120) },
+      { ...d, published_at: iso(d, -330) },
+    ];
     expect((await post({ metrics: sent })).status).toBe(202);
     await box.applySink();
     await eventually("4 rows", async () => (await rowCount(box.table)) === 4);
@@ -112,9 +117,15 @@ describe("gzip bodies", () => {
 
   test("a gzip body is accepted and its rows land", async () => {
     const e = metricAt(planRun({ seed: `${run.seed}-gz`, count: 1, devices: 1, startMs: Date.UTC(2026, 4, 2) }), 0);
-    const res = await postRaw(Bun.gzipSync(JSON.stringify({ metrics: [{ ...e, published_at: "2026-05-02T00:00:00Z" }] })), "gzip");
+    const res = await postRaw(
+      Bun.gzipSync(JSON.stringify({ metrics: [{ ...e, published_at: "2026-05-02T00:00:00Z" }] })),
+      "gzip",
+    );
     expect(res.status).toBe(202);
     await box.applySink();
-    await eventually("the gzip row", async () => (await sql.unsafe(`select 1 from ${box.table} where device_id = '${e.device_id}'`)).length === 1);
+    await eventually(
+      "the gzip row",
+      async () => (await sql.unsafe(`select 1 from ${box.table} where device_id = '${e.device_id}'`)).length === 1,
+    );
   });
 });

@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/server/app.ts";
+import { parseApiKeys } from "../../src/server/auth.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
-import { parseApiKeys } from "../../src/server/auth.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
 import { parseJunit } from "../report.ts";
 import { schemathesisBin } from "../tools.ts";
-import { brokers, client, ctx, registry, sandbox, type Sandbox } from "./harness.ts";
+import { brokers, client, ctx, registry, type Sandbox, sandbox } from "./harness.ts";
 
 const KEY = `fuzz-${crypto.randomUUID()}`;
 let box: Sandbox;
@@ -52,7 +52,8 @@ afterAll(async () => {
 describe("OpenAPI fuzzing", () => {
   test("schemathesis finds no 5xx on any documented operation", async () => {
     const bin = schemathesisBin(ctx.paths.data);
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: run the tests through test/run.ts (npm test), which installs schemathesis`);
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: run the tests through test/run.ts (npm test), which installs schemathesis`);
     const reports = join(ctx.paths.data, "test-reports");
     mkdirSync(reports, { recursive: true });
     // Two runs: every operation but the restarts, thoroughly; then the restarts with fewer cases, because each valid
@@ -67,25 +68,43 @@ describe("OpenAPI fuzzing", () => {
       // Async spawn: the app under test is served by this same process, so its event loop must keep running.
       const proc = Bun.spawn(
         [
-          bin, "run", `http://127.0.0.1:${server.port}/openapi.json`,
+          bin,
+          "run",
+          `http://127.0.0.1:${server.port}/openapi.json`,
           // Zero 5xx, and every answer as documented (status, content type, body schema, 405 for other methods).
           // Not positive_data_acceptance: a reused Idempotency-Key with another body is refused (422) on purpose.
-          "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
-          "--header", `X-API-Key: ${KEY}`,
-          "--exclude-path", "/ready",
+          "--checks",
+          "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,unsupported_method",
+          "--header",
+          `X-API-Key: ${KEY}`,
+          "--exclude-path",
+          "/ready",
           ...r.filter,
-          "--phases", "examples,coverage,fuzzing",
-          "--max-examples", r.examples,
-          "--workers", "1",
-          "--request-timeout", "20",
-          "--generation-database", "none",
-          "--seed", "20261123",
+          "--phases",
+          "examples,coverage,fuzzing",
+          "--max-examples",
+          r.examples,
+          "--workers",
+          "1",
+          "--request-timeout",
+          "20",
+          "--generation-database",
+          "none",
+          "--seed",
+          "20261123",
           "--no-color",
-          "--report", "junit", "--report-junit-path", junit,
+          "--report",
+          "junit",
+          "--report-junit-path",
+          junit,
         ],
         { stdout: "pipe", stderr: "pipe", env: { ...process.env, SCHEMATHESIS_TELEMETRY: "false" } },
       );
-      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      const [out, err, code] = await Promise.all([
+        new Response(proc.stdout).text(),
+        new Response(proc.stderr).text(),
+        proc.exited,
+      ]);
       if (code !== 0) console.error(out.slice(-6000), err.slice(-2000));
       expect(code).toBe(0);
       const xml = readFileSync(junit, "utf8");

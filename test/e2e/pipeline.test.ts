@@ -1,14 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { isRunning } from "../../src/connect/apply.ts";
 import { spotCheck } from "../../src/audit/landed.ts";
+import { isRunning } from "../../src/connect/apply.ts";
 import { indexOfKey, metricAt, planRun } from "../../src/producer/workload.ts";
 import { connectWorkerFacts, provesZone } from "../worker.ts";
-import { connect, ctx, deliver, sandbox, sql, type Sandbox } from "./harness.ts";
+import { connect, ctx, deliver, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const N = 10_000;
 let box: Sandbox;
 // Timestamps around a DST change in New York and a millisecond that a shift or a truncation would lose.
-const run = planRun({ seed: `pipeline-${Date.now()}`, count: N, devices: 50, startMs: Date.UTC(2026, 2, 8, 6, 59, 59, 123), stepMs: 7 });
+const run = planRun({
+  seed: `pipeline-${Date.now()}`,
+  count: N,
+  devices: 50,
+  startMs: Date.UTC(2026, 2, 8, 6, 59, 59, 123),
+  stepMs: 7,
+});
 
 beforeAll(async () => {
   box = await sandbox("pipeline");

@@ -4,7 +4,7 @@ import { countDeadLetters, readTopic } from "../../src/chaos/dead-letters.ts";
 import { isRunning, waitRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, eventually, readAll, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 let box: Sandbox;
 const run = planRun({ seed: `poison-${Date.now()}`, count: 60, devices: 3, startMs: Date.UTC(2026, 10, 2) });
@@ -47,23 +47,48 @@ describe("records the sink cannot read", () => {
     // [what, key, value, text the DLQ reason must contain]
     const poison: [string, string, string | null, string][] = [
       ["not JSON", key, "{not json", "not JSON"],
-      ["missing field", key, JSON.stringify({ device_id: m.device_id, published_at: m.published_at, metric_name: m.metric_name, tags: [] }), "value: required field is missing"],
+      [
+        "missing field",
+        key,
+        JSON.stringify({ device_id: m.device_id, published_at: m.published_at, metric_name: m.metric_name, tags: [] }),
+        "value: required field is missing",
+      ],
       ["null for a required field", key, v({ value: null }), "at value"],
       ["wrong type", key, v({ value: "hot" }), "at value: expected a number"],
       ["unknown field", key, v({ unit: "C" }), "unit: not a field of the contract"],
       ["non-uuid device id", encodeKey({ ...m, device_id: "device-7" }), v({ device_id: "device-7" }), "device_id"],
-      ["uppercase uuid", encodeKey({ ...m, device_id: m.device_id.toUpperCase() }), v({ device_id: m.device_id.toUpperCase() }), "device_id"],
+      [
+        "uppercase uuid",
+        encodeKey({ ...m, device_id: m.device_id.toUpperCase() }),
+        v({ device_id: m.device_id.toUpperCase() }),
+        "device_id",
+      ],
       ["unknown metric code", encodeKey({ ...m, metric_name: 11 as never }), v({ metric_name: 11 }), "metric_name"],
-      ["metric code out of int16", encodeKey({ ...m, metric_name: 40000 as never }), v({ metric_name: 40000 }), "metric_name"],
+      [
+        "metric code out of int16",
+        encodeKey({ ...m, metric_name: 40000 as never }),
+        v({ metric_name: 40000 }),
+        "metric_name",
+      ],
       ["NUL in a tag", key, v({ tags: ["a\u0000b"] }), "tags[0]"],
       ["lone surrogate in a tag", key, v({ tags: ["\ud800"] }), "tags[0]"],
       ["too many tags", key, v({ tags: Array(17).fill("t") }), "tags"],
-      ["timestamp out of range", encodeKey({ ...m, published_at: 253_402_300_800_000 }), v({ published_at: 253_402_300_800_000 }), "published_at"],
+      [
+        "timestamp out of range",
+        encodeKey({ ...m, published_at: 253_402_300_800_000 }),
+        v({ published_at: 253_402_300_800_000 }),
+        "published_at",
+      ],
       ["fractional timestamp", key, v({ published_at: m.published_at + 0.5 }), "published_at"],
       // biome-ignore lint/correctness/noPrecisionLoss: a number no double holds is the point of this record.
       ["infinite value", key, v({ value: 1e999 }).replace('"value":null', '"value":1e999'), "value"],
       ["duplicate JSON key", key, `{"value":1,${v({}).slice(1)}`, "Duplicate field"],
-      ["key and value disagree", encodeKey({ ...m, published_at: m.published_at + 1 }), v({}), "key and value disagree on published_at"],
+      [
+        "key and value disagree",
+        encodeKey({ ...m, published_at: m.published_at + 1 }),
+        v({}),
+        "key and value disagree on published_at",
+      ],
       ["tombstone", key, null, "tombstone"],
     ];
     const batch = [
@@ -88,7 +113,12 @@ describe("records the sink cannot read", () => {
     await eventually("40 valid rows", async () => (await rowCount(box.table)) === 40);
     // Nothing but the 40 valid rows, each exactly as sent: no narrowed code, no 0.0 for "hot".
     const rows = await sql.unsafe(`select device_id, metric_name, value from ${box.table}`);
-    const sent = new Map(Array.from({ length: 40 }, (_, k) => metricAt(run, k)).map((x) => [`${x.device_id}/${x.metric_name}/${x.value}`, x]));
+    const sent = new Map(
+      Array.from({ length: 40 }, (_, k) => metricAt(run, k)).map((x) => [
+        `${x.device_id}/${x.metric_name}/${x.value}`,
+        x,
+      ]),
+    );
     expect(rows.filter((r) => !sent.has(`${r.device_id}/${r.metric_name}/${r.value}`))).toEqual([]);
     expect(isRunning(await connect.status(box.connector))).toBe(true);
   });
@@ -97,12 +127,21 @@ describe("records the sink cannot read", () => {
     const m = metricAt(run, 50);
     const first = { ...m, value: 1.25 };
     const last = { ...m, value: 2.5 };
-    await send(box.topic, [first, last].map((x) => ({ key: encodeKey(x), value: encodeValue(x) })));
+    await send(
+      box.topic,
+      [first, last].map((x) => ({ key: encodeKey(x), value: encodeValue(x) })),
+    );
     await eventually("row of the duplicated key", async () => {
-      const r = await sql.unsafe(`select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`, [m.device_id, m.metric_name, new Date(m.published_at)]);
+      const r = await sql.unsafe(
+        `select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`,
+        [m.device_id, m.metric_name, new Date(m.published_at)],
+      );
       return r.length === 1 && r[0]!.value === 2.5;
     });
-    const rows = await sql.unsafe(`select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`, [m.device_id, m.metric_name, new Date(m.published_at)]);
+    const rows = await sql.unsafe(
+      `select value from ${box.table} where device_id = $1 and metric_name = $2 and published_at = $3`,
+      [m.device_id, m.metric_name, new Date(m.published_at)],
+    );
     expect(rows.map((r) => r.value)).toEqual([2.5]);
     expect(isRunning(await connect.status(box.connector))).toBe(true);
   });

@@ -5,16 +5,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatReports } from "../../src/cli/connectors.ts";
-import { restartFailed } from "../../src/connect/restart.ts";
 import { applyConnectors, isRunning } from "../../src/connect/apply.ts";
 import { readConnectorFile } from "../../src/connect/desired.ts";
+import { restartFailed } from "../../src/connect/restart.ts";
 import { connectorReports } from "../../src/connect/status.ts";
 import { capabilities } from "../../src/connect/version.ts";
 import { grantSinkOn } from "../../src/db/roles.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { desiredConnectors } from "../../src/provision.ts";
-import { client, connect, ctx, eventually, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, ctx, eventually, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 let box: Sandbox;
 let dir: string;
@@ -51,7 +51,10 @@ describe("a failed task", () => {
     const run = planRun({ seed: `restart-${box.id}`, count: 1, devices: 1, startMs: Date.UTC(2026, 10, 3) });
     const producer = client.producer();
     await producer.connect();
-    await producer.send({ topic: box.topic, messages: [{ key: encodeKey(metricAt(run, 0)), value: encodeValue(metricAt(run, 0)) }] });
+    await producer.send({
+      topic: box.topic,
+      messages: [{ key: encodeKey(metricAt(run, 0)), value: encodeValue(metricAt(run, 0)) }],
+    });
     await producer.disconnect();
     await eventually("the task FAILED", async () => (await connect.status(name))?.tasks[0]?.state === "FAILED", 45_000);
 

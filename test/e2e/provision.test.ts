@@ -11,7 +11,7 @@ import { SluiceError } from "../../src/errors.ts";
 import { desiredConnectors } from "../../src/provision.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { postgresPassword } from "../../src/stack/postgres.ts";
-import { connect, ctx, eventually, sandbox, type Sandbox } from "./harness.ts";
+import { connect, ctx, eventually, type Sandbox, sandbox } from "./harness.ts";
 
 let box: Sandbox;
 let dir: string;
@@ -33,7 +33,11 @@ const desired = () => desiredConnectors(ctx, dir, prefix);
 const file = (name: string, body: unknown) => writeFileSync(join(dir, `${name}.json`), JSON.stringify(body, null, 2));
 
 function sluice(...args: string[]) {
-  const r = Bun.spawnSync([join(ctx.paths.root, "bin", "sluice"), ...args], { cwd: ctx.paths.root, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync([join(ctx.paths.root, "bin", "sluice"), ...args], {
+    cwd: ctx.paths.root,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
@@ -93,21 +97,32 @@ describe("connectors plan / apply / prune on the real worker", () => {
     expect(cli.out).toContain("Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged.");
     const c = freshClient();
     const done = await applyConnectors(c, desired(), { prefix });
-    expect(done.filter((a) => a.kind === "update")).toEqual([expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "2500", to: "5000" }] })]);
+    expect(done.filter((a) => a.kind === "update")).toEqual([
+      expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "2500", to: "5000" }] }),
+    ]);
     expect(c.sent[PUT_CONFIG]).toBe(1);
     expect((await connect.getConfig(`${prefix}b`))!["batch.size"]).toBe("5000");
   }, 60_000);
 
   test("pause and resume the connectors of the files", async () => {
     expect(sluice("connectors", "pause", "--dir", dir, "--prefix", prefix).code).toBe(0);
-    await eventually("both PAUSED", async () => (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every((s) => s?.connector.state === "PAUSED"));
+    await eventually("both PAUSED", async () =>
+      (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every(
+        (s) => s?.connector.state === "PAUSED",
+      ),
+    );
     const status = sluice("connectors", "status", "--prefix", prefix, `${prefix}a`);
     expect(status.code).toBe(1);
     expect(status.out).toContain(`${prefix}a  connector  PAUSED`);
     // apply leaves an operator's pause alone (and does not wait for RUNNING).
-    expect((await applyConnectors(freshClient(), desired(), { prefix })).map((a) => a.kind)).toEqual(["unchanged", "unchanged"]);
+    expect((await applyConnectors(freshClient(), desired(), { prefix })).map((a) => a.kind)).toEqual([
+      "unchanged",
+      "unchanged",
+    ]);
     expect(sluice("connectors", "resume", "--dir", dir, "--prefix", prefix).code).toBe(0);
-    await eventually("both RUNNING", async () => (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every((s) => isRunning(s)));
+    await eventually("both RUNNING", async () =>
+      (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every((s) => isRunning(s)),
+    );
   }, 60_000);
 
   test("prune deletes a stray connector of the scope only, and only with --yes", async () => {
@@ -150,7 +165,12 @@ describe("connectors plan / apply / prune on the real worker", () => {
     const cli = sluice("connectors", "validate", "--dir", dir, "--prefix", prefix, "--json");
     expect(cli.code).toBe(1);
     const problems = JSON.parse(cli.out).problems as { level: string; key: string }[];
-    expect(problems.filter((p) => p.level === "error").map((p) => p.key)).toEqual(["batch.size", "connector.class", "topics", "topics.regex"]);
+    expect(problems.filter((p) => p.level === "error").map((p) => p.key)).toEqual([
+      "batch.size",
+      "connector.class",
+      "topics",
+      "topics.regex",
+    ]);
     expect(problems.filter((p) => p.level === "warning").map((p) => p.key)).toContain("batch.sise");
     rmSync(join(dir, `${prefix}c.json`));
     rmSync(join(dir, `${prefix}d.json`));

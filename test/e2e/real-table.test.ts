@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { auditRows } from "../../src/audit/exact.ts";
 import { isRunning, planAgainstLive } from "../../src/connect/apply.ts";
 import type { Metric } from "../../src/contract/index.ts";
+import { MAX_PUBLISHED_AT, VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
 import { maintain, rollupOnce } from "../../src/db/maintain.ts";
 import { parseSpan } from "../../src/db/span.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
@@ -16,7 +17,6 @@ import { produceRun } from "../../src/producer/session.ts";
 import { deviceIds, metricAt, planRun, type Run } from "../../src/producer/workload.ts";
 import { desiredConnectors, MAIN_CONNECTOR } from "../../src/provision.ts";
 import { registerContract } from "../../src/registry/register.ts";
-import { VALUE_SUBJECT, valueJsonSchema, MAX_PUBLISHED_AT } from "../../src/contract/index.ts";
 import { brokers, client, connect, ctx, eventually, registry, sql } from "./harness.ts";
 
 const TABLE = "metrics";
@@ -189,11 +189,11 @@ describe("the shipped connector into the partitioned metrics table", () => {
       const m = expected.get(key)!;
       expect([key, r.value, r.tags]).toEqual([key, m.value, [...m.tags]]);
       const was = before.get(key);
-      if (!was) expect([key, r.updated]).toEqual([key, r.created]); // a sentinel: inserted only
+      if (!was)
+        expect([key, r.updated]).toEqual([key, r.created]); // a sentinel: inserted only
       else if (touched.has(key)) {
         expect([key, r.created, BigInt(r.updated) > BigInt(was.updated)]).toEqual([key, was.created, true]);
-      }
-      else expect([key, r.created, r.updated]).toEqual([key, was.created, was.updated]);
+      } else expect([key, r.created, r.updated]).toEqual([key, was.created, was.updated]);
     }
     expect(after.filter((r) => r.updated !== r.created).length).toBe(changed.length);
   });

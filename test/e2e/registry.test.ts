@@ -31,7 +31,10 @@ describe("schema registry governs the contract", () => {
     const base = valueJsonSchema();
     const { additionalProperties: _, ...open } = base;
     const id1 = await registerContract(registry, subject, valueJsonSchema());
-    const id2 = await registerContract(registry, subject, { ...open, properties: { ...(base.properties as object), note: { type: "string" } } });
+    const id2 = await registerContract(registry, subject, {
+      ...open,
+      properties: { ...(base.properties as object), note: { type: "string" } },
+    });
     expect(id2).not.toBe(id1);
   });
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { isRunning } from "../../src/connect/apply.ts";
 import { spotCheck } from "../../src/audit/landed.ts";
+import { isRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { partitionFor } from "../../src/producer/partitioner.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, deliver, eventually, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, deliver, eventually, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const N = 10_000;
 const UPDATED = 100;
@@ -22,7 +22,11 @@ beforeAll(async () => {
   // Same partition as the originals (by device): per-key order is what makes the last value win on a replay.
   await producer.send({
     topic: box.topic,
-    messages: updated.map((m) => ({ key: encodeKey(m), value: encodeValue(m), partition: partitionFor(m.device_id, 3) })),
+    messages: updated.map((m) => ({
+      key: encodeKey(m),
+      value: encodeValue(m),
+      partition: partitionFor(m.device_id, 3),
+    })),
   });
   await producer.disconnect();
   await eventually("updates applied", async () => {

@@ -3,20 +3,20 @@
 // once, and /metrics shows the pipeline (lag included) in valid Prometheus text. The app reads PostgreSQL as the
 // monitoring role, as the real service does, and the service `sluice up` started is checked to log in as it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createServer } from "node:net";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import postgres from "postgres";
+import { ROLES } from "../../src/db/roles.ts";
+import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
+import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { createApp } from "../../src/server/app.ts";
 import type { ApiKey } from "../../src/server/auth.ts";
 import { SERVER_APPLICATION_NAME, serverDeps } from "../../src/server/runtime.ts";
-import { ROLES } from "../../src/db/roles.ts";
-import { adminApiKeys, adminUrl } from "../../src/stack/admin.ts";
 import { sinkGroup } from "../../src/server/snapshot.ts";
-import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
-import { metricAt, planRun } from "../../src/producer/workload.ts";
+import { adminApiKeys, adminUrl } from "../../src/stack/admin.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
-import { brokers, client, ctx, eventually, registry, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { brokers, client, ctx, eventually, registry, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const KEY = `e2e-${crypto.randomUUID()}`;
 const ADMIN_KEY = `e2e-admin-${crypto.randomUUID()}`;
@@ -34,9 +34,14 @@ const run = planRun({ seed: `server-${Date.now()}`, count: N, devices: 20, start
 const metrics = Array.from({ length: N }, (_, k) => metricAt(run, k));
 
 const post = (a: typeof app, body: unknown, headers: Record<string, string> = { "x-api-key": KEY }) =>
-  a.request("/v1/metrics", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  a.request("/v1/metrics", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 
-const endOffsets = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+const endOffsets = async (topic: string) =>
+  (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
 
 type Family = { name: string; type: string; metrics: { value?: string; labels?: Record<string, string> }[] };
 async function scrape(a: typeof app): Promise<Map<string, Family>> {
@@ -78,7 +83,12 @@ describe("HTTP ingest on a sandbox topic", () => {
     expect((await post(app, { metrics }, {})).status).toBe(401);
     expect((await post(app, { metrics }, { "x-api-key": "not-the-key" })).status).toBe(401);
     expect((await post(app, { metrics }, { "x-api-key": ADMIN_KEY })).status).toBe(403);
-    const big = { metrics: Array.from({ length: 1000 }, (_, i) => ({ ...metrics[0]!, tags: Array.from({ length: 16 }, () => `t${i}`.padEnd(64, "x")) })) };
+    const big = {
+      metrics: Array.from({ length: 1000 }, (_, i) => ({
+        ...metrics[0]!,
+        tags: Array.from({ length: 16 }, () => `t${i}`.padEnd(64, "x")),
+      })),
+    };
     const res = await post(app, big);
     expect(res.status).toBe(413);
     expect(await endOffsets(box.topic)).toBe(0);
@@ -129,15 +139,24 @@ describe("HTTP ingest on a sandbox topic", () => {
   test("the rows land in PostgreSQL; lag drops to 0 and the connector reads RUNNING in /metrics and /ready", async () => {
     await box.applySink();
     await eventually("every ingested metric is a row", async () => (await rowCount(box.table)) === N, 60_000);
-    const rows = await sql.unsafe(`select device_id, metric_name, (extract(epoch from published_at) * 1000)::bigint as ms, value from ${box.table}`);
+    const rows = await sql.unsafe(
+      `select device_id, metric_name, (extract(epoch from published_at) * 1000)::bigint as ms, value from ${box.table}`,
+    );
     const want = new Map(metrics.map((x) => [`${x.device_id}/${x.metric_name}/${x.published_at}`, x.value]));
     for (const r of rows) expect(r.value).toBe(want.get(`${r.device_id}/${r.metric_name}/${Number(r.ms)}`)!);
     let m = await scrape(app);
     // PostgreSQL flushes its row statistics about once a second, and the snapshot is shared for 1 s.
-    await eventually("lag 0 and the rows counted in /metrics", async () => {
-      m = await scrape(app);
-      return sum(m.get("sluice_connector_consumer_lag_messages")) === 0 && sum(m.get("sluice_postgres_rows_written_total")) >= N;
-    }, 30_000);
+    await eventually(
+      "lag 0 and the rows counted in /metrics",
+      async () => {
+        m = await scrape(app);
+        return (
+          sum(m.get("sluice_connector_consumer_lag_messages")) === 0 &&
+          sum(m.get("sluice_postgres_rows_written_total")) >= N
+        );
+      },
+      30_000,
+    );
     expect(m.get("sluice_postgres_rows_written_total")!.metrics[0]!.labels).toEqual({ table: box.table });
     const state = m.get("sluice_connector_state")!.metrics.find((x) => x.labels?.state === "RUNNING");
     expect(state?.value).toBe("1");
@@ -155,7 +174,9 @@ describe("HTTP ingest on a sandbox topic", () => {
     const ingestKey = { "x-api-key": KEY };
     expect((await app.request("/v1/admin/connector", { headers: ingestKey })).status).toBe(403);
     expect((await app.request("/v1/admin/connector/restart", { method: "POST", headers: ingestKey })).status).toBe(403);
-    expect((await app.request("/v1/admin/connector/tasks/0/restart", { method: "POST", headers: ingestKey })).status).toBe(403);
+    expect(
+      (await app.request("/v1/admin/connector/tasks/0/restart", { method: "POST", headers: ingestKey })).status,
+    ).toBe(403);
     const restart = await app.request("/v1/admin/connector/restart?includeTasks=true", { method: "POST", headers: h });
     expect(restart.status).toBe(202);
     // A record as Connect writes it to the DLQ, with its error context headers.
@@ -163,7 +184,16 @@ describe("HTTP ingest on a sandbox topic", () => {
     await producer.connect();
     await producer.send({
       topic: box.dlq,
-      messages: [{ key: "k", value: "not json", headers: { "__connect.errors.exception.class.name": "org.apache.kafka.connect.errors.DataException", "__connect.errors.stage": "VALUE_CONVERTER" } }],
+      messages: [
+        {
+          key: "k",
+          value: "not json",
+          headers: {
+            "__connect.errors.exception.class.name": "org.apache.kafka.connect.errors.DataException",
+            "__connect.errors.stage": "VALUE_CONVERTER",
+          },
+        },
+      ],
     });
     await producer.disconnect();
     expect((await app.request("/v1/admin/dlq?limit=5", { headers: ingestKey })).status).toBe(403);
@@ -222,7 +252,8 @@ describe("the admin service's database login", () => {
     expect(keys.map((k) => k.scopes)).toEqual([["ingest"], ["admin"]]);
     const ready = await fetch(`${adminUrl(ctx)}/ready`);
     expect([200, 503]).toContain(ready.status);
-    const sessions = await sql`select distinct usename from pg_stat_activity where application_name = ${SERVER_APPLICATION_NAME}
+    const sessions =
+      await sql`select distinct usename from pg_stat_activity where application_name = ${SERVER_APPLICATION_NAME}
                                   and pid <> pg_backend_pid() and usename is not null`;
     // This file's own apps log in as the monitor too, so every session of the name is the monitor's.
     expect(sessions.map((r) => r.usename)).toEqual([ROLES.monitor]);
@@ -234,7 +265,11 @@ describe("the admin service's database login", () => {
 
   test("sluice_monitor reads the row counters of every table but no row, and writes nothing", async () => {
     const monitor = postgres(roleUrl(ctx, "monitor"), { max: 1, onnotice: () => {} });
-    const denied = (q: string) => monitor.unsafe(q).then(() => "allowed", (e: { code?: string }) => e.code);
+    const denied = (q: string) =>
+      monitor.unsafe(q).then(
+        () => "allowed",
+        (e: { code?: string }) => e.code,
+      );
     try {
       await sql.unsafe(`insert into ${box.table} (device_id, published_at, metric_name, value, tags)
                         values ('00000000-0000-4000-8000-000000000001', now(), 1, 1, '{}') on conflict do nothing`);
@@ -244,10 +279,14 @@ describe("the admin service's database login", () => {
                                where relid = ${box.table}::regclass`;
         return Number(r!.n);
       };
-      await eventually("the monitor reads the same row counters as the superuser", async () => {
-        const [before, seen, after] = [await counted(sql), await counted(monitor), await counted(sql)];
-        return seen > 0 && seen === before && seen === after;
-      }, 15_000);
+      await eventually(
+        "the monitor reads the same row counters as the superuser",
+        async () => {
+          const [before, seen, after] = [await counted(sql), await counted(monitor), await counted(sql)];
+          return seen > 0 && seen === before && seen === after;
+        },
+        15_000,
+      );
       expect(await denied(`select * from ${box.table} limit 1`)).toBe("42501");
       expect(await denied(`select * from metrics limit 1`)).toBe("42501");
       expect(await denied(`select * from metrics_rollup_1m limit 1`)).toBe("42501");
@@ -255,7 +294,8 @@ describe("the admin service's database login", () => {
       expect(await denied(`create table t_monitor_may_not (x int)`)).toBe("42501");
       // No pg_read_all_stats: other sessions' query texts stay hidden.
       // (This file's superuser connection is open, so there is at least one such session.)
-      const others = await monitor`select distinct query from pg_stat_activity where usename = ${ctx.env.POSTGRES_USER}`;
+      const others =
+        await monitor`select distinct query from pg_stat_activity where usename = ${ctx.env.POSTGRES_USER}`;
       expect(others.map((t) => t.query)).toEqual(["<insufficient privilege>"]);
     } finally {
       await monitor.end({ timeout: 5 });

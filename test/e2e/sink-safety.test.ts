@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { ConfigResourceTypes } from "kafkajs";
 import { isRunning } from "../../src/connect/apply.ts";
-import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import type { Metric } from "../../src/contract/metric.ts";
+import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, ctx, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, ctx, eventually, readAll, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 // The sink's promises where they are easiest to break: a batch counts as written only when its rows are stored and
 // its dead letters acknowledged; a table that refuses every row stops the task instead of draining the stream into
@@ -59,7 +59,13 @@ async function dlqMaxBytes(topic: string, bytes: number): Promise<void> {
   try {
     await admin.alterConfigs({
       validateOnly: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: "max.message.bytes", value: String(bytes) }] }],
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+        },
+      ],
     });
   } finally {
     await admin.disconnect();
@@ -69,17 +75,27 @@ async function dlqMaxBytes(topic: string, bytes: number): Promise<void> {
 /** The worker's count of failed DLQ writes for the connector (Connect's task-error-metrics, via the JMX exporter). */
 async function dlqProduceFailures(connector: string): Promise<number> {
   const text = await (await fetch(`http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_JMX_PORT}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`kafka_connect_task_error_metrics_deadletterqueue_produce_failures{connector="${connector}"`));
+  const line = text
+    .split("\n")
+    .find((l) =>
+      l.startsWith(`kafka_connect_task_error_metrics_deadletterqueue_produce_failures{connector="${connector}"`),
+    );
   return line ? Number(line.split(" ").at(-1)) : 0;
 }
 
 /** Every failed task's whole trace (the cause is below Connect's own "Exiting WorkerSinkTask" lines). */
 async function failedTrace(connector: string): Promise<string> {
   const s = await connect.status(connector);
-  return (s?.tasks ?? []).filter((t) => t.state === "FAILED").map((t) => t.trace ?? "").join("\n");
+  return (s?.tasks ?? [])
+    .filter((t) => t.state === "FAILED")
+    .map((t) => t.trace ?? "")
+    .join("\n");
 }
 
-const values = (table: string) => sql.unsafe(`select device_id::text as d, (extract(epoch from published_at) * 1000)::float8 as at, metric_name as c, value from ${table}`);
+const values = (table: string) =>
+  sql.unsafe(
+    `select device_id::text as d, (extract(epoch from published_at) * 1000)::float8 as at, metric_name as c, value from ${table}`,
+  );
 
 function expectStored(rows: readonly Record<string, unknown>[], sent: readonly Metric[]) {
   const byKey = new Map(rows.map((r) => [`${r.d}|${r.at}|${r.c}`, r.value]));
@@ -124,11 +140,16 @@ describe("the sink's safety", () => {
     // after the writer's retry got through): restarting what FAILED, as an operator or the healer would, resumes
     // from the committed offset, which never passed the dead letter.
     await dlqMaxBytes(box.dlq, 1_048_588);
-    await eventually("offsets past the last record, the task running", async () => {
-      const status = await connect.status(box.connector);
-      if (status?.tasks.some((t) => t.state === "FAILED")) await connect.restartConnector(box.connector, { includeTasks: true, onlyFailed: true });
-      return (await committed(box)) === 21 && isRunning(await connect.status(box.connector));
-    }, 90_000);
+    await eventually(
+      "offsets past the last record, the task running",
+      async () => {
+        const status = await connect.status(box.connector);
+        if (status?.tasks.some((t) => t.state === "FAILED"))
+          await connect.restartConnector(box.connector, { includeTasks: true, onlyFailed: true });
+        return (await committed(box)) === 21 && isRunning(await connect.status(box.connector));
+      },
+      90_000,
+    );
     const dead = await readAll(box.dlq, 1);
     expect(dead.map((d) => Number(d.headers?.["__connect.errors.offset"]?.toString()))).toEqual([poisonOffset]);
     expect(await endOffset(box.dlq)).toBe(1);
@@ -142,7 +163,9 @@ describe("the sink's safety", () => {
     // The sandbox's table, partitioned like `metrics` but with one day only and no default partition.
     await sql.unsafe(`drop table ${box.table}`);
     await sql.unsafe(`create table ${box.table} (like metrics including all) partition by range (published_at)`);
-    await sql.unsafe(`create table ${box.table}_d1 partition of ${box.table} for values from ('2026-11-07') to ('2026-11-08')`);
+    await sql.unsafe(
+      `create table ${box.table}_d1 partition of ${box.table} for values from ('2026-11-07') to ('2026-11-08')`,
+    );
     await sql.unsafe(`grant select, insert, update on ${box.table} to sluice_sink`);
     const run = planRun({ seed: `systemic-${Date.now()}`, count: 300, devices: 3, startMs: Date.UTC(2026, 10, 8, 1) });
     const sent = Array.from({ length: run.count }, (_, k) => metricAt(run, k));
@@ -156,7 +179,9 @@ describe("the sink's safety", () => {
     expect(await committed(box)).toBeLessThanOrEqual(0);
     expect(await rowCount(box.table)).toBe(0);
     // The fix: the missing partition. Then a restart of what FAILED.
-    await sql.unsafe(`create table ${box.table}_d2 partition of ${box.table} for values from ('2026-11-08') to ('2026-11-09')`);
+    await sql.unsafe(
+      `create table ${box.table}_d2 partition of ${box.table} for values from ('2026-11-08') to ('2026-11-09')`,
+    );
     await connect.restartConnector(box.connector, { includeTasks: true, onlyFailed: true });
     await eventually("every row stored", async () => (await rowCount(box.table)) === run.count, 90_000);
     expectStored(await values(box.table), sent);
@@ -165,15 +190,26 @@ describe("the sink's safety", () => {
   }, 240_000);
 
   for (const [what, overrides, state, hint] of [
-    ["a database that does not exist", { "connection.url": `jdbc:postgresql://${ctx.env.SLUICE_HOST}:${ctx.env.POSTGRES_PORT}/no_such_db` }, "3D000", "SLUICE_SINK_JDBC_URL"],
+    [
+      "a database that does not exist",
+      { "connection.url": `jdbc:postgresql://${ctx.env.SLUICE_HOST}:${ctx.env.POSTGRES_PORT}/no_such_db` },
+      "3D000",
+      "SLUICE_SINK_JDBC_URL",
+    ],
     ["a user the server does not know", { "connection.username": "sluice_nobody" }, "28P01", "SLUICE_SINK_DB_PASSWORD"],
   ] as const) {
     test(`${what} (${state}) fails the task within seconds with a hint, instead of retrying behind RUNNING`, async () => {
       const box = await sandbox(`sink_${state.toLowerCase()}`, 1);
       boxes.push(box);
-      await send(box.topic, [metricAt(planRun({ seed: `${state}-${Date.now()}`, count: 1, devices: 1, startMs: Date.UTC(2026, 10, 9) }), 0)]);
+      await send(box.topic, [
+        metricAt(planRun({ seed: `${state}-${Date.now()}`, count: 1, devices: 1, startMs: Date.UTC(2026, 10, 9) }), 0),
+      ]);
       await box.applySink(undefined, overrides).catch(() => undefined);
-      await eventually(`the task FAILED with ${state}`, async () => (await failedTrace(box.connector)).includes(state), 30_000);
+      await eventually(
+        `the task FAILED with ${state}`,
+        async () => (await failedTrace(box.connector)).includes(state),
+        30_000,
+      );
       expect(await failedTrace(box.connector)).toContain(hint);
     }, 90_000);
   }

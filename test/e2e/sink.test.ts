@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { isRunning } from "../../src/connect/apply.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { client, connect, eventually, readAll, rowCount, sandbox, sql, type Sandbox } from "./harness.ts";
+import { client, connect, eventually, readAll, rowCount, type Sandbox, sandbox, sql } from "./harness.ts";
 
 // Sluice's own sink (dev.sluice.connect.sink.PgUpsertSinkConnector, binary COPY + set-based upsert): the paths the main
 // pipeline rarely takes — a key already stored, a row PostgreSQL refuses, a connection cut mid-stream.
@@ -19,7 +19,9 @@ async function send(topic: string, messages: { key: string; value: string }[], p
 }
 
 const stored = (table: string) =>
-  sql.unsafe(`select device_id::text, (extract(epoch from published_at) * 1000)::float8 as at, metric_name, value, tags from ${table}`);
+  sql.unsafe(
+    `select device_id::text, (extract(epoch from published_at) * 1000)::float8 as at, metric_name, value, tags from ${table}`,
+  );
 
 describe("Sluice's COPY sink", () => {
   test("copy-first: a batch whose keys are partly stored already falls back to the upsert; stored values are replaced, new rows land", async () => {
@@ -29,20 +31,30 @@ describe("Sluice's COPY sink", () => {
     const all = Array.from({ length: run.count }, (_, k) => metricAt(run, k));
     // 100 of the keys are in the table with other values before the sink starts.
     for (const m of all.slice(0, 100)) {
-      await sql.unsafe(`insert into ${box.table} (device_id, published_at, metric_name, value, tags) values ($1, $2, $3, $4, $5)`, [
-        m.device_id, new Date(m.published_at), m.metric_name, -1, ["old"],
-      ]);
+      await sql.unsafe(
+        `insert into ${box.table} (device_id, published_at, metric_name, value, tags) values ($1, $2, $3, $4, $5)`,
+        [m.device_id, new Date(m.published_at), m.metric_name, -1, ["old"]],
+      );
     }
-    await send(box.topic, all.map((m) => ({ key: encodeKey(m), value: encodeValue(m) })));
+    await send(
+      box.topic,
+      all.map((m) => ({ key: encodeKey(m), value: encodeValue(m) })),
+    );
     const spec = await box.applySink(undefined, { "write.mode": "copy-first" });
     expect(spec.config["connector.class"]).toBe("dev.sluice.connect.sink.PgUpsertSinkConnector");
     await eventually("400 rows with the sent values", async () => {
-      const [r] = await sql.unsafe(`select count(*)::int as n, count(*) filter (where value = -1)::int as old from ${box.table}`);
+      const [r] = await sql.unsafe(
+        `select count(*)::int as n, count(*) filter (where value = -1)::int as old from ${box.table}`,
+      );
       return r!.n === 400 && r!.old === 0;
     });
     const rows = await stored(box.table);
     const byKey = new Map(rows.map((r) => [`${r.device_id}|${r.at}|${r.metric_name}`, r]));
-    for (const m of all) expect(byKey.get(`${m.device_id}|${m.published_at}|${m.metric_name}`)).toMatchObject({ value: m.value, tags: m.tags });
+    for (const m of all)
+      expect(byKey.get(`${m.device_id}|${m.published_at}|${m.metric_name}`)).toMatchObject({
+        value: m.value,
+        tags: m.tags,
+      });
     expect(isRunning(await connect.status(box.connector))).toBe(true);
   }, 120_000);
 
@@ -60,7 +72,10 @@ describe("Sluice's COPY sink", () => {
     const valid = (k: number) => ({ key: encodeKey(metricAt(run, k)), value: encodeValue(metricAt(run, k)) });
     await send(box.topic, [
       ...Array.from({ length: 20 }, (_, k) => valid(k)),
-      ...bad.map(([, patch]) => ({ key: encodeKey({ ...m, ...patch } as never), value: JSON.stringify({ ...m, ...patch }) })),
+      ...bad.map(([, patch]) => ({
+        key: encodeKey({ ...m, ...patch } as never),
+        value: JSON.stringify({ ...m, ...patch }),
+      })),
       ...Array.from({ length: 19 }, (_, k) => valid(20 + k)),
     ]);
     // Kafka's JsonConverter with the contract's Connect schema and no key/value check: the sink is the last line.
@@ -90,7 +105,10 @@ describe("Sluice's COPY sink", () => {
     try {
       for (let from = 0; from < run.count; from += 3000) {
         const batch = Array.from({ length: 3000 }, (_, k) => metricAt(run, from + k));
-        await producer.send({ topic: box.topic, messages: batch.map((x) => ({ key: encodeKey(x), value: encodeValue(x) })) });
+        await producer.send({
+          topic: box.topic,
+          messages: batch.map((x) => ({ key: encodeKey(x), value: encodeValue(x) })),
+        });
         const [r] = await sql.unsafe(
           `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'sluice-sink' and usename = 'sluice_sink'`,
         );
@@ -102,7 +120,9 @@ describe("Sluice's COPY sink", () => {
     }
     expect(cuts).toBeGreaterThan(0);
     await eventually("30,000 rows", async () => (await rowCount(box.table)) === run.count, 120_000);
-    const [d] = await sql.unsafe(`select count(*)::int as n, count(distinct (device_id, published_at, metric_name))::int as keys from ${box.table}`);
+    const [d] = await sql.unsafe(
+      `select count(*)::int as n, count(distinct (device_id, published_at, metric_name))::int as keys from ${box.table}`,
+    );
     expect([d!.n, d!.keys]).toEqual([run.count, run.count]);
     expect(isRunning(await connect.status(box.connector))).toBe(true);
   }, 180_000);

@@ -31,7 +31,9 @@ describe("stack start-up errors", () => {
       const err = await up(ctx).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SluiceError);
       expect((err as SluiceError).code).toBe("PORT_IN_USE");
-      expect((err as SluiceError).message).toMatch(/^(postgres|kafka|registry): port \d+ on 127\.0\.0\.1 is already in use/);
+      expect((err as SluiceError).message).toMatch(
+        /^(postgres|kafka|registry): port \d+ on 127\.0\.0\.1 is already in use/,
+      );
       expect((err as SluiceError).message).toContain("another port");
       expect(readdirSync(join(data, "run"))).toEqual([]);
     } finally {

@@ -11,7 +11,7 @@ import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { SERVE_SETTINGS } from "../../src/stack/admin.ts";
 import { connectSecretsDir } from "../../src/stack/connect.ts";
 import { childEnvAllowed, readPid } from "../../src/stack/process.ts";
-import { client, connect, ctx, eventually, rowCount, sandbox, type Sandbox } from "./harness.ts";
+import { client, connect, ctx, eventually, rowCount, type Sandbox, sandbox } from "./harness.ts";
 
 // Who can read what through the Connect worker: the stack's processes get only the variables they need, the env config
 // provider resolves only the sink's variables, the file provider reads only the worker's secrets folder, and connector
@@ -30,9 +30,10 @@ function environOf(component: string): Record<string, string> {
   const pid = readPid(ctx.paths.run, component);
   if (!pid) throw new Error(`${component} is not running; start the stack first`);
   const raw = readFileSync(`/proc/${pid}/environ`, "utf8");
-  const pairs = raw.split("\0").filter(Boolean).map(
-    (kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)],
-  );
+  const pairs = raw
+    .split("\0")
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]);
   return Object.fromEntries(pairs);
 }
 
@@ -66,11 +67,19 @@ describe("what a connector config can reach", () => {
       const extra = Object.keys(environOf(component)).filter((k) => !childEnvAllowed(k) && !own(k));
       expect({ component, extra }).toEqual({ component, extra: [] });
     }
-    expect(Object.keys(environOf("connect")).filter((k) => k.startsWith("SLUICE_SINK_")).sort()).toEqual([
-      "SLUICE_SINK_DB_PASSWORD", "SLUICE_SINK_DB_USER", "SLUICE_SINK_JDBC_URL",
-    ]);
+    expect(
+      Object.keys(environOf("connect"))
+        .filter((k) => k.startsWith("SLUICE_SINK_"))
+        .sort(),
+    ).toEqual(["SLUICE_SINK_DB_PASSWORD", "SLUICE_SINK_DB_USER", "SLUICE_SINK_JDBC_URL"]);
     // The admin service: its settings and its own credentials (the monitoring role, its API keys), nothing else.
-    const adminOwn = new Set<string>([...SERVE_SETTINGS, "SLUICE_DATA_DIR", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS", "SLUICE_API_KEY_FILE"]);
+    const adminOwn = new Set<string>([
+      ...SERVE_SETTINGS,
+      "SLUICE_DATA_DIR",
+      "POSTGRES_MONITOR_PASSWORD",
+      "SLUICE_API_KEYS",
+      "SLUICE_API_KEY_FILE",
+    ]);
     const adminExtra = Object.keys(environOf("admin")).filter((k) => !childEnvAllowed(k) && !adminOwn.has(k));
     expect(adminExtra).toEqual([]);
     expect(environOf("admin").POSTGRES_MONITOR_PASSWORD).toBeDefined();

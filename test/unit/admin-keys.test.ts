@@ -59,7 +59,10 @@ describe("admin API keys", () => {
     const typo = ctxWith({ SLUICE_API_KEYS: "ingest:k1,adimn:top-secret-key" });
     try {
       const keys = adminApiKeys(legacy.ctx).keys;
-      expect(keys.map((k) => [k.key, k.scopes, k.legacy])).toEqual([["old-key", ["ingest", "admin"], true], ["new-key", ["ingest"], false]]);
+      expect(keys.map((k) => [k.key, k.scopes, k.legacy])).toEqual([
+        ["old-key", ["ingest", "admin"], true],
+        ["new-key", ["ingest"], false],
+      ]);
       let message = "";
       try {
         adminApiKeys(typo.ctx);
@@ -77,7 +80,11 @@ describe("admin API keys", () => {
 
 describe("the admin process's environment", () => {
   test("only what Bun needs, serve's settings and its own credentials: no other password, nothing else inherited", () => {
-    const { ctx, dir } = ctxWith({ ADMIN_PORT: "24300", METRICS_TOPIC: "m.t", POSTGRES_MONITOR_PASSWORD: "monitor-pw-123" });
+    const { ctx, dir } = ctxWith({
+      ADMIN_PORT: "24300",
+      METRICS_TOPIC: "m.t",
+      POSTGRES_MONITOR_PASSWORD: "monitor-pw-123",
+    });
     try {
       const parent = {
         PATH: "/usr/bin:/bin",
@@ -90,17 +97,36 @@ describe("the admin process's environment", () => {
       };
       const env = adminChildEnv(ctx, parent);
       expect(Object.keys(env).sort()).toEqual([
-        "ADMIN_PORT", "CONNECT_PORT", "DLQ_TOPIC", "HOME", "KAFKA_PORT", "METRICS_TOPIC", "PATH", "POSTGRES_DB",
-        "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PORT", "REGISTRY_PORT", "SLUICE_DATA_DIR", "SLUICE_HOST",
+        "ADMIN_PORT",
+        "CONNECT_PORT",
+        "DLQ_TOPIC",
+        "HOME",
+        "KAFKA_PORT",
+        "METRICS_TOPIC",
+        "PATH",
+        "POSTGRES_DB",
+        "POSTGRES_MONITOR_PASSWORD",
+        "POSTGRES_PORT",
+        "REGISTRY_PORT",
+        "SLUICE_DATA_DIR",
+        "SLUICE_HOST",
       ]);
-      expect([env.ADMIN_PORT, env.METRICS_TOPIC, env.POSTGRES_MONITOR_PASSWORD, env.SLUICE_DATA_DIR]).toEqual(["24300", "m.t", "monitor-pw-123", dir]);
-      for (const v of ["superuser-pw", "sink-pw-123", "analyst-pw-123", "cloud-secret"]) expect(Object.values(env)).not.toContain(v);
+      expect([env.ADMIN_PORT, env.METRICS_TOPIC, env.POSTGRES_MONITOR_PASSWORD, env.SLUICE_DATA_DIR]).toEqual([
+        "24300",
+        "m.t",
+        "monitor-pw-123",
+        dir,
+      ]);
+      for (const v of ["superuser-pw", "sink-pw-123", "analyst-pw-123", "cloud-secret"])
+        expect(Object.values(env)).not.toContain(v);
       // Configured API keys go along (they are the admin's own); a generated monitor password comes from the secrets.
       const keyed = ctxWith({ SLUICE_API_KEYS: "admin:k" });
       try {
         const e2 = adminChildEnv(keyed.ctx, {});
         expect(e2.SLUICE_API_KEYS).toBe("admin:k");
-        expect(e2.POSTGRES_MONITOR_PASSWORD).toBe(readFileSync(join(keyed.dir, "secrets", "postgres-monitor-password"), "utf8").trim());
+        expect(e2.POSTGRES_MONITOR_PASSWORD).toBe(
+          readFileSync(join(keyed.dir, "secrets", "postgres-monitor-password"), "utf8").trim(),
+        );
       } finally {
         rmSync(keyed.dir, { recursive: true, force: true });
       }

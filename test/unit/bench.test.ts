@@ -3,9 +3,21 @@ import { join } from "node:path";
 import { z } from "zod";
 import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
 import { cpuSecondsFromStat, groupMemoryMb, memoryFromStatus, parentFromStat } from "../../bench/lib/proc.ts";
-import { renderChart, renderMemory, renderTable, reportJson, summarize, type ScenarioResult } from "../../bench/lib/report.ts";
+import {
+  renderChart,
+  renderMemory,
+  renderTable,
+  reportJson,
+  type ScenarioResult,
+  summarize,
+} from "../../bench/lib/report.ts";
 
-const result = (scenario: string, rows: number, seconds: number, extra: Partial<ScenarioResult> = {}): ScenarioResult => ({
+const result = (
+  scenario: string,
+  rows: number,
+  seconds: number,
+  extra: Partial<ScenarioResult> = {},
+): ScenarioResult => ({
   scenario,
   label: scenario,
   rows,
@@ -19,12 +31,31 @@ const result = (scenario: string, rows: number, seconds: number, extra: Partial<
 describe("bench flags", () => {
   test("defaults: 1M rows, every scenario in run order, no overrides", () => {
     const f = parseBenchFlags([]);
-    expect(f).toMatchObject({ rows: 1_000_000, scenarios: SCENARIOS, keep: false, out: "bench/results", overrides: {}, latencySeconds: 20, compression: "zstd" });
+    expect(f).toMatchObject({
+      rows: 1_000_000,
+      scenarios: SCENARIOS,
+      keep: false,
+      out: "bench/results",
+      overrides: {},
+      latencySeconds: 20,
+      compression: "zstd",
+    });
     expect(parseBenchFlags(["--compression", "none"]).compression).toBe("none");
   });
 
   test("rows with suffixes, a scenario subset kept in run order, repeated overrides split at the first =", () => {
-    const f = parseBenchFlags(["--rows", "2m", "--scenario", "e2e, copy", "--override", "batch.size=5000", "--override", "connection.url=jdbc:x?a=b", "--label", "exp"]);
+    const f = parseBenchFlags([
+      "--rows",
+      "2m",
+      "--scenario",
+      "e2e, copy",
+      "--override",
+      "batch.size=5000",
+      "--override",
+      "connection.url=jdbc:x?a=b",
+      "--label",
+      "exp",
+    ]);
     expect(f.rows).toBe(2_000_000);
     expect(f.scenarios).toEqual(["copy", "e2e"]);
     expect(f.overrides).toEqual({ "batch.size": "5000", "connection.url": "jdbc:x?a=b" });
@@ -57,8 +88,12 @@ describe("/proc parsing", () => {
   });
 
   test("memory: anonymous pages of every process, mapped files and shared memory (PostgreSQL's buffers) once, in MB", () => {
-    const backend = memoryFromStatus("Name: postgres\nVmRSS:\t  307200 kB\nRssAnon:\t   10240 kB\nRssFile:\t   10240 kB\nRssShmem:\t  286720 kB\n");
-    const postmaster = memoryFromStatus("Name: postgres\nVmRSS:\t 1064960 kB\nRssAnon:\t   20480 kB\nRssFile:\t   20480 kB\nRssShmem:\t 1024000 kB\n");
+    const backend = memoryFromStatus(
+      "Name: postgres\nVmRSS:\t  307200 kB\nRssAnon:\t   10240 kB\nRssFile:\t   10240 kB\nRssShmem:\t  286720 kB\n",
+    );
+    const postmaster = memoryFromStatus(
+      "Name: postgres\nVmRSS:\t 1064960 kB\nRssAnon:\t   20480 kB\nRssFile:\t   20480 kB\nRssShmem:\t 1024000 kB\n",
+    );
     expect(backend).toEqual({ privateMb: 10, fileMb: 10, shmemMb: 280 });
     expect(groupMemoryMb([backend, postmaster])).toBe(10 + 20 + 20 + 1000);
     expect(memoryFromStatus("Name: old\nVmRSS:   204800 kB\n")).toEqual({ privateMb: 200, fileMb: 0, shmemMb: 0 });
@@ -67,12 +102,21 @@ describe("/proc parsing", () => {
 });
 
 describe("bench report", () => {
-  const results = [result("copy", 1_000_000, 8), result("drain", 1_000_000, 10, { steadySeconds: 9 }), result("latency", 100_000, 10, { latency: { rate: 10_000, p50: 120, p99: 250, max: 400, samples: 500 } })];
+  const results = [
+    result("copy", 1_000_000, 8),
+    result("drain", 1_000_000, 10, { steadySeconds: 9 }),
+    result("latency", 100_000, 10, { latency: { rate: 10_000, p50: 120, p99: 250, max: 400, samples: 500 } }),
+  ];
 
   test("rates, the ratio to the COPY of the same run and CPU per 1M rows", () => {
     const [copy, drain, lat] = summarize(results);
     expect(copy).toMatchObject({ rowsPerSec: 125_000, ratioToCopy: 1 });
-    expect(drain).toMatchObject({ rowsPerSec: 100_000, steadyRowsPerSec: 111_111, ratioToCopy: 0.8, cpuPer1M: { connect: 2, postgres: 1, kafka: 0.5, client: 0.3 } });
+    expect(drain).toMatchObject({
+      rowsPerSec: 100_000,
+      steadyRowsPerSec: 111_111,
+      ratioToCopy: 0.8,
+      cpuPer1M: { connect: 2, postgres: 1, kafka: 0.5, client: 0.3 },
+    });
     expect(lat!.cpuPer1M.connect).toBe(20);
     expect(summarize([result("drain", 10, 1)])[0]!.ratioToCopy).toBeUndefined();
   });
@@ -87,7 +131,13 @@ describe("bench report", () => {
   });
 
   test("the JSON holds every figure and parses back", () => {
-    const json = reportJson({ at: "2026-11-24T00:00:00.000Z", machine: { cores: 2, memoryGb: 24 }, versions: { kafka: "4.3.1" }, flags: { rows: 1 }, results: summarize(results) });
+    const json = reportJson({
+      at: "2026-11-24T00:00:00.000Z",
+      machine: { cores: 2, memoryGb: 24 },
+      versions: { kafka: "4.3.1" },
+      flags: { rows: 1 },
+      results: summarize(results),
+    });
     const back = JSON.parse(json);
     expect(back.results.map((r: { scenario: string }) => r.scenario)).toEqual(["copy", "drain", "latency"]);
     expect(back.results[1]).toMatchObject({ rowsPerSec: 100_000, ratioToCopy: 0.8, peakTotalMb: 1200 });
@@ -104,8 +154,17 @@ describe("growth bands", () => {
   test("rows/s per band, interpolated between samples, the first band from the first sample with rows", async () => {
     const { bandRates } = await import("../../bench/growth.ts");
     // 0 rows for 1 s (start-up), then 100 rows/s, then 50 rows/s from row 200.
-    const samples = [{ t: 0, n: 0 }, { t: 1000, n: 100 }, { t: 2000, n: 200 }, { t: 4000, n: 300 }, { t: 6000, n: 400 }];
-    expect(bandRates(samples, 200, 400)).toEqual([{ from: 0, to: 200, rowsPerSec: 100 }, { from: 200, to: 400, rowsPerSec: 50 }]);
+    const samples = [
+      { t: 0, n: 0 },
+      { t: 1000, n: 100 },
+      { t: 2000, n: 200 },
+      { t: 4000, n: 300 },
+      { t: 6000, n: 400 },
+    ];
+    expect(bandRates(samples, 200, 400)).toEqual([
+      { from: 0, to: 200, rowsPerSec: 100 },
+      { from: 200, to: 400, rowsPerSec: 50 },
+    ]);
     expect(bandRates([{ t: 0, n: 0 }], 10, 10)).toEqual([]);
   });
 });
@@ -114,9 +173,15 @@ describe("the Debezium alternative connector file", () => {
   test("parses, keeps the settings the design notes require, and leaves topic, table and DLQ to each sandbox", async () => {
     const { debeziumOverrides } = await import("../../bench/lib/scenarios.ts");
     const o = debeziumOverrides(join(import.meta.dir, "..", ".."));
-    expect(o).toMatchObject({ "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "insert.mode": "upsert", "primary.key.mode": "record_key", "use.reduction.buffer": "true" });
+    expect(o).toMatchObject({
+      "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+      "insert.mode": "upsert",
+      "primary.key.mode": "record_key",
+      "use.reduction.buffer": "true",
+    });
     expect(o["batch.size"]).toBe(o["consumer.override.max.poll.records"]);
     expect(o["connection.password"]).toBe("${env:SLUICE_SINK_DB_PASSWORD}");
-    for (const k of ["topics", "collection.name.format", "errors.deadletterqueue.topic.name"]) expect(o[k]).toBeUndefined();
+    for (const k of ["topics", "collection.name.format", "errors.deadletterqueue.topic.name"])
+      expect(o[k]).toBeUndefined();
   });
 });

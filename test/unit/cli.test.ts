@@ -22,7 +22,9 @@ function usageError(f: () => unknown): SluiceError {
 describe("flag parsing", () => {
   test("defaults, plain numbers, underscores and k/m suffixes", () => {
     expect(parseFlags("produce", [], opts, schema).flags).toEqual({ count: 100, devices: 10 });
-    expect(parseFlags("produce", ["--count", "1_000_000", "--devices", "1k"], opts, schema).flags.count).toBe(1_000_000);
+    expect(parseFlags("produce", ["--count", "1_000_000", "--devices", "1k"], opts, schema).flags.count).toBe(
+      1_000_000,
+    );
     expect(parseFlags("produce", ["--count", "1m"], opts, schema).flags.count).toBe(1_000_000);
   });
 
@@ -50,6 +52,14 @@ describe("commands", () => {
   });
 
   test("tables align columns and right-align numbers", () => {
-    expect(table(["name", "n"], [["a", 5], ["bbb", 100]]).split("\n")).toEqual(["name  n", "----  ---", "a       5", "bbb   100"]);
+    expect(
+      table(
+        ["name", "n"],
+        [
+          ["a", 5],
+          ["bbb", 100],
+        ],
+      ).split("\n"),
+    ).toEqual(["name  n", "----  ---", "a       5", "bbb   100"]);
   });
 });

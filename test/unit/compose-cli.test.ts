@@ -5,7 +5,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  COMPOSE_VERSION, composeCliPath, ensureComposeCli, startComposeCliBuild, toolsCacheDir,
+  COMPOSE_VERSION,
+  composeCliPath,
+  ensureComposeCli,
+  startComposeCliBuild,
+  toolsCacheDir,
 } from "../compose-cli.ts";
 
 describe("the Compose CLI cache", () => {

@@ -18,21 +18,23 @@ import { ROLES } from "../../src/db/roles.ts";
 import { readTopicsFile } from "../../src/kafka/topic-plan.ts";
 import { desiredConnectors, localizeTopics, MAIN_CONNECTOR } from "../../src/provision.ts";
 import { render, type StackContext } from "../../src/stack/component.ts";
-import { createStackContext } from "../../src/stack/context.ts";
 import { connectSecretsDir, workerSecretsEnv } from "../../src/stack/connect.ts";
+import { createStackContext } from "../../src/stack/context.ts";
 import { JMX_EXPORTER_VERSION } from "../../src/stack/fetch.ts";
 import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { components } from "../../src/stack/supervisor.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
-import { COMPOSE_VERSION, ensureComposeCli, runCompose, type ComposeResult } from "../compose-cli.ts";
+import { COMPOSE_VERSION, type ComposeResult, ensureComposeCli, runCompose } from "../compose-cli.ts";
 import { applySed, parseProperties, sedSubstitutions, type Vars } from "../sed.ts";
 import { ensurePromtool, PROMTOOL_BUILD_TIMEOUT_MS } from "../tools.ts";
 
 const root = PROJECT_ROOT;
 const TOP = join(root, "docker-compose.yaml");
 const services = join(root, "services");
-const composeFiles = readdirSync(services).filter((f) => f.endsWith(".compose.yaml")).sort();
+const composeFiles = readdirSync(services)
+  .filter((f) => f.endsWith(".compose.yaml"))
+  .sort();
 
 /** The settings a user starts from: .env.example's active lines plus the secrets it asks for. */
 const exampleVars: Vars = {
@@ -120,73 +122,107 @@ function composeWorkerConfig(s: Service): Record<string, string> {
 }
 
 describe("Compose accepts the project (the real CLI)", () => {
-  test("the CLI is Compose v5.6.0 and the profiles are load and scale", () => {
-    expect(compose(["version", "--short"]).stdout.trim()).toBe(COMPOSE_VERSION.slice(1));
-    expect(profiles).toEqual(["load", "scale"]);
-  }, COMPOSE_TIMEOUT);
+  test(
+    "the CLI is Compose v5.6.0 and the profiles are load and scale",
+    () => {
+      expect(compose(["version", "--short"]).stdout.trim()).toBe(COMPOSE_VERSION.slice(1));
+      expect(profiles).toEqual(["load", "scale"]);
+    },
+    COMPOSE_TIMEOUT,
+  );
 
   const profileSets = [[], ...profiles.map((p) => [p]), profiles];
   for (const set of profileSets) {
-    test(`profiles [${set.join(",")}]: config -q passes with no warning`, () => {
-      const r = compose(["config", "-q"], set.includes("scale") ? scaleVars : exampleVars, set);
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
-    }, COMPOSE_TIMEOUT);
+    test(
+      `profiles [${set.join(",")}]: config -q passes with no warning`,
+      () => {
+        const r = compose(["config", "-q"], set.includes("scale") ? scaleVars : exampleVars, set);
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+      },
+      COMPOSE_TIMEOUT,
+    );
   }
 
-  test("each profile runs the services it should", () => {
-    const running = (set: string[]) => {
-      const r = compose(["config", "--services"], exampleVars, set);
-      expect(r.stderr).toBe("");
-      return r.stdout.split("\n").filter(Boolean).sort();
-    };
-    const always = ["admin", "connect", "console", "grafana", "pgadmin", "postgres", "prometheus", "redpanda", "setup"];
-    expect(running([])).toEqual(always);
-    expect(running(["load"])).toEqual([...always, "producer"].sort());
-    expect(running(["scale"])).toEqual([...always, "connect-2", "redpanda-2", "redpanda-3"].sort());
-    expect(running(profiles)).toEqual([...always, "connect-2", "producer", "redpanda-2", "redpanda-3"].sort());
-    expect(Object.keys(all).sort()).toEqual(running(profiles));
-  }, COMPOSE_TIMEOUT);
+  test(
+    "each profile runs the services it should",
+    () => {
+      const running = (set: string[]) => {
+        const r = compose(["config", "--services"], exampleVars, set);
+        expect(r.stderr).toBe("");
+        return r.stdout.split("\n").filter(Boolean).sort();
+      };
+      const always = [
+        "admin",
+        "connect",
+        "console",
+        "grafana",
+        "pgadmin",
+        "postgres",
+        "prometheus",
+        "redpanda",
+        "setup",
+      ];
+      expect(running([])).toEqual(always);
+      expect(running(["load"])).toEqual([...always, "producer"].sort());
+      expect(running(["scale"])).toEqual([...always, "connect-2", "redpanda-2", "redpanda-3"].sort());
+      expect(running(profiles)).toEqual([...always, "connect-2", "producer", "redpanda-2", "redpanda-3"].sort());
+      expect(Object.keys(all).sort()).toEqual(running(profiles));
+    },
+    COMPOSE_TIMEOUT,
+  );
 
-  test("the top file includes every services/*.compose.yaml, nothing else", () => {
-    const top = parse(readFileSync(TOP, "utf8")) as { name: string; include: string[] };
-    expect(top.name).toBe("sluice");
-    expect(Object.keys(top).sort()).toEqual(["include", "name"]);
-    expect(top.include.map((p) => p.replace(/^services\//, "")).sort()).toEqual(composeFiles);
-    expect(load([]).name).toBe("sluice");
-  }, COMPOSE_TIMEOUT);
+  test(
+    "the top file includes every services/*.compose.yaml, nothing else",
+    () => {
+      const top = parse(readFileSync(TOP, "utf8")) as { name: string; include: string[] };
+      expect(top.name).toBe("sluice");
+      expect(Object.keys(top).sort()).toEqual(["include", "name"]);
+      expect(top.include.map((p) => p.replace(/^services\//, "")).sort()).toEqual(composeFiles);
+      expect(load([]).name).toBe("sluice");
+    },
+    COMPOSE_TIMEOUT,
+  );
 
   for (const name of REQUIRED) {
-    test(`a missing ${name} stops compose with the message that says what to set`, () => {
-      const { [name]: _, ...rest } = exampleVars;
-      const r = compose(["config", "-q"], rest, profiles);
-      expect(r.status).not.toBe(0);
-      expect(r.stderr).toContain(`set ${name} in .env`);
-    }, COMPOSE_TIMEOUT);
+    test(
+      `a missing ${name} stops compose with the message that says what to set`,
+      () => {
+        const { [name]: _, ...rest } = exampleVars;
+        const r = compose(["config", "-q"], rest, profiles);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain(`set ${name} in .env`);
+      },
+      COMPOSE_TIMEOUT,
+    );
   }
 
-  test("the check is not vacuous: Compose refuses broken files through the same call", () => {
-    const dir = mkdtempSync(join(tmpdir(), "sluice-compose-broken-"));
-    const refuses = (yaml: string, set: string[] = []) => {
-      writeFileSync(join(dir, "compose.yaml"), yaml);
-      const r = compose(["config", "-q"], {}, set, join(dir, "compose.yaml"));
-      return r.status !== 0 && r.stderr.length > 0;
-    };
-    try {
-      // A dependency on a service only a profile enables, without `required: false`.
-      const profileDep = [
-        "services:",
-        "  a: {image: a:1, depends_on: {b: {condition: service_healthy}}}",
-        "  b: {image: b:1, profiles: [p]}",
-      ].join("\n");
-      expect(refuses(profileDep)).toBe(true);
-      expect(refuses(profileDep, ["p"])).toBe(false);
-      expect(refuses("services:\n  a: {image: 'a:${TAG'}\n")).toBe(true);
-      expect(refuses("services:\n  a: {imag: a}\n")).toBe(true);
-      expect(refuses("services:\n  a: {image: a:1, volumes: ['data:/d']}\n")).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, COMPOSE_TIMEOUT);
+  test(
+    "the check is not vacuous: Compose refuses broken files through the same call",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "sluice-compose-broken-"));
+      const refuses = (yaml: string, set: string[] = []) => {
+        writeFileSync(join(dir, "compose.yaml"), yaml);
+        const r = compose(["config", "-q"], {}, set, join(dir, "compose.yaml"));
+        return r.status !== 0 && r.stderr.length > 0;
+      };
+      try {
+        // A dependency on a service only a profile enables, without `required: false`.
+        const profileDep = [
+          "services:",
+          "  a: {image: a:1, depends_on: {b: {condition: service_healthy}}}",
+          "  b: {image: b:1, profiles: [p]}",
+        ].join("\n");
+        expect(refuses(profileDep)).toBe(true);
+        expect(refuses(profileDep, ["p"])).toBe(false);
+        expect(refuses("services:\n  a: {image: 'a:${TAG'}\n")).toBe(true);
+        expect(refuses("services:\n  a: {imag: a}\n")).toBe(true);
+        expect(refuses("services:\n  a: {image: a:1, volumes: ['data:/d']}\n")).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    COMPOSE_TIMEOUT,
+  );
 });
 
 describe("what Compose cannot check", () => {
@@ -221,7 +257,11 @@ describe("what Compose cannot check", () => {
   });
 
   test("startup is health-gated: each dependency waits for health or completion, of a service that reports it", () => {
-    for (const [set, label] of [[base, "default"], [scale, "scale"], [all, "all"]] as const) {
+    for (const [set, label] of [
+      [base, "default"],
+      [scale, "scale"],
+      [all, "all"],
+    ] as const) {
       for (const [name, s] of Object.entries(set)) {
         for (const [dep, d] of Object.entries(s.depends_on ?? {})) {
           const target = set[dep];
@@ -316,26 +356,35 @@ describe("compose agrees with the local stack", () => {
     }
   });
 
-  test("every variable compose reads is a documented Sluice setting, with the same default", () => {
-    type Variable = { Name: string; DefaultValue: string; Required: boolean };
-    const r = compose(["config", "--variables", "--format", "json"], exampleVars, profiles);
-    expect(r.status).toBe(0);
-    const all = Object.values(JSON.parse(r.stdout) as Record<string, Variable>);
-    expect(all.filter((v) => v.Required).map((v) => v.Name).sort()).toEqual([...REQUIRED].sort());
-    // The one setting only the image build reads (not the CLI): the Maven settings file, by default the empty one.
-    const buildOnly = all.filter((v) => v.Name === "MAVEN_SETTINGS");
-    expect(buildOnly.map((v) => v.DefaultValue)).toEqual(["./connect/maven-settings.xml"]);
-    const vars = all.filter((v) => v.Name !== "MAVEN_SETTINGS");
-    for (const v of vars) {
-      holds({ name: v.Name, inEnvSchema: true }, v.Name in EnvSchema.shape);
-      if (v.Required) continue;
-      const local = (localEnv as Record<string, unknown>)[v.Name];
-      // Settings without a local default (TOPIC_REPLICATION_FACTOR, CONNECT_TZ) take compose's; it must parse.
-      const parsed = () => String(parseEnv({ [v.Name]: v.DefaultValue })[v.Name as keyof typeof localEnv]);
-      const expected = local === undefined ? parsed() : String(local);
-      expect({ name: v.Name, default: v.DefaultValue }).toEqual({ name: v.Name, default: expected });
-    }
-  }, COMPOSE_TIMEOUT);
+  test(
+    "every variable compose reads is a documented Sluice setting, with the same default",
+    () => {
+      type Variable = { Name: string; DefaultValue: string; Required: boolean };
+      const r = compose(["config", "--variables", "--format", "json"], exampleVars, profiles);
+      expect(r.status).toBe(0);
+      const all = Object.values(JSON.parse(r.stdout) as Record<string, Variable>);
+      expect(
+        all
+          .filter((v) => v.Required)
+          .map((v) => v.Name)
+          .sort(),
+      ).toEqual([...REQUIRED].sort());
+      // The one setting only the image build reads (not the CLI): the Maven settings file, by default the empty one.
+      const buildOnly = all.filter((v) => v.Name === "MAVEN_SETTINGS");
+      expect(buildOnly.map((v) => v.DefaultValue)).toEqual(["./connect/maven-settings.xml"]);
+      const vars = all.filter((v) => v.Name !== "MAVEN_SETTINGS");
+      for (const v of vars) {
+        holds({ name: v.Name, inEnvSchema: true }, v.Name in EnvSchema.shape);
+        if (v.Required) continue;
+        const local = (localEnv as Record<string, unknown>)[v.Name];
+        // Settings without a local default (TOPIC_REPLICATION_FACTOR, CONNECT_TZ) take compose's; it must parse.
+        const parsed = () => String(parseEnv({ [v.Name]: v.DefaultValue })[v.Name as keyof typeof localEnv]);
+        const expected = local === undefined ? parsed() : String(local);
+        expect({ name: v.Name, default: v.DefaultValue }).toEqual({ name: v.Name, default: expected });
+      }
+    },
+    COMPOSE_TIMEOUT,
+  );
 
   test("the app containers get only Sluice settings, and valid ones", () => {
     for (const name of ["setup", "admin", "producer"]) {
@@ -354,7 +403,10 @@ describe("compose agrees with the local stack", () => {
   test("each app container gets only its own credentials: admin the monitor password and the API keys", () => {
     const held = (name: string) => REQUIRED.filter((k) => k in env(svc(name))).sort();
     expect(held("setup")).toEqual([
-      "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD",
+      "POSTGRES_ANALYST_PASSWORD",
+      "POSTGRES_MONITOR_PASSWORD",
+      "POSTGRES_PASSWORD",
+      "POSTGRES_SINK_PASSWORD",
     ]);
     expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
     expect(held("producer")).toEqual([]);
@@ -397,14 +449,27 @@ describe("compose agrees with the local stack", () => {
     const template = readFileSync(join(services, "connect", "worker.properties"), "utf8");
     const local = parseProperties(
       render(template, {
-        BOOTSTRAP: "127.0.0.1:19092", HOST: "127.0.0.1", PORT: 18083, PLUGIN_PATH: "/plugins", SECRETS_DIR: "/secrets",
+        BOOTSTRAP: "127.0.0.1:19092",
+        HOST: "127.0.0.1",
+        PORT: 18083,
+        PLUGIN_PATH: "/plugins",
+        SECRETS_DIR: "/secrets",
       }),
     );
     const secretsKey = "config.providers.file.param.allowed.paths";
     const differ = new Set([
-      "bootstrap.servers", "listeners", "rest.advertised.host.name", "rest.advertised.port", "plugin.path", secretsKey,
+      "bootstrap.servers",
+      "listeners",
+      "rest.advertised.host.name",
+      "rest.advertised.port",
+      "plugin.path",
+      secretsKey,
     ]);
-    const workers = [["connect", base, "1"], ["connect", scale, "3"], ["connect-2", scale, "3"]] as const;
+    const workers = [
+      ["connect", base, "1"],
+      ["connect", scale, "3"],
+      ["connect-2", scale, "3"],
+    ] as const;
     for (const [name, set, rf] of workers) {
       const s = svc(name, set);
       expect(shellCommand(s)).toContain("/etc/sluice/worker.properties.template");
@@ -480,7 +545,10 @@ describe("compose agrees with the local stack", () => {
     const setupEnv = parseEnv(env(svc("setup", scale)));
     expect(setupEnv.TOPIC_REPLICATION_FACTOR).toBe(3);
     const topics = localizeTopics(readTopicsFile(join(services, "topics.json")), setupEnv);
-    expect(topics.map((t) => [t.name, t.replicationFactor])).toEqual([["metrics", 3], ["metrics.dlq", 3]]);
+    expect(topics.map((t) => [t.name, t.replicationFactor])).toEqual([
+      ["metrics", 3],
+      ["metrics.dlq", 3],
+    ]);
     // Without the profile: the file's single replica.
     const baseEnv = parseEnv(env(svc("setup", base)));
     const baseTopics = localizeTopics(readTopicsFile(join(services, "topics.json")), baseEnv);
@@ -506,36 +574,40 @@ describe("compose agrees with the local stack", () => {
     expect(shellCommand(svc("redpanda"))).toContain("internal://0.0.0.0:8081");
   });
 
-  test("Prometheus runs services/prometheus with the compose addresses; promtool accepts the result", async () => {
-    const prom = svc("prometheus");
-    const local = readFileSync(join(services, "prometheus", "prometheus.yml"), "utf8");
-    const rendered = applySed(local, sedSubstitutions(shellCommand(prom), env(prom)));
-    type Scrape = { job_name: string; static_configs: { targets: string[] }[] };
-    const cfg = parse(rendered) as { scrape_configs: Scrape[] };
-    const localCfg = parse(local) as typeof cfg;
-    expect(cfg.scrape_configs.map((j) => j.job_name)).toEqual(localCfg.scrape_configs.map((j) => j.job_name));
-    const connectJmx = Number(/0\.0\.0\.0:(\d+):/.exec(env(svc("connect")).KAFKA_OPTS ?? "")?.[1]);
-    const listens: Record<string, number[]> = { admin: [3000], connect: [8083, connectJmx] };
-    for (const target of cfg.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets))) {
-      const [host, port] = target.split(":");
-      holds({ target, reachable: true }, listens[host!]?.includes(Number(port)) ?? false);
-    }
-    // The rule files travel with the config (the command copies every *.yml of the mounted folder).
-    expect(shellCommand(prom)).toContain("cp /etc/sluice/prometheus/*.yml /prometheus/config/");
-    const dir = mkdtempSync(join(tmpdir(), "sluice-compose-prom-"));
-    try {
-      for (const f of readdirSync(join(services, "prometheus"))) {
-        if (f.endsWith(".yml")) copyFileSync(join(services, "prometheus", f), join(dir, f));
+  test(
+    "Prometheus runs services/prometheus with the compose addresses; promtool accepts the result",
+    async () => {
+      const prom = svc("prometheus");
+      const local = readFileSync(join(services, "prometheus", "prometheus.yml"), "utf8");
+      const rendered = applySed(local, sedSubstitutions(shellCommand(prom), env(prom)));
+      type Scrape = { job_name: string; static_configs: { targets: string[] }[] };
+      const cfg = parse(rendered) as { scrape_configs: Scrape[] };
+      const localCfg = parse(local) as typeof cfg;
+      expect(cfg.scrape_configs.map((j) => j.job_name)).toEqual(localCfg.scrape_configs.map((j) => j.job_name));
+      const connectJmx = Number(/0\.0\.0\.0:(\d+):/.exec(env(svc("connect")).KAFKA_OPTS ?? "")?.[1]);
+      const listens: Record<string, number[]> = { admin: [3000], connect: [8083, connectJmx] };
+      for (const target of cfg.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets))) {
+        const [host, port] = target.split(":");
+        holds({ target, reachable: true }, listens[host!]?.includes(Number(port)) ?? false);
       }
-      writeFileSync(join(dir, "prometheus.yml"), rendered);
-      const promtool = await ensurePromtool(() => {});
-      const r = spawnSync(promtool, ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
-      expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
-      expect(r.status).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, PROMTOOL_BUILD_TIMEOUT_MS);
+      // The rule files travel with the config (the command copies every *.yml of the mounted folder).
+      expect(shellCommand(prom)).toContain("cp /etc/sluice/prometheus/*.yml /prometheus/config/");
+      const dir = mkdtempSync(join(tmpdir(), "sluice-compose-prom-"));
+      try {
+        for (const f of readdirSync(join(services, "prometheus"))) {
+          if (f.endsWith(".yml")) copyFileSync(join(services, "prometheus", f), join(dir, f));
+        }
+        writeFileSync(join(dir, "prometheus.yml"), rendered);
+        const promtool = await ensurePromtool(() => {});
+        const r = spawnSync(promtool, ["check", "config", "prometheus.yml"], { cwd: dir, encoding: "utf8" });
+        expect(`${r.stdout}${r.stderr}`).toContain("SUCCESS");
+        expect(r.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    PROMTOOL_BUILD_TIMEOUT_MS,
+  );
 
   test("Grafana runs services/grafana: its datasource is the Prometheus service, its dashboards are mounted", () => {
     const g = svc("grafana");
@@ -574,7 +646,9 @@ describe("the Connect image takes Debezium and the JMX agent from Maven (service
   test("no hard-coded repository URL: every download is Maven's, through the user's settings when given", () => {
     const code = Object.values(stages).flat().join("\n");
     expect(code).not.toMatch(/wget|curl|https?:\/\//);
-    const mvnRuns = Object.values(stages).flat().filter((i) => /^RUN .*\bmvn\b/.test(i));
+    const mvnRuns = Object.values(stages)
+      .flat()
+      .filter((i) => /^RUN .*\bmvn\b/.test(i));
     expect(mvnRuns.length).toBe(2);
     const mount = "--mount=type=secret,id=maven-settings,target=/root/.m2/settings.xml,required=false";
     for (const run of mvnRuns) expect(run).toContain(mount);

@@ -11,18 +11,23 @@ import { formatConnectorPlan, planConnectors } from "../../src/connect/plan.ts";
 import { isInside, redact, referenceProblems, shown } from "../../src/connect/secrets.ts";
 import { SluiceError } from "../../src/errors.ts";
 import type { StackContext } from "../../src/stack/component.ts";
-import { createStackContext } from "../../src/stack/context.ts";
 import { connectSecretsDir, providerPolicy, SINK_ENV_PATTERN, workerSecretsEnv } from "../../src/stack/connect.ts";
-import { PROJECT_ROOT, } from "../../src/stack/paths.ts";
+import { createStackContext } from "../../src/stack/context.ts";
+import { PROJECT_ROOT } from "../../src/stack/paths.ts";
 import { parseProperties } from "../sed.ts";
 
 const root = PROJECT_ROOT;
-const ctx: StackContext = createStackContext({ SLUICE_DATA_DIR: "/data/sluice", CONNECT_URL: "http://127.0.0.1:9" }, { root });
+const ctx: StackContext = createStackContext(
+  { SLUICE_DATA_DIR: "/data/sluice", CONNECT_URL: "http://127.0.0.1:9" },
+  { root },
+);
 const _env = ctx.env;
 const policy = providerPolicy(ctx);
 const SECRETS = "/data/sluice/secrets/connect";
 const sink = (extra: Record<string, string> = {}) => ({
-  "connector.class": "dev.sluice.connect.sink.PgUpsertSinkConnector", topics: "m", ...extra,
+  "connector.class": "dev.sluice.connect.sink.PgUpsertSinkConnector",
+  topics: "m",
+  ...extra,
 });
 
 function fails(f: () => unknown): SluiceError {
@@ -107,7 +112,8 @@ describe("config provider references", () => {
   test("every shipped connector file passes the worker's policy", () => {
     const files = shippedFiles();
     expect(files.map((f) => f.slice(root.length + 1)).sort()).toEqual([
-      "connectors/alternatives/debezium/metrics-sink.json", "connectors/metrics-sink.json",
+      "connectors/alternatives/debezium/metrics-sink.json",
+      "connectors/metrics-sink.json",
     ]);
     for (const f of files) expect(readConnectorDir(join(f, ".."), "", policy).length).toBe(1);
   });
@@ -187,7 +193,8 @@ describe("credentials inside values", () => {
       'PlainLoginModule required username="u" password="${file:/s/k.properties:pw}";',
       "{connection.password=${env:SLUICE_SINK_DB_PASSWORD}, tasks.max=2}",
       "user@host:5432",
-    ]) expect(redact(v)).toBe(v);
+    ])
+      expect(redact(v)).toBe(v);
   });
 
   test("the plan shows no credential inside any value, in text and JSON; a file holding one is refused", () => {

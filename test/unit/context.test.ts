@@ -20,7 +20,10 @@ const source = (f: string) => readFileSync(join(PROJECT_ROOT, f), "utf8");
 
 describe("createStackContext", () => {
   test("parses the environment once: paths, versions, defaults under what the user set", () => {
-    const ctx = createStackContext({ SLUICE_DATA_DIR: "/tmp/x", KAFKA_PORT: "29092" }, { envDefaults: { CONNECT_TZ: "Asia/Tokyo", KAFKA_PORT: "1" } });
+    const ctx = createStackContext(
+      { SLUICE_DATA_DIR: "/tmp/x", KAFKA_PORT: "29092" },
+      { envDefaults: { CONNECT_TZ: "Asia/Tokyo", KAFKA_PORT: "1" } },
+    );
     expect(ctx.env.KAFKA_PORT).toBe(29092);
     expect(ctx.env.CONNECT_TZ).toBe("Asia/Tokyo");
     expect(ctx.paths.data).toBe("/tmp/x");
@@ -31,7 +34,13 @@ describe("createStackContext", () => {
   });
 
   test("children inherit only the allowed variables of the environment it was given", () => {
-    const ctx = createStackContext({ PATH: "/bin", HOME: "/h", LC_ALL: "C", POSTGRES_PASSWORD: "secret-123", AWS_TOKEN: "t" });
+    const ctx = createStackContext({
+      PATH: "/bin",
+      HOME: "/h",
+      LC_ALL: "C",
+      POSTGRES_PASSWORD: "secret-123",
+      AWS_TOKEN: "t",
+    });
     expect(ctx.baseEnv).toEqual({ PATH: "/bin", HOME: "/h", LC_ALL: "C" });
   });
 
@@ -76,14 +85,18 @@ describe("one way to boot", () => {
   });
 
   test("no timestamp logger but the one in src/log.ts", () => {
-    const copies = [...files, "test/run.ts"].filter((f) => f !== "src/log.ts" && /toISOString\(\)\.slice\(11, 19\)/.test(source(f)));
+    const copies = [...files, "test/run.ts"].filter(
+      (f) => f !== "src/log.ts" && /toISOString\(\)\.slice\(11, 19\)/.test(source(f)),
+    );
     expect(copies).toEqual([]);
   });
 
   test("every npm bench script is an alias of bench/main.ts with a known benchmark", async () => {
     const { BENCHES } = await import("../../bench/main.ts");
     const names = new Set(BENCHES.map((b) => b.name));
-    const scripts = Object.entries(JSON.parse(source("package.json")).scripts as Record<string, string>).filter(([k]) => k.startsWith("bench"));
+    const scripts = Object.entries(JSON.parse(source("package.json")).scripts as Record<string, string>).filter(([k]) =>
+      k.startsWith("bench"),
+    );
     expect(scripts.length).toBeGreaterThanOrEqual(names.size);
     for (const [script, cmd] of scripts) {
       const m = /bun bench\/main\.ts ([\w-]+)$/.exec(cmd);
@@ -92,7 +105,9 @@ describe("one way to boot", () => {
   });
 
   test("the Redpanda Connect peer is gone (its licence is not open source)", () => {
-    const mentions = [...tsFiles("bench"), "package.json", "docs/performance.md"].filter((f) => /redpanda.connect|redpandaConnect/i.test(source(f)));
+    const mentions = [...tsFiles("bench"), "package.json", "docs/performance.md"].filter((f) =>
+      /redpanda.connect|redpandaConnect/i.test(source(f)),
+    );
     expect(mentions).toEqual([]);
   });
 });
@@ -100,7 +115,8 @@ describe("one way to boot", () => {
 describe("LoadStats", () => {
   test("latency from each record's due time, counts by kind, failures, windows and the summary", async () => {
     const { LoadStats } = await import("../../src/producer/load-stats.ts");
-    const rec = (kind: "valid" | "duplicate" | "update") => ({ kind, key: Buffer.alloc(0), value: Buffer.alloc(0), deviceId: "d" }) as never;
+    const rec = (kind: "valid" | "duplicate" | "update") =>
+      ({ kind, key: Buffer.alloc(0), value: Buffer.alloc(0), deviceId: "d" }) as never;
     const s = new LoadStats(1000);
     s.sendStarted(2);
     s.sendStarted(6);
@@ -113,7 +129,14 @@ describe("LoadStats", () => {
     expect(w.avgMs).toBeCloseTo((100 + 90 + 10 + 100) / 4, 1);
     expect(s.takeWindow(4000)).toEqual({ records: 0, bytes: 0, seconds: 1, avgMs: null, maxMs: null });
     const sum = s.summary({ kind: "rate", perSec: 10 }, false, 9999);
-    expect(sum).toMatchObject({ mode: "rate", targetRate: 10, sent: 4, valid: 2, errors: 6, firstError: "broker down" });
+    expect(sum).toMatchObject({
+      mode: "rate",
+      targetRate: 10,
+      sent: 4,
+      valid: 2,
+      errors: 6,
+      firstError: "broker down",
+    });
     expect(sum.injected).toEqual({ duplicate: 1, update: 1, malformed: 0, invalid: 0 });
     expect(sum.seconds).toBeCloseTo(0.6, 6); // t0 1000 → last acknowledgement 1600
     expect(sum.scheduleLag).toEqual({ avgMs: 4, maxMs: 6 });

@@ -7,15 +7,15 @@ import type { z } from "zod";
 import {
   CODES,
   CONNECT_TIMESTAMP,
-  MAX_TAG_LENGTH,
-  TAG_PATTERN,
+  type ConnectSchema,
   keyConnectSchema,
   keyJsonSchema,
+  MAX_TAG_LENGTH,
   Metric,
   MetricKey,
+  TAG_PATTERN,
   valueConnectSchema,
   valueJsonSchema,
-  type ConnectSchema,
 } from "../../src/contract/index.ts";
 import { metrics } from "../../src/db/schema.ts";
 import { judge } from "../../src/dlq/fix.ts";
@@ -111,7 +111,9 @@ describe("renderings agree", () => {
       double: "double precision",
       "array<string>": "text[]",
     };
-    const cols = Object.fromEntries(cfg.columns.map((c) => [c.name, [c.getSQLType().replace(/ ?\(\d+\)/, ""), !c.notNull]]));
+    const cols = Object.fromEntries(
+      cfg.columns.map((c) => [c.name, [c.getSQLType().replace(/ ?\(\d+\)/, ""), !c.notNull]]),
+    );
     for (const [field, [type, optional]] of Object.entries(connectFields(valueConnectSchema()))) {
       expect([field, cols[field]]).toEqual([field, [pgType[type] ?? "?", optional]]);
     }
@@ -163,8 +165,11 @@ function jsonSchemaVerdict(schema: object, text: string): Verdict {
   }
   if (ajv.validate(schema, raw)) return { valid: true };
   const e = ajv.errors![0]!;
-  const field = e.instancePath.split("/")[1] ?? (e.params as Record<string, string | undefined>).missingProperty
-    ?? (e.params as Record<string, string | undefined>).additionalProperty ?? "$";
+  const field =
+    e.instancePath.split("/")[1] ??
+    (e.params as Record<string, string | undefined>).missingProperty ??
+    (e.params as Record<string, string | undefined>).additionalProperty ??
+    "$";
   return { valid: false, field };
 }
 

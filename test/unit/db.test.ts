@@ -12,7 +12,8 @@ describe("spans", () => {
     expect(parseSpan("2w")).toEqual({ ms: 14 * 86_400_000, pg: "14 days" });
   });
   test("months, zero and junk are refused with the expected form", () => {
-    for (const bad of ["1mon", "0d", "d", "1 year", "-1d"]) expect(() => parseSpan(bad)).toThrow(/expected a span like/);
+    for (const bad of ["1mon", "0d", "d", "1 year", "-1d"])
+      expect(() => parseSpan(bad)).toThrow(/expected a span like/);
   });
   test("--since is a span back from now or an ISO instant", () => {
     expect(parseSince("1h", 10_000_000).getTime()).toBe(10_000_000 - 3_600_000);
@@ -23,14 +24,22 @@ describe("spans", () => {
 
 describe("query pack", () => {
   test("blocks, descriptions and positional parameters; casts are left alone", () => {
-    const [q] = parsePack("-- header\n\n-- name: one\n-- about: does one\nselect :device::uuid, :since::timestamptz\n limit :limit;\n");
+    const [q] = parsePack(
+      "-- header\n\n-- name: one\n-- about: does one\nselect :device::uuid, :since::timestamptz\n limit :limit;\n",
+    );
     expect(q).toEqual({ name: "one", about: "does one", sql: "select $1::uuid, $2::timestamptz\n limit $3" });
   });
   test("the shipped pack parses, each query has a description and no named parameter left", () => {
     const pack = loadPack();
     expect(pack.map((q) => q.name)).toEqual([
-      "total_rows", "rows_per_device", "ingest_rate", "latest_value",
-      "gaps", "p95_hourly", "top_noisy", "rollup_freshness",
+      "total_rows",
+      "rows_per_device",
+      "ingest_rate",
+      "latest_value",
+      "gaps",
+      "p95_hourly",
+      "top_noisy",
+      "rollup_freshness",
     ]);
     expect(new Set(pack.map((q) => q.name)).size).toBe(pack.length);
     for (const q of pack) {
@@ -51,7 +60,9 @@ describe("maintenance report", () => {
       defaultNewest: new Date(Date.UTC(3000, 0, 1)),
     });
     expect(lines[0]).toBe("metrics: 9 partitions; created metrics_p20261124; dropped none");
-    expect(lines[1]).toMatch(/^WARNING metrics: 2 rows in the default partition \(published 1971-01-01T00:00:00.000Z … 3000-01-01T00:00:00.000Z\)/);
+    expect(lines[1]).toMatch(
+      /^WARNING metrics: 2 rows in the default partition \(published 1971-01-01T00:00:00.000Z … 3000-01-01T00:00:00.000Z\)/,
+    );
   });
 });
 
@@ -67,11 +78,28 @@ describe("PostgreSQL memory settings from the machine", () => {
     });
   });
   test("small and large machines stay within the bounds", () => {
-    expect(memorySettings(1 * GiB)).toMatchObject({ shared_buffers: "256MB", maintenance_work_mem: "64MB", work_mem: "4MB", wal_buffers: "16MB" });
-    expect(memorySettings(256 * GiB)).toMatchObject({ shared_buffers: "512MB", maintenance_work_mem: "1024MB", work_mem: "64MB" });
+    expect(memorySettings(1 * GiB)).toMatchObject({
+      shared_buffers: "256MB",
+      maintenance_work_mem: "64MB",
+      work_mem: "4MB",
+      wal_buffers: "16MB",
+    });
+    expect(memorySettings(256 * GiB)).toMatchObject({
+      shared_buffers: "512MB",
+      maintenance_work_mem: "1024MB",
+      work_mem: "64MB",
+    });
   });
   test("the include file sets each setting once", () => {
-    const lines = renderMemoryConf(24 * GiB).split("\n").filter((l) => /^\w+ = /.test(l));
-    expect(lines.map((l) => l.split(" ")[0])).toEqual(["shared_buffers", "effective_cache_size", "maintenance_work_mem", "work_mem", "wal_buffers"]);
+    const lines = renderMemoryConf(24 * GiB)
+      .split("\n")
+      .filter((l) => /^\w+ = /.test(l));
+    expect(lines.map((l) => l.split(" ")[0])).toEqual([
+      "shared_buffers",
+      "effective_cache_size",
+      "maintenance_work_mem",
+      "work_mem",
+      "wal_buffers",
+    ]);
   });
 });

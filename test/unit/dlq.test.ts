@@ -1,11 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { judge } from "../../src/dlq/fix.ts";
 import { shortReadError } from "../../src/dlq/read.ts";
-import { planReplay } from "../../src/dlq/replay.ts";
 import type { DeadLetter } from "../../src/dlq/record.ts";
+import { planReplay } from "../../src/dlq/replay.ts";
 import { againstStored } from "../../src/dlq/stored.ts";
 
-const m = { device_id: "3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c", published_at: 1_795_000_000_123, metric_name: 30, value: 412.5, tags: ["a"] };
+const m = {
+  device_id: "3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c",
+  published_at: 1_795_000_000_123,
+  metric_name: 30,
+  value: 412.5,
+  tags: ["a"],
+};
 const key = JSON.stringify({ device_id: m.device_id, metric_name: 30, published_at: m.published_at });
 const letter = (value: string | null, reason = "r", k: string | null = key): DeadLetter => ({
   partition: 0,
@@ -42,7 +48,10 @@ describe("dlq judge", () => {
     const v = judge(JSON.stringify({ ...m, metric_name: 40000 }), key, ["drop-unknown-fields"]);
     expect(v.ok).toBe(false);
     expect(!v.ok && v.reason).toContain("metric_name");
-    expect(judge(JSON.stringify({ ...m, value: 1 }), key.replace("30", "40"), [])).toEqual({ ok: false, reason: "key and value disagree on metric_name" });
+    expect(judge(JSON.stringify({ ...m, value: 1 }), key.replace("30", "40"), [])).toEqual({
+      ok: false,
+      reason: "key and value disagree on metric_name",
+    });
   });
 
   test("planReplay splits and filters by reason", () => {
@@ -63,7 +72,10 @@ describe("dlq replay against the stored row", () => {
   });
 
   test("the same value and tags: already stored, nothing to send", () => {
-    expect(againstStored(m, row(m.value, t + 5), t)).toEqual({ send: false, reason: "already stored (same value and tags)" });
+    expect(againstStored(m, row(m.value, t + 5), t)).toEqual({
+      send: false,
+      reason: "already stored (same value and tags)",
+    });
   });
 
   test("a row changed at or after the dead letter's record time is newer: skip, saying both instants", () => {
@@ -100,4 +112,3 @@ describe("dlq short read", () => {
     expect(e.message).toContain("partition 2: read no record from offset 7 (0 of 2), end offset 9");
   });
 });
-

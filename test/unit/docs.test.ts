@@ -51,11 +51,7 @@ function linkTargets(md: string): string[] {
  * Broken relative links of one markdown file: a missing file, or an #anchor that no heading of the target makes.
  * External links (with a scheme) are not checked.
  */
-function brokenLinks(
-  file: string,
-  md: string,
-  read: (p: string) => string = (p) => readFileSync(p, "utf8"),
-): string[] {
+function brokenLinks(file: string, md: string, read: (p: string) => string = (p) => readFileSync(p, "utf8")): string[] {
   const broken: string[] = [];
   for (const target of linkTargets(md)) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;

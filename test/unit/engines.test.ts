@@ -13,7 +13,10 @@ describe("dependencies", () => {
     const refused = Object.entries(packages)
       .filter(([path, p]) => path !== "" && typeof p.engines === "object" && p.engines && "node" in p.engines)
       .filter(([, p]) => !Bun.semver.satisfies(version, (p.engines as { node: string }).node))
-      .map(([path, p]) => `${path.replace(/^.*node_modules\//, "")}@${p.version} wants node ${(p.engines as { node: string }).node}`);
+      .map(
+        ([path, p]) =>
+          `${path.replace(/^.*node_modules\//, "")}@${p.version} wants node ${(p.engines as { node: string }).node}`,
+      );
     expect(refused).toEqual([]);
   });
 });

@@ -9,7 +9,9 @@ import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
 describe("env", () => {
   test("defaults follow the documented ports", () => {
     const env = parseEnv({});
-    expect([env.KAFKA_PORT, env.REGISTRY_PORT, env.CONNECT_PORT, env.POSTGRES_PORT]).toEqual([19092, 18081, 18083, 15432]);
+    expect([env.KAFKA_PORT, env.REGISTRY_PORT, env.CONNECT_PORT, env.POSTGRES_PORT]).toEqual([
+      19092, 18081, 18083, 15432,
+    ]);
     expect(Object.isFrozen(env)).toBe(true);
   });
 
@@ -28,7 +30,9 @@ describe("env", () => {
   });
 
   test(".env.example documents exactly the keys the schema reads", () => {
-    const documented = Object.keys(parseEnvFile(readFileSync(join(PROJECT_ROOT, ".env.example"), "utf8").replace(/^# ?([A-Z_]+=)/gm, "$1")));
+    const documented = Object.keys(
+      parseEnvFile(readFileSync(join(PROJECT_ROOT, ".env.example"), "utf8").replace(/^# ?([A-Z_]+=)/gm, "$1")),
+    );
     expect(documented.sort()).toEqual(Object.keys(EnvSchema.shape).sort());
   });
 });

@@ -7,12 +7,18 @@ import { Hono } from "hono";
 import { CONNECT_HTTP_CODES, connectHttpCode, isConnectRefusal } from "../../src/connect/client.ts";
 import { SqlIdentifier, sqlIdentifier } from "../../src/db/identifier.ts";
 import {
-  ALL_ERROR_CODES, ANSWERED_CODES, answeredCode, ERROR_CODES, errorSpec, isErrorCode, type ErrorCode,
+  ALL_ERROR_CODES,
+  ANSWERED_CODES,
+  answeredCode,
+  ERROR_CODES,
+  type ErrorCode,
+  errorSpec,
+  isErrorCode,
 } from "../../src/error-codes.ts";
 import { SluiceError } from "../../src/errors.ts";
-import { ApiError, errorAnswerer, REQUEST_ID_HEADER, type Env } from "../../src/server/http-errors.ts";
-import { openApiDocument } from "../../src/server/openapi.ts";
+import { ApiError, type Env, errorAnswerer, REQUEST_ID_HEADER } from "../../src/server/http-errors.ts";
 import { DEFAULT_LIMITS } from "../../src/server/ingest.ts";
+import { openApiDocument } from "../../src/server/openapi.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -83,9 +89,17 @@ describe("the catalogue", () => {
   test("Connect's HTTP statuses map to closed codes; 409 and 5xx are retryable, the rest are refusals", () => {
     const cases = [400, 401, 403, 404, 405, 409, 415, 500, 502, 503, 504].map((s) => [s, connectHttpCode(s)]);
     expect(cases).toEqual([
-      [400, "CONNECT_HTTP_400"], [401, "CONNECT_HTTP_401"], [403, "CONNECT_HTTP_403"], [404, "CONNECT_HTTP_404"],
-      [405, "CONNECT_HTTP_4XX"], [409, "CONNECT_HTTP_409"], [415, "CONNECT_HTTP_4XX"], [500, "CONNECT_HTTP_500"],
-      [502, "CONNECT_HTTP_5XX"], [503, "CONNECT_HTTP_503"], [504, "CONNECT_HTTP_5XX"],
+      [400, "CONNECT_HTTP_400"],
+      [401, "CONNECT_HTTP_401"],
+      [403, "CONNECT_HTTP_403"],
+      [404, "CONNECT_HTTP_404"],
+      [405, "CONNECT_HTTP_4XX"],
+      [409, "CONNECT_HTTP_409"],
+      [415, "CONNECT_HTTP_4XX"],
+      [500, "CONNECT_HTTP_500"],
+      [502, "CONNECT_HTTP_5XX"],
+      [503, "CONNECT_HTTP_503"],
+      [504, "CONNECT_HTTP_5XX"],
     ]);
     for (const code of CONNECT_HTTP_CODES) {
       const status = code.endsWith("XX") ? Number(code.at(-3)) * 100 : Number(code.slice(-3));

@@ -7,7 +7,9 @@ import "../../src/kafka/codecs.ts";
 // The load tester's record encoder must write exactly the bytes kafkajs writes.
 const require = createRequire(import.meta.url);
 const Record = require("kafkajs/src/protocol/recordBatch/record/v0/index.js") as (a: object) => { buffer: Buffer };
-const produceIndex = require("kafkajs/src/protocol/requests/produce/index.js") as { protocol(a: { version: number }): (a: object) => { request: { encode(): Promise<{ buffer: Buffer }> } } };
+const produceIndex = require("kafkajs/src/protocol/requests/produce/index.js") as {
+  protocol(a: { version: number }): (a: object) => { request: { encode(): Promise<{ buffer: Buffer }> } };
+};
 
 const headers = { "sluice-schema-id": "7" };
 const messages = Array.from({ length: 300 }, (_, i) => ({
@@ -26,7 +28,11 @@ describe("fast produce encoding", () => {
     expect(encodeRecords(messages).equals(expected)).toBe(true);
   });
 
-  for (const [name, compression] of [["none", CompressionTypes.None], ["gzip", CompressionTypes.GZIP], ["zstd", CompressionTypes.ZSTD]] as const) {
+  for (const [name, compression] of [
+    ["none", CompressionTypes.None],
+    ["gzip", CompressionTypes.GZIP],
+    ["zstd", CompressionTypes.ZSTD],
+  ] as const) {
     test(`whole Produce v7 request equals kafkajs' (${name})`, async () => {
       installFastProduce();
       const args = {
@@ -34,7 +40,13 @@ describe("fast produce encoding", () => {
         timeout: 30_000,
         compression,
         topicData: [
-          { topic: "t1", partitions: [{ partition: 0, messages: messages.slice(0, 120) }, { partition: 3, messages: messages.slice(120) }] },
+          {
+            topic: "t1",
+            partitions: [
+              { partition: 0, messages: messages.slice(0, 120) },
+              { partition: 3, messages: messages.slice(120) },
+            ],
+          },
           { topic: "t2", partitions: [{ partition: 1, messages: messages.slice(10, 20) }] },
         ],
       };
@@ -47,7 +59,11 @@ describe("fast produce encoding", () => {
 
   test("unmarked messages keep kafkajs' own encoder", () => {
     installFastProduce();
-    const plain = { acks: 1, timeout: 1000, topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [{ key: "k", value: "v" }] }] }] };
+    const plain = {
+      acks: 1,
+      timeout: 1000,
+      topicData: [{ topic: "t", partitions: [{ partition: 0, messages: [{ key: "k", value: "v" }] }] }],
+    };
     const req = produceIndex.protocol({ version: 7 })(plain).request as unknown as { encode: () => unknown };
     expect(req.encode.toString()).not.toContain("encodePartition");
   });

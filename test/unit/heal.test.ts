@@ -7,15 +7,21 @@ const st = (name: string, tasks: [string, string?][], connector = "RUNNING"): Co
   connector: { state: connector, worker_id: "w" },
   tasks: tasks.map(([state, trace], id) => ({ id, state, worker_id: "w", trace })),
 });
-const DB_DOWN = "ConnectException: JDBC sink connector failure\nCaused by: org.hibernate.exception.GenericJDBCException: Unable to acquire JDBC Connection [FATAL: the database system is shutting down]";
-const BAD_DATA = "ConnectException: JDBC sink connector failure\nCaused by: org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid";
+const DB_DOWN =
+  "ConnectException: JDBC sink connector failure\nCaused by: org.hibernate.exception.GenericJDBCException: Unable to acquire JDBC Connection [FATAL: the database system is shutting down]";
+const BAD_DATA =
+  "ConnectException: JDBC sink connector failure\nCaused by: org.postgresql.util.PSQLException: ERROR: invalid input syntax for type uuid";
 
 describe("self-healing decisions", () => {
   test("transient causes are recognised, data errors are not", () => {
     expect(isTransient(DB_DOWN)).toBe(true);
     expect(isTransient("PSQLException: This connection has been closed.")).toBe(true);
     // Seen when the postmaster was killed -9 mid-commit (chaos scenario postgres-kill).
-    expect(isTransient("org.hibernate.TransactionException: Unable to commit against JDBC Connection\nCaused by: org.postgresql.util.PSQLException: FATAL: terminating connection due to unexpected postmaster exit")).toBe(true);
+    expect(
+      isTransient(
+        "org.hibernate.TransactionException: Unable to commit against JDBC Connection\nCaused by: org.postgresql.util.PSQLException: FATAL: terminating connection due to unexpected postmaster exit",
+      ),
+    ).toBe(true);
     expect(isTransient(BAD_DATA)).toBe(false);
     expect(isTransient(undefined)).toBe(false);
   });

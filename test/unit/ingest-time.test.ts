@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { IngestMetric, timeTextToMillis } from "../../src/contract/ingest-metric.ts";
-import { openApiDocument } from "../../src/server/openapi.ts";
 import { DEFAULT_LIMITS, validateBatch } from "../../src/server/ingest.ts";
+import { openApiDocument } from "../../src/server/openapi.ts";
 
 const base = { device_id: "3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c", metric_name: 0, value: 1.5, tags: [] };
 
@@ -39,7 +39,9 @@ describe("published_at as text", () => {
 
   test("the OpenAPI document offers both forms", () => {
     const doc = openApiDocument(DEFAULT_LIMITS) as unknown as {
-      components: { schemas: { Metric: { properties: { published_at: { anyOf: { type: string; format?: string }[] } } } } };
+      components: {
+        schemas: { Metric: { properties: { published_at: { anyOf: { type: string; format?: string }[] } } } };
+      };
     };
     const forms = doc.components.schemas.Metric.properties.published_at.anyOf;
     expect(forms.map((f) => [f.type, f.format])).toEqual([

@@ -1,26 +1,40 @@
 import { describe, expect, test } from "bun:test";
 import type { ProducerRecord } from "kafkajs";
+import { CompressionCodecs } from "kafkajs";
 import lz4 from "lz4js";
 import { z } from "zod";
 import { diffBuckets } from "../../src/audit/diff.ts";
 import { parseFlags } from "../../src/cli/command.ts";
-import { produceFlagsHelp, produceFlagsSchema, produceParseOptions, PRODUCE_FLAGS } from "../../src/cli/produce-flags.ts";
+import {
+  PRODUCE_FLAGS,
+  produceFlagsHelp,
+  produceFlagsSchema,
+  produceParseOptions,
+} from "../../src/cli/produce-flags.ts";
 import { parseEnv } from "../../src/config/env.ts";
 import { CODES, Metric } from "../../src/contract/index.ts";
 import { SluiceError } from "../../src/errors.ts";
 import { COMPRESSION } from "../../src/kafka/codecs.ts";
-import { FaultInjector, INVALID_KINDS, invalidRecord, malformedRecord, MALFORMED_KINDS, NO_FAULTS, type Outgoing } from "../../src/producer/faults.ts";
-import { workload, type WorkloadSpec } from "../../src/producer/generator.ts";
-import { runLoad } from "../../src/producer/loadtest.ts";
 import { lz4Frame } from "../../src/kafka/lz4-frame.ts";
-import { checksumHex, ManifestBuilder, rowChecksum, type Bucket } from "../../src/producer/manifest.ts";
+import {
+  FaultInjector,
+  INVALID_KINDS,
+  invalidRecord,
+  MALFORMED_KINDS,
+  malformedRecord,
+  NO_FAULTS,
+  type Outgoing,
+} from "../../src/producer/faults.ts";
+import { type WorkloadSpec, workload } from "../../src/producer/generator.ts";
+import { runLoad } from "../../src/producer/loadtest.ts";
+import { type Bucket, checksumHex, ManifestBuilder, rowChecksum } from "../../src/producer/manifest.ts";
 import { summaryLines, thresholdValues, windowLine } from "../../src/producer/report.ts";
 import { rng } from "../../src/producer/rng.ts";
 import { evaluate, parseThresholds } from "../../src/producer/thresholds.ts";
-import { CompressionCodecs } from "kafkajs";
 
 const env = parseEnv({});
-const parse = (argv: string[], e = env) => parseFlags("produce", argv, produceParseOptions, produceFlagsSchema(e)).flags;
+const parse = (argv: string[], e = env) =>
+  parseFlags("produce", argv, produceParseOptions, produceFlagsSchema(e)).flags;
 function usage(argv: string[]): string {
   try {
     parse(argv);
@@ -34,16 +48,37 @@ function usage(argv: string[]): string {
 describe("produce flags", () => {
   test("defaults are the PoC's, taken from the environment", () => {
     const f = parse([]);
-    expect([f.concurrency, f["min-metrics"], f["max-metrics"], f["min-devices"], f["max-devices"], f["batch-size"], f["max-in-flight"], f.interval]).toEqual([
-      8, 2500, 7500, 3, 10, 250, 5, 250,
-    ]);
-    expect(parse([], parseEnv({ KAFKA_BATCH_SIZE: "1000", PRODUCER_MAX_DEVICES: "50" }))).toMatchObject({ "batch-size": 1000, "max-devices": 50 });
+    expect([
+      f.concurrency,
+      f["min-metrics"],
+      f["max-metrics"],
+      f["min-devices"],
+      f["max-devices"],
+      f["batch-size"],
+      f["max-in-flight"],
+      f.interval,
+    ]).toEqual([8, 2500, 7500, 3, 10, 250, 5, 250]);
+    expect(parse([], parseEnv({ KAFKA_BATCH_SIZE: "1000", PRODUCER_MAX_DEVICES: "50" }))).toMatchObject({
+      "batch-size": 1000,
+      "max-devices": 50,
+    });
     expect(f.codes).toEqual([...CODES]);
     expect(f.compression).toBe("zstd");
   });
 
   test("values: rate, duration, ratios, lists", () => {
-    const f = parse(["--rate", "20k/s", "--duration", "1m", "--update-ratio", "0.1", "--codes", "0,30", "--count", "1_000"]);
+    const f = parse([
+      "--rate",
+      "20k/s",
+      "--duration",
+      "1m",
+      "--update-ratio",
+      "0.1",
+      "--codes",
+      "0,30",
+      "--count",
+      "1_000",
+    ]);
     expect([f.rate, f.duration, f["update-ratio"], f.codes, f.count]).toEqual([20_000, 60_000, 0.1, [0, 30], 1000]);
     expect(parse(["--duration", "500ms"]).duration).toBe(500);
     expect(parse(["--duration", "30"]).duration).toBe(30_000);
@@ -79,7 +114,14 @@ describe("produce flags", () => {
   });
 });
 
-const spec: WorkloadSpec = { seed: "s1", devices: { min: 3, max: 10 }, metrics: { min: 2500, max: 7500 }, codes: CODES, values: "uniform", tags: 2 };
+const spec: WorkloadSpec = {
+  seed: "s1",
+  devices: { min: 3, max: 10 },
+  metrics: { min: 2500, max: 7500 },
+  codes: CODES,
+  values: "uniform",
+  tags: 2,
+};
 
 describe("workload generator", () => {
   test("a seed makes a run reproducible; another seed changes it", () => {
@@ -155,7 +197,10 @@ describe("fault injection", () => {
 
   test("ratios are respected; re-sends only of acknowledged records, never two in flight for one key", () => {
     const w = workload(spec);
-    const f = new FaultInjector({ ...NO_FAULTS, duplicate: 0.1, update: 0.1, malformed: 0.05, invalid: 0.05 }, rng("f"));
+    const f = new FaultInjector(
+      { ...NO_FAULTS, duplicate: 0.1, update: 0.1, malformed: 0.05, invalid: 0.05 },
+      rng("f"),
+    );
     const counts: Record<string, number> = {};
     const inFlight = new Set<string>();
     let batch: Outgoing[] = [];
@@ -174,7 +219,12 @@ describe("fault injection", () => {
         batch = [];
       }
     }
-    for (const [k, p] of [["duplicate", 0.1], ["update", 0.1], ["malformed", 0.05], ["invalid", 0.05]] as const) {
+    for (const [k, p] of [
+      ["duplicate", 0.1],
+      ["update", 0.1],
+      ["malformed", 0.05],
+      ["invalid", 0.05],
+    ] as const) {
       expect(Math.abs(counts[k]! / 50_000 - p)).toBeLessThan(0.01);
     }
   });
@@ -210,11 +260,24 @@ describe("manifest", () => {
 });
 
 describe("audit diff", () => {
-  const b = (device_id: string, count: number, checksum = "00000000000000aa", minute = 100, metric_name = 0): Bucket => ({ device_id, metric_name, minute, count, checksum });
+  const b = (
+    device_id: string,
+    count: number,
+    checksum = "00000000000000aa",
+    minute = 100,
+    metric_name = 0,
+  ): Bucket => ({ device_id, metric_name, minute, count, checksum });
 
   test("clean when equal", () => {
     const r = diffBuckets([b("a", 3), b("b", 2)], [b("b", 2), b("a", 3)]);
-    expect(r).toMatchObject({ ok: true, expectedRows: 5, actualRows: 5, missingRows: 0, unexpectedRows: 0, wrongValueBuckets: 0 });
+    expect(r).toMatchObject({
+      ok: true,
+      expectedRows: 5,
+      actualRows: 5,
+      missingRows: 0,
+      unexpectedRows: 0,
+      wrongValueBuckets: 0,
+    });
   });
 
   test("detects a deleted row, a changed value and an extra row, per device and minute, with totals", () => {
@@ -229,7 +292,13 @@ describe("audit diff", () => {
       ["c", "unexpected", 4, 5],
       ["d", "unexpected", 0, 1],
     ]);
-    expect(r).toMatchObject({ expectedRows: 9, actualRows: 10, missingRows: 1, unexpectedRows: 2, wrongValueBuckets: 1 });
+    expect(r).toMatchObject({
+      expectedRows: 9,
+      actualRows: 10,
+      missingRows: 1,
+      unexpectedRows: 2,
+      wrongValueBuckets: 1,
+    });
     expect(r.buckets).toEqual({ expected: 3, actual: 4, differing: 4 });
   });
 
@@ -248,7 +317,20 @@ describe("thresholds", () => {
       ["p99.9", "<=", 1000],
       ["e2e_p99", "<", 2000],
     ]);
-    const values = { p50: 1, p95: 2, p99: 49, "p99.9": 1000, max: 5, avg: 1, e2e_p50: null, e2e_p99: null, rate: 40_001, errors: 1, sent: 5, lag: 0 };
+    const values = {
+      p50: 1,
+      p95: 2,
+      p99: 49,
+      "p99.9": 1000,
+      max: 5,
+      avg: 1,
+      e2e_p50: null,
+      e2e_p99: null,
+      rate: 40_001,
+      errors: 1,
+      sent: 5,
+      lag: 0,
+    };
     expect(evaluate(t, values).map((r) => r.ok)).toEqual([true, true, false, true, false]);
   });
 
@@ -265,12 +347,22 @@ describe("codecs", () => {
     expect(f.readUInt32LE(0)).toBe(0x184d2204);
     expect(f[4]! & 0x20).toBe(0x20);
     expect(Buffer.from(lz4.decompress(f)).equals(data)).toBe(true);
-    const codec = (CompressionCodecs as unknown as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>)[COMPRESSION.lz4]!();
+    const codec = (
+      CompressionCodecs as unknown as Record<
+        number,
+        () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+      >
+    )[COMPRESSION.lz4]!();
     expect((await codec.decompress(await codec.compress({ buffer: data }))).equals(data)).toBe(true);
   });
 
   test("zstd round trip through the registered codec", async () => {
-    const codec = (CompressionCodecs as unknown as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>)[COMPRESSION.zstd]!();
+    const codec = (
+      CompressionCodecs as unknown as Record<
+        number,
+        () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+      >
+    )[COMPRESSION.zstd]!();
     const c = await codec.compress({ buffer: data });
     expect(c.length).toBeLessThan(data.length);
     expect((await codec.decompress(c)).equals(data)).toBe(true);
@@ -280,7 +372,9 @@ describe("codecs", () => {
 describe("runLoad (in-memory producer)", () => {
   function fakeProducer() {
     const sent: ProducerRecord[] = [];
-    return { sent, producer: {
+    return {
+      sent,
+      producer: {
         send: async (r: ProducerRecord) => {
           sent.push(r);
           return [];
@@ -299,7 +393,10 @@ describe("runLoad (in-memory producer)", () => {
       schemaId: 1,
       mode: { kind: "max" },
       workload: workload(spec),
-      faults: new FaultInjector({ ...NO_FAULTS, duplicate: 0.05, update: 0.05, malformed: 0.02, invalid: 0.02 }, rng("x")),
+      faults: new FaultInjector(
+        { ...NO_FAULTS, duplicate: 0.05, update: 0.05, malformed: 0.02, invalid: 0.02 },
+        rng("x"),
+      ),
       count: 20_000,
       batchSize: 250,
       concurrency: 4,
@@ -322,8 +419,19 @@ describe("runLoad (in-memory producer)", () => {
   test("the summary text and the JSON carry the same numbers; window line format", async () => {
     const { producer } = fakeProducer();
     const s = await runLoad({
-      producer, topic: "t", partitions: 3, schemaId: 1, mode: { kind: "rate", perSec: 5000 }, workload: workload(spec), faults: new FaultInjector(NO_FAULTS, rng("y")),
-      durationMs: 400, batchSize: 100, concurrency: 2, compression: "none", acks: -1, partitioner: "device",
+      producer,
+      topic: "t",
+      partitions: 3,
+      schemaId: 1,
+      mode: { kind: "rate", perSec: 5000 },
+      workload: workload(spec),
+      faults: new FaultInjector(NO_FAULTS, rng("y")),
+      durationMs: 400,
+      batchSize: 100,
+      concurrency: 2,
+      compression: "none",
+      acks: -1,
+      partitioner: "device",
     });
     expect(s.sent).toBe(2000); // rate × duration, exactly
     const json = JSON.parse(JSON.stringify(s));
@@ -339,12 +447,29 @@ describe("runLoad (in-memory producer)", () => {
 
   test("a failing send counts errors and does not stop the run; an abort stops the schedule and awaits in-flight batches", async () => {
     let calls = 0;
-    const producer = { send: async () => { if (++calls % 2 === 0) throw new Error("broker said no"); await Bun.sleep(5); return []; } };
+    const producer = {
+      send: async () => {
+        if (++calls % 2 === 0) throw new Error("broker said no");
+        await Bun.sleep(5);
+        return [];
+      },
+    };
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     const s = await runLoad({
-      producer, topic: "t", partitions: 3, schemaId: 1, mode: { kind: "rate", perSec: 2000 }, workload: workload(spec), faults: new FaultInjector(NO_FAULTS, rng("z")),
-      batchSize: 50, concurrency: 2, compression: "none", acks: -1, partitioner: "device", signal: ac.signal,
+      producer,
+      topic: "t",
+      partitions: 3,
+      schemaId: 1,
+      mode: { kind: "rate", perSec: 2000 },
+      workload: workload(spec),
+      faults: new FaultInjector(NO_FAULTS, rng("z")),
+      batchSize: 50,
+      concurrency: 2,
+      compression: "none",
+      acks: -1,
+      partitioner: "device",
+      signal: ac.signal,
     });
     expect(s.interrupted).toBe(true);
     expect(s.errors).toBeGreaterThan(0);

@@ -35,7 +35,10 @@ function stack(): { ctx: StackContext; lines: string[] } {
   dirs.push(dir);
   // Port 1: nothing listens there, so a health check (status of a "running" stand-in) touches no real stack.
   const lines: string[] = [];
-  const ctx = createStackContext({ SLUICE_DATA_DIR: dir, KAFKA_PORT: "1", CONNECT_PORT: "1" }, { log: (l) => lines.push(l) });
+  const ctx = createStackContext(
+    { SLUICE_DATA_DIR: dir, KAFKA_PORT: "1", CONNECT_PORT: "1" },
+    { log: (l) => lines.push(l) },
+  );
   mkdirSync(ctx.paths.run, { recursive: true });
   return { ctx, lines };
 }
@@ -43,7 +46,13 @@ function stack(): { ctx: StackContext; lines: string[] } {
 /** A harmless long-running child standing in for a stack process. */
 function sleeper(cmd = "sleep"): number {
   const dir = dirs[0] ?? tmpdir();
-  const pid = spawnDetached({ cmd, args: ["300"], cwd: tmpdir(), env: baseChildEnv(process.env), log: join(dir, "sleep.log") });
+  const pid = spawnDetached({
+    cmd,
+    args: ["300"],
+    cwd: tmpdir(),
+    env: baseChildEnv(process.env),
+    log: join(dir, "sleep.log"),
+  });
   pids.push(pid);
   return pid;
 }
@@ -132,14 +141,31 @@ describe("pid files with the process's identity", () => {
 describe("the environment of the stack's processes", () => {
   test("only PATH, HOME, TMPDIR, locale, zone and the JVM's own variables are inherited", () => {
     const parent = {
-      PATH: "/bin", HOME: "/home/u", TMPDIR: "/tmp", LANG: "C.UTF-8", LC_ALL: "C", TZ: "UTC", JAVA_HOME: "/jdk",
-      JAVA_TOOL_OPTIONS: "-Xss1m", JDK_JAVA_OPTIONS: "-Xss1m",
-      POSTGRES_PASSWORD: "pg-secret", SLUICE_API_KEYS: "k", AWS_SECRET_ACCESS_KEY: "a", SHELL: "/bin/sh",
+      PATH: "/bin",
+      HOME: "/home/u",
+      TMPDIR: "/tmp",
+      LANG: "C.UTF-8",
+      LC_ALL: "C",
+      TZ: "UTC",
+      JAVA_HOME: "/jdk",
+      JAVA_TOOL_OPTIONS: "-Xss1m",
+      JDK_JAVA_OPTIONS: "-Xss1m",
+      POSTGRES_PASSWORD: "pg-secret",
+      SLUICE_API_KEYS: "k",
+      AWS_SECRET_ACCESS_KEY: "a",
+      SHELL: "/bin/sh",
       UNSET: undefined,
     };
     expect(baseChildEnv(parent)).toEqual({
-      PATH: "/bin", HOME: "/home/u", TMPDIR: "/tmp", LANG: "C.UTF-8", LC_ALL: "C", TZ: "UTC", JAVA_HOME: "/jdk",
-      JAVA_TOOL_OPTIONS: "-Xss1m", JDK_JAVA_OPTIONS: "-Xss1m",
+      PATH: "/bin",
+      HOME: "/home/u",
+      TMPDIR: "/tmp",
+      LANG: "C.UTF-8",
+      LC_ALL: "C",
+      TZ: "UTC",
+      JAVA_HOME: "/jdk",
+      JAVA_TOOL_OPTIONS: "-Xss1m",
+      JDK_JAVA_OPTIONS: "-Xss1m",
     });
   });
 });

@@ -3,7 +3,7 @@ import type { ProducerRecord } from "kafkajs";
 import { CODES, Metric } from "../../src/contract/index.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { createDevicePartitioner, murmur2, partitionFor, toPositive } from "../../src/producer/partitioner.ts";
-import { SCHEMA_ID_HEADER, manifestOf, produce, runOfManifest } from "../../src/producer/send.ts";
+import { manifestOf, produce, runOfManifest, SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
 import { deviceIds, indexOfKey, metricAt, planRun } from "../../src/producer/workload.ts";
 
 const utf8 = new TextEncoder();
@@ -51,13 +51,26 @@ describe("murmur2", () => {
 
   test("kafkajs partitioner: explicit partition wins, else device id from the key", () => {
     const partitioner = createDevicePartitioner();
-    const partitionMetadata = Array.from({ length: 6 }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 }));
+    const partitionMetadata = Array.from({ length: 6 }, (_, i) => ({
+      partitionId: i,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+      offlineReplicas: [],
+      partitionErrorCode: 0,
+    }));
     const m = metricAt(planRun({ seed: "p", count: 1, devices: 1, startMs: 0 }), 0);
     const key = encodeKey(m);
     expect(partitioner({ topic: "t", partitionMetadata, message: { key, value: null, partition: 4 } })).toBe(4);
-    expect(partitioner({ topic: "t", partitionMetadata, message: { key, value: null } })).toBe(partitionFor(m.device_id, 6));
-    expect(partitioner({ topic: "t", partitionMetadata, message: { key: Buffer.from(key), value: null } })).toBe(partitionFor(m.device_id, 6));
-    expect(partitioner({ topic: "t", partitionMetadata, message: { key: "foobar", value: null } })).toBe(toPositive(-790332482) % 6);
+    expect(partitioner({ topic: "t", partitionMetadata, message: { key, value: null } })).toBe(
+      partitionFor(m.device_id, 6),
+    );
+    expect(partitioner({ topic: "t", partitionMetadata, message: { key: Buffer.from(key), value: null } })).toBe(
+      partitionFor(m.device_id, 6),
+    );
+    expect(partitioner({ topic: "t", partitionMetadata, message: { key: "foobar", value: null } })).toBe(
+      toPositive(-790332482) % 6,
+    );
   });
 });
 
@@ -90,7 +103,12 @@ describe("workload", () => {
     let fractional = 0;
     for (let k = 0; k < run.count; k++) {
       const { metric_name, value } = metricAt(run, k);
-      const [lo, hi] = ({ 0: [15, 30], 10: [20, 90], 20: [950, 1050], 30: [400, 2000], 40: [0, 1000], 50: [30, 90] } as Record<number, number[]>)[metric_name]!;
+      const [lo, hi] = (
+        { 0: [15, 30], 10: [20, 90], 20: [950, 1050], 30: [400, 2000], 40: [0, 1000], 50: [30, 90] } as Record<
+          number,
+          number[]
+        >
+      )[metric_name]!;
       expect(value).toBeGreaterThanOrEqual(lo!);
       expect(value).toBeLessThan(hi!);
       if (!Number.isInteger(value) && String(value).length > 10) fractional++;
@@ -113,7 +131,9 @@ describe("workload", () => {
     expect(() => planRun({ seed: "", count: 1, devices: 1, startMs: 0 })).toThrow(/seed/);
     expect(() => planRun({ seed: "x", count: -1, devices: 1, startMs: 0 })).toThrow(/count/);
     expect(() => planRun({ seed: "x", count: 1, devices: 0, startMs: 0 })).toThrow(/devices/);
-    expect(() => planRun({ seed: "x", count: 1e9, devices: 1, startMs: 253_402_300_799_000, stepMs: 1000 })).toThrow(/maximum/);
+    expect(() => planRun({ seed: "x", count: 1e9, devices: 1, startMs: 253_402_300_799_000, stepMs: 1000 })).toThrow(
+      /maximum/,
+    );
   });
 
   test("indexOfKey returns -1 for keys outside the run", () => {
@@ -168,7 +188,16 @@ describe("produce (fake producer)", () => {
         return [];
       },
     };
-    const stats = await produce({ producer, topic: "metrics", partitions: 6, run, schemaId: 7, batchSize: 100, concurrency: 3, onProgress: (n) => progress.push(n) });
+    const stats = await produce({
+      producer,
+      topic: "metrics",
+      partitions: 6,
+      run,
+      schemaId: 7,
+      batchSize: 100,
+      concurrency: 3,
+      onProgress: (n) => progress.push(n),
+    });
     expect(stats.sent).toBe(2_345);
     expect(records.length).toBe(24);
     expect(maxInFlight).toBe(3); // the concurrency, used in full
@@ -200,7 +229,9 @@ describe("produce (fake producer)", () => {
         return [];
       },
     };
-    await expect(produce({ producer, topic: "t", partitions: 6, run, schemaId: 1, batchSize: 100, concurrency: 2 })).rejects.toThrow("broker said no");
+    await expect(
+      produce({ producer, topic: "t", partitions: 6, run, schemaId: 1, batchSize: 100, concurrency: 2 }),
+    ).rejects.toThrow("broker said no");
     expect(calls).toBeLessThan(10);
   });
 });

@@ -5,7 +5,13 @@ describe("progress line", () => {
   test("a counter that starts late shows the rate between lines, not the backlog over a few milliseconds", () => {
     let t = 50_000;
     const lines: string[] = [];
-    const p = progress("landed ", 1_000_000, (l) => lines.push(l), 1000, () => t);
+    const p = progress(
+      "landed ",
+      1_000_000,
+      (l) => lines.push(l),
+      1000,
+      () => t,
+    );
     p(900_000); // the sink had landed most rows while the producer ran
     t += 1;
     p(900_050); // throttled

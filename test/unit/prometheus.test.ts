@@ -27,7 +27,17 @@ function promtool(...args: string[]) {
 
 /** Names of the series the server exports (histograms also as _bucket/_sum/_count). */
 async function exportedNames(): Promise<Set<string>> {
-  const empty: PipelineSnapshot = { at: 0, topic: "t", offsets: null, lag: null, connector: null, dlq: null, table: "m", rowsWritten: null, errors: {} };
+  const empty: PipelineSnapshot = {
+    at: 0,
+    topic: "t",
+    offsets: null,
+    lag: null,
+    connector: null,
+    dlq: null,
+    table: "m",
+    rowsWritten: null,
+    errors: {},
+  };
   const m = serverMetrics(async () => empty);
   const names = new Set<string>();
   for (const metric of await m.registry.getMetricsAsJSON()) {
@@ -60,20 +70,40 @@ describe("Prometheus files", () => {
 
   test("the alerts cover connector/task not running, lag growing, DLQ non-empty, no rows landed, ingest 5xx", () => {
     const alerts = readFileSync(join(prom, "alerts.yml"), "utf8");
-    for (const a of ["SluiceConnectorNotRunning", "SluiceTaskNotRunning", "SluiceLagGrowing", "SluiceDlqNotEmpty", "SluiceNoRowsLanded", "SluiceIngest5xx"]) {
+    for (const a of [
+      "SluiceConnectorNotRunning",
+      "SluiceTaskNotRunning",
+      "SluiceLagGrowing",
+      "SluiceDlqNotEmpty",
+      "SluiceNoRowsLanded",
+      "SluiceIngest5xx",
+    ]) {
       expect(alerts).toContain(`alert: ${a}\n`);
     }
   });
 
   test("every sluice_* series in the alerts and the Grafana dashboard is exported by the server", async () => {
     const names = await exportedNames();
-    const used = new Set([...referenced(readFileSync(join(prom, "alerts.yml"), "utf8")), ...referenced(readFileSync(join(grafana, "dashboards", "sluice.json"), "utf8"))]);
+    const used = new Set([
+      ...referenced(readFileSync(join(prom, "alerts.yml"), "utf8")),
+      ...referenced(readFileSync(join(grafana, "dashboards", "sluice.json"), "utf8")),
+    ]);
     expect(used.size).toBeGreaterThan(5);
     expect([...used].filter((n) => !names.has(n))).toEqual([]);
   });
 
   test("metric names follow Prometheus conventions (counters end in _total, units in the name)", async () => {
-    const empty: PipelineSnapshot = { at: 0, topic: "t", offsets: null, lag: null, connector: null, dlq: null, table: "m", rowsWritten: null, errors: {} };
+    const empty: PipelineSnapshot = {
+      at: 0,
+      topic: "t",
+      offsets: null,
+      lag: null,
+      connector: null,
+      dlq: null,
+      table: "m",
+      rowsWritten: null,
+      errors: {},
+    };
     const all = await serverMetrics(async () => empty).registry.getMetricsAsJSON();
     const ours = all.filter((m) => m.name.startsWith("sluice_"));
     for (const m of ours) {
@@ -87,7 +117,10 @@ describe("Prometheus files", () => {
 
 describe("Grafana provisioning", () => {
   test("the dashboard is valid JSON on the provisioned datasource", () => {
-    const dash = JSON.parse(readFileSync(join(grafana, "dashboards", "sluice.json"), "utf8")) as { uid: string; panels: { datasource: { uid: string }; targets: { expr: string }[] }[] };
+    const dash = JSON.parse(readFileSync(join(grafana, "dashboards", "sluice.json"), "utf8")) as {
+      uid: string;
+      panels: { datasource: { uid: string }; targets: { expr: string }[] }[];
+    };
     const ds = readFileSync(join(grafana, "provisioning", "datasources", "prometheus.yml"), "utf8");
     expect(dash.uid).toBe("sluice-pipeline");
     expect(dash.panels.length).toBeGreaterThan(5);

@@ -8,10 +8,21 @@ import { isLiteralSecret, redact } from "../../src/connect/secrets.ts";
 import { lagOf } from "../../src/connect/status.ts";
 import { atLeast, capabilities } from "../../src/connect/version.ts";
 import { SluiceError } from "../../src/errors.ts";
-import { formatTopicPlan, parseTopicsFile, planTopics, type LiveTopic, type TopicDecl } from "../../src/kafka/topic-plan.ts";
+import {
+  formatTopicPlan,
+  type LiveTopic,
+  parseTopicsFile,
+  planTopics,
+  type TopicDecl,
+} from "../../src/kafka/topic-plan.ts";
 import { localizeTopics } from "../../src/provision.ts";
 
-const sink = (extra: Record<string, string> = {}) => ({ "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", topics: "a", "tasks.max": "1", ...extra });
+const sink = (extra: Record<string, string> = {}) => ({
+  "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+  topics: "a",
+  "tasks.max": "1",
+  ...extra,
+});
 
 function fails(f: () => unknown): SluiceError {
   try {
@@ -38,7 +49,9 @@ describe("connector files", () => {
     expect(wrongType).toContain('write "2", not 2');
     const noClass = fails(() => parseConnectorFile({ topics: "a" }, "/x/a.json")).message;
     expect(noClass).toContain("connector.class");
-    expect(fails(() => parseConnectorFile({ name: "b", config: sink() }, "/x/a.json")).message).toContain('does not match the file name "a"');
+    expect(fails(() => parseConnectorFile({ name: "b", config: sink() }, "/x/a.json")).message).toContain(
+      'does not match the file name "a"',
+    );
     expect(fails(() => parseConnectorFile({ ...sink(), name: "b" }, "/x/a.json")).message).toContain("does not match");
   });
 
@@ -47,7 +60,10 @@ describe("connector files", () => {
     expect(e.message).toContain("connection.password");
     expect(e.message).toContain("${env:");
     expect(e.message).not.toContain("hunter2");
-    expect(parseConnectorFile(sink({ "connection.password": "${env:PW}", "x.token": "${file:/run/t:token}" }), "/x/a.json").name).toBe("a");
+    expect(
+      parseConnectorFile(sink({ "connection.password": "${env:PW}", "x.token": "${file:/run/t:token}" }), "/x/a.json")
+        .name,
+    ).toBe("a");
     expect(isLiteralSecret("sasl.jaas.secret", "abc")).toBe(true);
     expect(isLiteralSecret("batch.size", "abc")).toBe(false);
   });
@@ -131,18 +147,34 @@ describe("connector planner", () => {
   test("the plan reads like terraform, masks literal secrets and shortens long values", () => {
     const text = formatConnectorPlan([
       { kind: "create", name: "p-new", config: { a: "1", "value.converter.schema.content": "x".repeat(500) } },
-      { kind: "update", name: "p-changed", config: {}, diff: [{ key: "tasks.max", from: "1", to: "2" }, { key: "connection.password", from: "plain-secret", to: "${env:PW}" }] },
+      {
+        kind: "update",
+        name: "p-changed",
+        config: {},
+        diff: [
+          { key: "tasks.max", from: "1", to: "2" },
+          { key: "connection.password", from: "plain-secret", to: "${env:PW}" },
+        ],
+      },
       { kind: "delete", name: "p-stray" },
       { kind: "unchanged", name: "p-same" },
     ]);
-    expect(text).toContain("+ connector p-new\n    + a = \"1\"");
+    expect(text).toContain('+ connector p-new\n    + a = "1"');
     expect(text).toContain("(500 chars)");
     expect(text).toContain('~ connector p-changed (2 keys)\n    ~ tasks.max: "1" → "2"');
     expect(text).toContain('~ connection.password: "(sensitive)" → "${env:PW}"');
     expect(text).not.toContain("plain-secret");
     expect(text).toContain("- connector p-stray");
-    const schema = (type: string) => `{"fields":[${'{"field":"x","type":"string"},'.repeat(10)}{"field":"value","type":"${type}"}]}`;
-    const contractChange = formatConnectorPlan([{ kind: "update", name: "s", config: {}, diff: [{ key: "value.converter.schema.content", from: schema("float64"), to: schema("float32") }] }]);
+    const schema = (type: string) =>
+      `{"fields":[${'{"field":"x","type":"string"},'.repeat(10)}{"field":"value","type":"${type}"}]}`;
+    const contractChange = formatConnectorPlan([
+      {
+        kind: "update",
+        name: "s",
+        config: {},
+        diff: [{ key: "value.converter.schema.content", from: schema("float64"), to: schema("float32") }],
+      },
+    ]);
     expect(contractChange).toContain('"type\\":\\"float64\\"}]}" → "');
     expect(contractChange).toContain('"type\\":\\"float32\\"}]}" (first difference at character');
     expect(text).toEndWith("Plan: 1 to create, 1 to update, 1 to delete, 1 unchanged.");
@@ -152,7 +184,14 @@ describe("connector planner", () => {
 describe("topics file and planner", () => {
   const file = {
     topics: {
-      metrics: { partitions: 6, replicationFactor: 1, retentionMs: 604800000, compression: "zstd", cleanupPolicy: "delete", minInsyncReplicas: 1 },
+      metrics: {
+        partitions: 6,
+        replicationFactor: 1,
+        retentionMs: 604800000,
+        compression: "zstd",
+        cleanupPolicy: "delete",
+        minInsyncReplicas: 1,
+      },
       "metrics.dlq": { partitions: 1, replicationFactor: 1, config: { "segment.ms": "3600000" } },
     },
   };
@@ -163,10 +202,18 @@ describe("topics file and planner", () => {
       name: "metrics",
       partitions: 6,
       replicationFactor: 1,
-      config: { "retention.ms": "604800000", "compression.type": "zstd", "cleanup.policy": "delete", "min.insync.replicas": "1" },
+      config: {
+        "retention.ms": "604800000",
+        "compression.type": "zstd",
+        "cleanup.policy": "delete",
+        "min.insync.replicas": "1",
+      },
     });
     const local = localizeTopics(decls, { METRICS_TOPIC: "m2", DLQ_TOPIC: "m2.dlq", TOPIC_PARTITIONS_METRICS: 12 });
-    expect(local.map((d) => [d.name, d.partitions])).toEqual([["m2", 12], ["m2.dlq", 1]]);
+    expect(local.map((d) => [d.name, d.partitions])).toEqual([
+      ["m2", 12],
+      ["m2.dlq", 1],
+    ]);
   });
 
   test("unknown keys, wrong types and bad values are refused with the file, the key and the fix", () => {
@@ -175,13 +222,33 @@ describe("topics file and planner", () => {
     expect(bad({ partitions: "3", replicationFactor: 1 })).toContain("partitions");
     expect(bad({ partitions: 1, replicationFactor: 1, compression: "brotli" })).toContain("compression");
     expect(bad({ partitions: 1, replicationFactor: 1, minInsyncReplicas: 2 })).toContain("replicationFactor is 1");
-    expect(bad({ partitions: 1, replicationFactor: 1, config: { "retention.ms": "1" } })).toContain('set by "retentionMs"');
+    expect(bad({ partitions: 1, replicationFactor: 1, config: { "retention.ms": "1" } })).toContain(
+      'set by "retentionMs"',
+    );
     expect(fails(() => parseTopicsFile({ topics: {}, extra: 1 }, "topics.json")).message).toContain("topics.json");
   });
 
-  const decl = (d: Partial<TopicDecl> = {}): TopicDecl => ({ name: "t", partitions: 3, replicationFactor: 1, config: { "retention.ms": "1000" }, ...d });
+  const decl = (d: Partial<TopicDecl> = {}): TopicDecl => ({
+    name: "t",
+    partitions: 3,
+    replicationFactor: 1,
+    config: { "retention.ms": "1000" },
+    ...d,
+  });
   const liveOf = (l: Partial<LiveTopic> = {}) =>
-    new Map<string, LiveTopic>([["t", { name: "t", partitions: 3, replicationFactor: 1, config: { "retention.ms": "1000", "cleanup.policy": "delete" }, dynamic: { "retention.ms": "1000", "segment.ms": "60000" }, ...l }]]);
+    new Map<string, LiveTopic>([
+      [
+        "t",
+        {
+          name: "t",
+          partitions: 3,
+          replicationFactor: 1,
+          config: { "retention.ms": "1000", "cleanup.policy": "delete" },
+          dynamic: { "retention.ms": "1000", "segment.ms": "60000" },
+          ...l,
+        },
+      ],
+    ]);
 
   test("create, unchanged, alter config (keeping other topic-level configs), add partitions", () => {
     expect(planTopics([decl()], new Map())).toEqual([{ kind: "create", topic: decl() }]);
@@ -198,8 +265,14 @@ describe("topics file and planner", () => {
         config: { "retention.ms": "2000", "segment.ms": "60000", "cleanup.policy": "compact" },
       },
     ]);
-    expect(planTopics([decl({ partitions: 6 })], liveOf())).toEqual([{ kind: "partitions", name: "t", from: 3, to: 6 }]);
-    const text = formatTopicPlan([...planTopics([decl({ name: "n" })], new Map()), ...alter, ...planTopics([decl({ partitions: 6 })], liveOf())]);
+    expect(planTopics([decl({ partitions: 6 })], liveOf())).toEqual([
+      { kind: "partitions", name: "t", from: 3, to: 6 },
+    ]);
+    const text = formatTopicPlan([
+      ...planTopics([decl({ name: "n" })], new Map()),
+      ...alter,
+      ...planTopics([decl({ partitions: 6 })], liveOf()),
+    ]);
     expect(text).toContain("+ topic n (partitions 3, replication factor 1)");
     expect(text).toContain('~ retention.ms: "1000" → "2000"');
     expect(text).toContain("~ topic t partitions 3 → 6");
@@ -218,7 +291,13 @@ describe("topics file and planner", () => {
 
 describe("worker versions, secrets in Connect's errors, lag", () => {
   test("features are gated on the version GET / reports", () => {
-    expect(capabilities("4.3.1")).toEqual({ version: "4.3.1", restartOnlyFailed: true, offsetsApi: true, patchConfig: true, schemaContent: true });
+    expect(capabilities("4.3.1")).toEqual({
+      version: "4.3.1",
+      restartOnlyFailed: true,
+      offsetsApi: true,
+      patchConfig: true,
+      schemaContent: true,
+    });
     expect(capabilities("3.6.0-ccs")).toMatchObject({ offsetsApi: true, patchConfig: false, schemaContent: false });
     expect(capabilities("2.8.1")).toMatchObject({ restartOnlyFailed: false, offsetsApi: false });
     expect(atLeast("3.10.0", "3.9")).toBe(true);
@@ -226,7 +305,8 @@ describe("worker versions, secrets in Connect's errors, lag", () => {
   });
 
   test("Connect's echo of a resolved config is scrubbed", () => {
-    const body = 'Connector config {errors.tolerance=all, connection.password=2rP-1bu, api.key=k1, tasks.max=2} {"sasl.secret":"s3"}';
+    const body =
+      'Connector config {errors.tolerance=all, connection.password=2rP-1bu, api.key=k1, tasks.max=2} {"sasl.secret":"s3"}';
     const r = redact(body);
     for (const s of ["2rP-1bu", "k1,", "s3"]) expect(r).not.toContain(s);
     expect(r).toContain("tasks.max=2");

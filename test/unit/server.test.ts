@@ -2,23 +2,23 @@
 // exercised in test/e2e/server.test.ts; here the gateways are stand-ins that must never be reached, or (for the
 // back-pressure test) a send that waits until the test releases it.
 import { describe, expect, test } from "bun:test";
-import type { Message } from "kafkajs";
 import { once } from "node:events";
 import { createServer, type Socket } from "node:net";
-import { keyMatcher, parseApiKeys, presentedKey, type ApiKey } from "../../src/server/auth.ts";
-import { createApp, REQUEST_ID_HEADER } from "../../src/server/app.ts";
-import type { ServerDeps } from "../../src/server/deps.ts";
-import { IdempotencyStore } from "../../src/server/idempotency.ts";
-import { toMessages, validateBatch } from "../../src/server/ingest.ts";
-import { kafkaGateway, type KafkaGateway } from "../../src/server/kafka.ts";
-import { readinessCache } from "../../src/server/ready.ts";
-import { redactor } from "../../src/server/redact.ts";
-import { lagOf } from "../../src/server/snapshot.ts";
+import type { Message } from "kafkajs";
+import { SluiceError } from "../../src/errors.ts";
 import { encodeKey, encodeValue } from "../../src/producer/encode.ts";
 import { partitionFor } from "../../src/producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
-import { SluiceError } from "../../src/errors.ts";
+import { createApp, REQUEST_ID_HEADER } from "../../src/server/app.ts";
+import { type ApiKey, keyMatcher, parseApiKeys, presentedKey } from "../../src/server/auth.ts";
+import type { ServerDeps } from "../../src/server/deps.ts";
+import { IdempotencyStore } from "../../src/server/idempotency.ts";
+import { toMessages, validateBatch } from "../../src/server/ingest.ts";
+import { type KafkaGateway, kafkaGateway } from "../../src/server/kafka.ts";
+import { readinessCache } from "../../src/server/ready.ts";
+import { redactor } from "../../src/server/redact.ts";
+import { lagOf } from "../../src/server/snapshot.ts";
 
 const KEY = "unit-test-key-0123456789";
 const INGEST_KEY = "unit-ingest-key-0123456789";
@@ -48,7 +48,12 @@ function deps(kafka: Partial<KafkaGateway> = {}, limits: ServerDeps["limits"] = 
       close: async () => {},
       ...kafka,
     },
-    connect: { status: unreachable("connect.status"), restartConnector: unreachable("connect.restart"), restartTask: unreachable("connect.restartTask"), info: unreachable("connect.info") },
+    connect: {
+      status: unreachable("connect.status"),
+      restartConnector: unreachable("connect.restart"),
+      restartTask: unreachable("connect.restartTask"),
+      info: unreachable("connect.info"),
+    },
     db: { ping: unreachable("db.ping"), rowsWritten: unreachable("db.rowsWritten") },
     registry: { ping: unreachable("registry.ping"), schemaId: async () => 7 },
     limits,
@@ -58,7 +63,11 @@ function deps(kafka: Partial<KafkaGateway> = {}, limits: ServerDeps["limits"] = 
 
 const run = planRun({ seed: "unit-server", count: 5, devices: 3, startMs: Date.UTC(2026, 0, 1) });
 const good = Array.from({ length: 5 }, (_, k) => metricAt(run, k));
-const post = (app: ReturnType<typeof createApp>, body: unknown, headers: Record<string, string> = { "x-api-key": KEY }) =>
+const post = (
+  app: ReturnType<typeof createApp>,
+  body: unknown,
+  headers: Record<string, string> = { "x-api-key": KEY },
+) =>
   app.request("/v1/metrics", {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -69,7 +78,14 @@ describe("API keys", () => {
   test("matches only configured keys, compared over digests, and answers their scopes", () => {
     const m = keyMatcher(parseApiKeys("ingest:alpha, admin:beta, ingest:both, admin:both"));
     const scopes = (k: string) => [...m(k)].sort();
-    expect(["alpha", "beta", "both", "alph", "alphaa", ""].map(scopes)).toEqual([["ingest"], ["admin"], ["admin", "ingest"], [], [], []]);
+    expect(["alpha", "beta", "both", "alph", "alphaa", ""].map(scopes)).toEqual([
+      ["ingest"],
+      ["admin"],
+      ["admin", "ingest"],
+      [],
+      [],
+      [],
+    ]);
     expect(keyMatcher([])("anything").size).toBe(0);
   });
   test("keys from env or file: commas, lines, comments; scope prefixes; bare keys keep both scopes", () => {
@@ -94,7 +110,10 @@ describe("batch validation (the contract, all or nothing)", () => {
     expect(validateBatch({ metrics: good }, 1000)).toEqual({ ok: true, metrics: good });
   });
   test("every bad item is reported with index, field and message", () => {
-    const r = validateBatch({ metrics: [good[0], { ...good[1], device_id: "NOT-A-UUID" }, { ...good[2], metric_name: 40000, extra: true }] }, 1000);
+    const r = validateBatch(
+      { metrics: [good[0], { ...good[1], device_id: "NOT-A-UUID" }, { ...good[2], metric_name: 40000, extra: true }] },
+      1000,
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors.map((e) => [e.index, e.field])).toEqual([
@@ -106,8 +125,14 @@ describe("batch validation (the contract, all or nothing)", () => {
   });
   test("envelope errors: not an object, empty, too many", () => {
     expect(validateBatch([good[0]], 10)).toMatchObject({ ok: false, errors: [{ index: null }] });
-    expect(validateBatch({ metrics: [] }, 10)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
-    expect(validateBatch({ metrics: good }, 4)).toMatchObject({ ok: false, errors: [{ index: null, field: "metrics" }] });
+    expect(validateBatch({ metrics: [] }, 10)).toMatchObject({
+      ok: false,
+      errors: [{ index: null, field: "metrics" }],
+    });
+    expect(validateBatch({ metrics: good }, 4)).toMatchObject({
+      ok: false,
+      errors: [{ index: null, field: "metrics" }],
+    });
   });
   test("at most 100 errors, however they come: many bad items, or one item with many unknown fields", () => {
     const bad = { ...good[0], device_id: "NOT-A-UUID" };
@@ -140,7 +165,12 @@ describe("lag", () => {
       { partition: 1, high: 50, low: 10 },
       { partition: 2, high: 7, low: 0 },
     ];
-    expect(lagOf(offsets, [{ partition: 0, offset: 60 }, { partition: 1, offset: -1 }])).toEqual([
+    expect(
+      lagOf(offsets, [
+        { partition: 0, offset: 60 },
+        { partition: 1, offset: -1 },
+      ]),
+    ).toEqual([
       { partition: 0, lag: 40 },
       { partition: 1, lag: 40 },
       { partition: 2, lag: 7 },
@@ -192,7 +222,12 @@ describe("routes without a stack", () => {
       ...d,
       connect: {
         ...d.connect,
-        status: async () => ({ name: "unit-sink", connector: { state: "RUNNING", worker_id: "w" }, tasks: [], type: "sink" }),
+        status: async () => ({
+          name: "unit-sink",
+          connector: { state: "RUNNING", worker_id: "w" },
+          tasks: [],
+          type: "sink",
+        }),
         restartConnector: async (name) => void restarted.push(name),
         restartTask: async (name, task) => void restarted.push(`${name}/${task}`),
       },
@@ -203,7 +238,8 @@ describe("routes without a stack", () => {
       ["POST", "/v1/admin/connector/tasks/0/restart"],
       ["GET", "/v1/admin/dlq"],
     ];
-    const call = (method: string, path: string, key: string) => app.request(path, { method, headers: { "x-api-key": key } });
+    const call = (method: string, path: string, key: string) =>
+      app.request(path, { method, headers: { "x-api-key": key } });
     for (const [method, path] of adminRoutes) {
       const res = await call(method, path, INGEST_KEY);
       const body = (await res.json()) as { error: { code: string; message: string } };
@@ -235,7 +271,11 @@ describe("routes without a stack", () => {
   test("not JSON → 400; not application/json → 415", async () => {
     const app = createApp(deps());
     expect((await post(app, "{nope")).status).toBe(400);
-    const res = await app.request("/v1/metrics", { method: "POST", headers: { "x-api-key": KEY, "content-type": "text/plain" }, body: "x" });
+    const res = await app.request("/v1/metrics", {
+      method: "POST",
+      headers: { "x-api-key": KEY, "content-type": "text/plain" },
+      body: "x",
+    });
     expect(res.status).toBe(415);
   });
 
@@ -245,8 +285,14 @@ describe("routes without a stack", () => {
     expect((await post(app, "{nope")).status).toBe(400);
     expect((await post(app, { metrics: good }, {})).status).toBe(401);
     const text = await (await app.request("/metrics")).text();
-    const counts = [...text.matchAll(/^sluice_ingest_requests_total\{code="(\d+)"\} (\d+)$/gm)].map((m) => [m[1], m[2]]);
-    expect(counts.sort()).toEqual([["202", "1"], ["400", "1"]]);
+    const counts = [...text.matchAll(/^sluice_ingest_requests_total\{code="(\d+)"\} (\d+)$/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    expect(counts.sort()).toEqual([
+      ["202", "1"],
+      ["400", "1"],
+    ]);
   });
 
   test("oversize body → 413 before anything is parsed", async () => {
@@ -291,7 +337,14 @@ describe("routes without a stack", () => {
 
   test("a failing Kafka → 503 with Retry-After, and the idempotency key is freed for the retry", async () => {
     let fail = true;
-    const app = createApp(deps({ partitions: async () => 6, send: async () => { if (fail) throw new Error("broker down"); } }));
+    const app = createApp(
+      deps({
+        partitions: async () => 6,
+        send: async () => {
+          if (fail) throw new Error("broker down");
+        },
+      }),
+    );
     const h = { "x-api-key": KEY, "idempotency-key": "batch-2" };
     const res = await post(app, { metrics: good }, h);
     expect(res.status).toBe(503);
@@ -355,10 +408,38 @@ describe("routes without a stack", () => {
     };
     expect(doc.openapi).toBe("3.0.3");
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/health", "/metrics", "/openapi.json", "/ready", "/v1/admin/connector", "/v1/admin/connector/restart", "/v1/admin/connector/tasks/{task}/restart", "/v1/admin/dlq", "/v1/metrics", "/v1/pipeline"].sort(),
+      [
+        "/health",
+        "/metrics",
+        "/openapi.json",
+        "/ready",
+        "/v1/admin/connector",
+        "/v1/admin/connector/restart",
+        "/v1/admin/connector/tasks/{task}/restart",
+        "/v1/admin/dlq",
+        "/v1/metrics",
+        "/v1/pipeline",
+      ].sort(),
     );
-    expect(Object.keys(doc.paths["/v1/metrics"]!.post!.responses).sort()).toEqual(["202", "400", "401", "403", "409", "413", "415", "422", "429", "503"]);
-    expect(doc.components.schemas.Metric.required.sort()).toEqual(["device_id", "metric_name", "published_at", "tags", "value"]);
+    expect(Object.keys(doc.paths["/v1/metrics"]!.post!.responses).sort()).toEqual([
+      "202",
+      "400",
+      "401",
+      "403",
+      "409",
+      "413",
+      "415",
+      "422",
+      "429",
+      "503",
+    ]);
+    expect(doc.components.schemas.Metric.required.sort()).toEqual([
+      "device_id",
+      "metric_name",
+      "published_at",
+      "tags",
+      "value",
+    ]);
   });
 
   test("the dashboard is one plain page fed by /events", async () => {
@@ -373,7 +454,10 @@ describe("routes without a stack", () => {
     const res = await createApp(deps()).request("/health", { method: "DELETE" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET, HEAD");
-    const task = await createApp(deps()).request("/v1/admin/connector/tasks/3/restart", { method: "GET", headers: { "x-api-key": KEY } });
+    const task = await createApp(deps()).request("/v1/admin/connector/tasks/3/restart", {
+      method: "GET",
+      headers: { "x-api-key": KEY },
+    });
     expect(task.status).toBe(405);
     expect(task.headers.get("allow")).toBe("POST");
   });
@@ -386,7 +470,8 @@ describe("routes without a stack", () => {
 });
 
 describe("HTTP edges", () => {
-  const trace = "org.apache.kafka.connect.errors.ConnectException: connection.url=jdbc:postgresql://db/x?password=hunter2\n\tat org.apache.kafka.Foo.bar(Foo.java:42)";
+  const trace =
+    "org.apache.kafka.connect.errors.ConnectException: connection.url=jdbc:postgresql://db/x?password=hunter2\n\tat org.apache.kafka.Foo.bar(Foo.java:42)";
 
   test("a failure answers a generic body with a request id; the details, scrubbed, are only in the log under that id", async () => {
     const lines: string[] = [];
@@ -410,14 +495,21 @@ describe("HTTP edges", () => {
     const body = (await res.json()) as { error: { code: string; message: string }; requestId: string };
     const id = res.headers.get(REQUEST_ID_HEADER)!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(body).toEqual({ error: { code: "INTERNAL", message: `internal error; the server log has the details under request id ${id}` }, requestId: id });
+    expect(body).toEqual({
+      error: { code: "INTERNAL", message: `internal error; the server log has the details under request id ${id}` },
+      requestId: id,
+    });
     const retryable = await app.request("/v1/admin/connector/restart", { method: "POST", headers: h });
     expect(retryable.status).toBe(503);
     const text = await retryable.text();
     for (const leak of ["hunter2", "ConnectException", "Foo.java", "jdbc:"]) expect(text).not.toContain(leak);
     expect(lines.length).toBe(2);
-    expect(lines[0]).toStartWith(`request ${id}: GET /v1/admin/connector failed: Error: boom: org.apache.kafka.connect.errors.ConnectException`);
-    expect(lines[1]).toContain(`request ${retryable.headers.get(REQUEST_ID_HEADER)}: POST /v1/admin/connector/restart failed`);
+    expect(lines[0]).toStartWith(
+      `request ${id}: GET /v1/admin/connector failed: Error: boom: org.apache.kafka.connect.errors.ConnectException`,
+    );
+    expect(lines[1]).toContain(
+      `request ${retryable.headers.get(REQUEST_ID_HEADER)}: POST /v1/admin/connector/restart failed`,
+    );
     for (const l of lines) {
       expect(l).not.toContain("hunter2");
       expect(l).not.toContain(ADMIN_KEY);

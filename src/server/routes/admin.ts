@@ -50,8 +50,9 @@ export function dlqRoutes(s: AppState) {
     if (!q.success) throw new ApiError("INVALID_QUERY", `limit must be an integer from 1 to 100`);
     const records = await s.deps.kafka.peek(s.deps.dlqTopic, q.data.limit, 15_000);
     // The last `limit` over all partitions, oldest first.
-    const byTime = records.sort((a, b) =>
-      a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset);
+    const byTime = records.sort(
+      (a, b) => a.timestamp - b.timestamp || a.partition - b.partition || a.offset - b.offset,
+    );
     return c.json({ topic: s.deps.dlqTopic, records: byTime.slice(-q.data.limit) });
   });
   return app;

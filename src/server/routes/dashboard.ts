@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { dashboardHtml } from "../dashboard.ts";
 import { eventStream } from "../events.ts";
 import { ApiError, type Env } from "../http-errors.ts";
-import { pipelineView, type AppState } from "../state.ts";
+import { type AppState, pipelineView } from "../state.ts";
 
 /** Defaults of the event streams (see ServerDeps). */
 const MAX_EVENT_STREAMS = 32;

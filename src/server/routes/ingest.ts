@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { Hono, type Context, type Next } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { errorSpec } from "../../error-codes.ts";
 import { SluiceError } from "../../errors.ts";
 import { bodyText } from "../body.ts";
 import { ApiError, type Env } from "../http-errors.ts";
-import { toMessages, validateBatch, type BatchResult } from "../ingest.ts";
+import { type BatchResult, toMessages, validateBatch } from "../ingest.ts";
 import { withTimeout } from "../kafka.ts";
 import type { AppState } from "../state.ts";
 
@@ -114,7 +114,8 @@ export function ingestRoutes(s: AppState, answer: (e: unknown, c: Context<Env>) 
       if (idem) idempotency.abandon(idem.scope, idem.key);
       // A dependency's own retryable code says more than the generic one; anything else is "Kafka unavailable".
       const own = e instanceof SluiceError && e.retryable && errorSpec(e.code).httpStatus === 503 ? e.code : undefined;
-      const what = "Kafka did not acknowledge the batch; nothing may be assumed written, retry after the delay in " +
+      const what =
+        "Kafka did not acknowledge the batch; nothing may be assumed written, retry after the delay in " +
         "Retry-After (with the same Idempotency-Key)";
       throw new ApiError(own ?? "KAFKA_UNAVAILABLE", what, { cause: e });
     }
