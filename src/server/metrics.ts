@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { registerMaintenanceMetrics } from "./maintenance-metrics.ts";
+import type { MaintenanceState } from "./maintenance.ts";
 import type { PipelineSnapshot } from "./snapshot.ts";
 
 /** Connect's connector and task states; each gets a 0/1 series so an alert can match `state="FAILED"`. */
@@ -18,9 +20,14 @@ export interface ServerMetrics {
  * Builds the registry. Pipeline metrics (offsets, lag, connector and task states, DLQ, rows written) are read from
  * `snapshot` at scrape time, so they are as fresh as the scrape; ingest metrics are counted as requests happen.
  */
-export function serverMetrics(snapshot: () => Promise<PipelineSnapshot>, healerRestarts?: ReadonlyMap<string, number>): ServerMetrics {
+export function serverMetrics(
+  snapshot: () => Promise<PipelineSnapshot>,
+  healerRestarts?: ReadonlyMap<string, number>,
+  maintenance?: () => MaintenanceState,
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerMaintenanceMetrics(registry, maintenance);
   const opts = { registers: [registry] };
   new Counter({
     name: "sluice_healer_restarts_total",
