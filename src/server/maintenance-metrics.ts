@@ -1,6 +1,9 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import { MAINTAIN_OUTCOMES, type MaintenanceState } from "./maintenance.ts";
 
+/** The table the schedule maintains: a label on every series (also so an off schedule exports no sample). */
+const TABLE = { table: "metrics" } as const;
+
 /**
  * The maintenance schedule's series, read from `state` at scrape time. Registered even when the schedule is off
  * (then they have no samples), so the alert rules and dashboards always refer to series the server knows.
@@ -9,12 +12,12 @@ export function registerMaintenanceMetrics(registry: Registry, state?: () => Mai
   const opts = { registers: [registry] };
   const gauge = (name: string, help: string, value: (s: MaintenanceState) => number | null) =>
     new Gauge({
-      name, help, ...opts,
+      name, help, labelNames: ["table"] as const, ...opts,
       collect() {
         this.reset();
         const s = state?.();
         const v = s ? value(s) : null;
-        if (v !== null) this.set(v);
+        if (v !== null) this.set(TABLE, v);
       },
     });
   gauge("sluice_maintenance_interval_seconds", "Interval of the admin service's maintenance schedule.",
@@ -29,23 +32,23 @@ export function registerMaintenanceMetrics(registry: Registry, state?: () => Mai
   new Gauge({
     name: "sluice_maintenance_last_outcome",
     help: "1 for the outcome of the last maintenance pass (ok, skipped: another service held the lock, failed).",
-    labelNames: ["outcome"] as const,
+    labelNames: ["table", "outcome"] as const,
     ...opts,
     collect() {
       this.reset();
       const last = state?.().last;
-      if (last) for (const o of MAINTAIN_OUTCOMES) this.set({ outcome: o }, o === last.outcome ? 1 : 0);
+      if (last) for (const o of MAINTAIN_OUTCOMES) this.set({ ...TABLE, outcome: o }, o === last.outcome ? 1 : 0);
     },
   });
   new Counter({
     name: "sluice_maintenance_runs_total",
     help: "Maintenance passes by outcome (skipped: another admin service held the advisory lock).",
-    labelNames: ["outcome"] as const,
+    labelNames: ["table", "outcome"] as const,
     ...opts,
     collect() {
       this.reset();
       const s = state?.();
-      if (s) for (const o of MAINTAIN_OUTCOMES) this.inc({ outcome: o }, s.runs[o]);
+      if (s) for (const o of MAINTAIN_OUTCOMES) this.inc({ ...TABLE, outcome: o }, s.runs[o]);
     },
   });
 }
