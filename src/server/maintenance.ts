@@ -28,10 +28,15 @@ export interface ScheduleOptions {
   /** Where failures are logged (the message only, scrubbed of secrets by the caller's logger). */
   readonly log: (line: string) => void;
   readonly now?: () => number;
+  /**
+   * Wait before the first pass. Default min(everyMs, 10 s): `sluice up` starts the admin service before setup has
+   * run the migrations and given the maintainer its password, and a first pass then would only fail.
+   */
+  readonly firstDelayMs?: number;
 }
 
 /**
- * Runs `pass` at once and then every `everyMs`, measured from the start of each pass. A pass never overlaps the
+ * Runs `pass` after `firstDelayMs` and then every `everyMs`, measured from the start of each pass. A pass never overlaps the
  * previous one: when one takes longer than the interval, the next starts when it ends. A failure is counted and
  * logged, and the next tick tries again.
  */
@@ -60,6 +65,7 @@ export function startMaintenance(opts: ScheduleOptions): MaintenanceSchedule {
   };
 
   const loop = (async () => {
+    await waitFor(opts.firstDelayMs ?? Math.min(opts.everyMs, 10_000), stopper.signal);
     while (!stopper.signal.aborted) {
       const started = await once();
       const wait = Math.max(0, started + opts.everyMs - now());

@@ -25,7 +25,7 @@ describe("METRICS_MAINTAIN_EVERY", () => {
 describe("maintenance schedule", () => {
   test("runs at once, then every interval; stop ends it and no pass starts afterwards", async () => {
     const starts: number[] = [];
-    const s = startMaintenance({ everyMs: 40, pass: async () => (starts.push(Date.now()), ran(new Date())), log: () => {} });
+    const s = startMaintenance({ everyMs: 40, pass: async () => (starts.push(Date.now()), ran(new Date())), log: () => {}, firstDelayMs: 0 });
     await Bun.sleep(190);
     await s.stop();
     const n = starts.length;
@@ -35,6 +35,18 @@ describe("maintenance schedule", () => {
     await Bun.sleep(100);
     expect(starts.length).toBe(n);
     expect(s.state().runs).toEqual({ ok: n, skipped: 0, failed: 0 });
+  });
+
+  test("the first pass waits firstDelayMs (default: the interval, at most 10 s)", async () => {
+    const starts: number[] = [];
+    const t0 = Date.now();
+    const s = startMaintenance({ everyMs: 60, pass: async () => (starts.push(Date.now()), ran(new Date())), log: () => {} });
+    await Bun.sleep(30);
+    expect(starts).toEqual([]);
+    await Bun.sleep(60);
+    await s.stop();
+    expect(starts.length).toBe(1);
+    expect(starts[0]! - t0).toBeGreaterThanOrEqual(55);
   });
 
   test("a pass longer than the interval is never overlapped; the next starts when it ends", async () => {
@@ -51,6 +63,7 @@ describe("maintenance schedule", () => {
         return ran(new Date());
       },
       log: () => {},
+      firstDelayMs: 0,
     });
     await Bun.sleep(180);
     await s.stop();
@@ -69,7 +82,7 @@ describe("maintenance schedule", () => {
     ];
     const logs: string[] = [];
     let i = 0;
-    const s = startMaintenance({ everyMs: 15, pass: async () => results[Math.min(i++, 2)]!(), log: (l) => logs.push(l) });
+    const s = startMaintenance({ everyMs: 15, pass: async () => results[Math.min(i++, 2)]!(), log: (l) => logs.push(l), firstDelayMs: 0 });
     while (i < 3) await Bun.sleep(5);
     await s.stop();
     const st = s.state();
