@@ -94,8 +94,10 @@ describe("the admin process's environment", () => {
       };
       const env = adminChildEnv(ctx, parent);
       expect(Object.keys(env).sort()).toEqual([
-        "ADMIN_PORT", "CONNECT_PORT", "DLQ_TOPIC", "HOME", "KAFKA_PORT", "METRICS_TOPIC", "PATH", "POSTGRES_DB",
-        "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PORT", "REGISTRY_PORT", "SLUICE_DATA_DIR", "SLUICE_HOST",
+        "ADMIN_PORT", "CONNECT_PORT", "DLQ_TOPIC", "HOME", "KAFKA_PORT", "METRICS_MAINTAIN_EVERY",
+        "METRICS_PARTITIONS_AHEAD", "METRICS_PARTITION_INTERVAL", "METRICS_RETENTION", "METRICS_TOPIC", "PATH",
+        "POSTGRES_DB", "POSTGRES_MAINTAINER_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PORT", "REGISTRY_PORT",
+        "SLUICE_DATA_DIR", "SLUICE_HOST",
       ]);
       expect([env.ADMIN_PORT, env.METRICS_TOPIC, env.POSTGRES_MONITOR_PASSWORD, env.SLUICE_DATA_DIR]).toEqual(["24300", "m.t", "monitor-pw-123", dir]);
       for (const v of ["superuser-pw", "sink-pw-123", "analyst-pw-123", "cloud-secret"]) expect(Object.values(env)).not.toContain(v);
@@ -105,8 +107,21 @@ describe("the admin process's environment", () => {
         const e2 = adminChildEnv(keyed.ctx, {});
         expect(e2.SLUICE_API_KEYS).toBe("admin:k");
         expect(e2.POSTGRES_MONITOR_PASSWORD).toBe(readFileSync(join(keyed.dir, "secrets", "postgres-monitor-password"), "utf8").trim());
+        expect(e2.POSTGRES_MAINTAINER_PASSWORD).toBe(
+          readFileSync(join(keyed.dir, "secrets", "postgres-maintainer-password"), "utf8").trim(),
+        );
       } finally {
         rmSync(keyed.dir, { recursive: true, force: true });
+      }
+      // With the maintenance schedule off the admin gets no maintainer password at all.
+      const off = ctxWith({ METRICS_MAINTAIN_EVERY: "0", POSTGRES_MAINTAINER_PASSWORD: "maint-pw-123" });
+      try {
+        const e3 = adminChildEnv(off.ctx, { POSTGRES_MAINTAINER_PASSWORD: "maint-pw-123" });
+        expect(e3.METRICS_MAINTAIN_EVERY).toBe("0");
+        expect(e3.POSTGRES_MAINTAINER_PASSWORD).toBeUndefined();
+        expect(Object.values(e3)).not.toContain("maint-pw-123");
+      } finally {
+        rmSync(off.dir, { recursive: true, force: true });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
