@@ -52,6 +52,7 @@ const exampleVars: Vars = {
   POSTGRES_SINK_PASSWORD: "pg-sink-secret",
   POSTGRES_ANALYST_PASSWORD: "pg-analyst-secret",
   POSTGRES_MONITOR_PASSWORD: "pg-monitor-secret",
+  POSTGRES_MAINTAINER_PASSWORD: "pg-maintainer-secret",
   SLUICE_API_KEYS: "ingest:key-one,admin:key-two",
 };
 const scaleVars: Vars = { ...exampleVars, TOPIC_REPLICATION_FACTOR: "3" };
@@ -296,17 +297,24 @@ describe("compose agrees with the local stack", () => {
     expect(admin.SLUICE_API_KEYS).toBe(exampleVars.SLUICE_API_KEYS!);
   });
 
-  test("each app container gets only its own credentials: admin the monitor password and the API keys", () => {
-    const secrets = ["POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"];
+  test("each app container gets only its own credentials: admin the monitor and maintainer passwords, the API keys", () => {
+    const secrets = [
+      "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD", "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD",
+      "POSTGRES_MAINTAINER_PASSWORD", "SLUICE_API_KEYS",
+    ];
     const held = (name: string) => secrets.filter((k) => k in serviceEnv(svc(name))).sort();
-    expect(held("setup")).toEqual(["POSTGRES_ANALYST_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD", "POSTGRES_SINK_PASSWORD"]);
-    expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
+    expect(held("setup")).toEqual([
+      "POSTGRES_ANALYST_PASSWORD", "POSTGRES_MAINTAINER_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "POSTGRES_PASSWORD",
+      "POSTGRES_SINK_PASSWORD",
+    ]);
+    expect(held("admin")).toEqual(["POSTGRES_MAINTAINER_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
     expect(held("producer")).toEqual([]);
     // No value of another credential hides under another name either.
     const others = [exampleVars.POSTGRES_PASSWORD, exampleVars.POSTGRES_SINK_PASSWORD, exampleVars.POSTGRES_ANALYST_PASSWORD];
     for (const v of Object.values(serviceEnv(svc("admin")))) expect(others).not.toContain(v);
     // The setup job sets the monitor role's password from the same setting the admin logs in with.
     expect(serviceEnv(svc("setup")).POSTGRES_MONITOR_PASSWORD).toBe(serviceEnv(svc("admin")).POSTGRES_MONITOR_PASSWORD!);
+    expect(serviceEnv(svc("setup")).POSTGRES_MAINTAINER_PASSWORD).toBe(serviceEnv(svc("admin")).POSTGRES_MAINTAINER_PASSWORD!);
   });
 
   test("Connect runs the local stack's worker template, rendered for the container", () => {
