@@ -5,6 +5,9 @@
 //   3. the Debezium sink draining a backlog of N rows into a plain vs a partitioned table,
 //   4. the same into a partitioned table with `sluice_rollup` every 2 s: its cost to the sink and the rollup lag.
 // Prints tables and writes bench/results/db-<timestamp>.json.
+// `--maintain` runs only the cost of the admin service's maintenance schedule instead: the same backlog drained into
+// partitioned tables with the schedule off, every 60 s and every 5 s (whole passes: partitions, retention, rollups),
+// in one run; writes bench/results/db-maintain-<timestamp>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,7 +18,9 @@ import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
 import { parseEnv } from "../src/config/env.ts";
 import { ConnectClient } from "../src/connect/client.ts";
-import { rollupOnce } from "../src/db/maintain.ts";
+import { maintain, rollupOnce } from "../src/db/maintain.ts";
+import { parseSpan } from "../src/db/span.ts";
+import { startMaintenance } from "../src/server/maintenance.ts";
 import { grantSinkOn } from "../src/db/roles.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { produceRun } from "../src/producer/session.ts";
@@ -29,8 +34,10 @@ import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
 import { readVersions } from "../src/stack/versions.ts";
 
-const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, keep: { type: "boolean" } } });
-const flags = z.object({ rows: countFlag(1_000_000, 50_000_000), keep: z.boolean().optional() }).parse(values);
+const { values } = parseArgs({ args: Bun.argv.slice(2), options: { rows: { type: "string" }, keep: { type: "boolean" }, maintain: { type: "boolean" } } });
+const flags = z
+  .object({ rows: countFlag(1_000_000, 50_000_000), keep: z.boolean().optional(), maintain: z.boolean().optional() })
+  .parse(values);
 const env = parseEnv(process.env);
 const paths = stackPaths(env);
 const log = (l: string) => console.error(`[bench-db ${new Date().toISOString().slice(11, 19)}] ${l}`);
@@ -111,6 +118,66 @@ interface RollupSample {
   changed: number;
 }
 
+/** Rollup tables beside a sandbox's table. */
+async function rollupTables(box: Sandbox): Promise<{ m1: string; h1: string }> {
+  const [m1, h1] = [`${box.table}_1m`, `${box.table}_1h`];
+  await sql.unsafe(`create table ${m1} (like metrics_rollup_1m including all)`);
+  await sql.unsafe(`create table ${h1} (like metrics_rollup_1h including all)`);
+  extra.push(m1, h1);
+  return { m1, h1 };
+}
+
+/**
+ * The admin service's schedule (src/server/maintenance.ts) on a sandbox table during `work`: whole passes of
+ * `maintain` (the functions the maintainer role's run as the owner) every `everyMs`, the first at once.
+ */
+async function withSchedule<T>(box: Sandbox, everyMs: number, work: () => Promise<T>) {
+  const rollup = await rollupTables(box);
+  const own = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+  const passes: number[] = [];
+  const plan = { table: box.table, interval: parseSpan("1d"), ahead: 3, retention: parseSpan("3650d"), rollup };
+  const schedule = startMaintenance({
+    everyMs, firstDelayMs: 0, log,
+    pass: async () => {
+      const t0 = performance.now();
+      const report = await maintain(own, plan);
+      passes.push(performance.now() - t0);
+      return { ran: true, report };
+    },
+  });
+  try {
+    return { result: await work(), passes };
+  } finally {
+    await schedule.stop();
+    await own.end({ timeout: 5 });
+  }
+}
+
+/** `--maintain`: drain rate with the schedule off, every 60 s and every 5 s, in one run. */
+async function maintainCost(): Promise<Record<string, unknown>> {
+  const variants = [{ name: "off", everyMs: 0 }, { name: "every 60 s", everyMs: 60_000 }, { name: "every 5 s", everyMs: 5000 }];
+  const out = [];
+  for (const v of variants) {
+    const box = await partitionedBox(`bdb_maint_${v.everyMs}`, env.TOPIC_PARTITIONS_METRICS);
+    const { result, passes } = v.everyMs
+      ? await withSchedule(box, v.everyMs, () => drain(box, `sink, maintenance ${v.name}`))
+      : { result: await drain(box, "sink, maintenance off"), passes: [] as number[] };
+    out.push({ ...v, seconds: result.seconds, steadySeconds: result.steadySeconds, passes });
+  }
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  const off = out[0]!;
+  console.log(
+    table(
+      ["maintenance schedule", "rows", "seconds", "rows/s", "ratio to off", "passes", "pass ms mean / max"],
+      out.map((o) => [
+        o.name, N, o.seconds.toFixed(1), fmt(N / o.seconds), (off.seconds / o.seconds).toFixed(2), o.passes.length,
+        o.passes.length ? `${fmt(o.passes.reduce((a, b) => a + b, 0) / o.passes.length)} / ${fmt(Math.max(...o.passes))}` : "",
+      ]),
+    ),
+  );
+  return { maintain: out };
+}
+
 /** Produces a backlog, starts the sink, times it to the last row; optionally rolls up every 2 s meanwhile. */
 async function drain(box: Sandbox, label: string, rollup?: { m1: string; h1: string }) {
   const run = newRun(label);
@@ -150,8 +217,8 @@ async function drain(box: Sandbox, label: string, rollup?: { m1: string; h1: str
   return { seconds, steadySeconds: (span.lastMs - span.firstMs) / 1000, samples, catchUpMs };
 }
 
-try {
-  const results: Record<string, unknown> = { at: new Date().toISOString(), rows: N };
+/** Scenarios 1–4 (see the top of the file). */
+async function fullRun(results: Record<string, unknown>): Promise<void> {
   // The machine is shared and noisy: every short case runs twice in A/B/A/B order and keeps the better time.
   const best = async (cases: { name: string; run: () => Promise<number> }[]) => {
     const t = new Map<string, number>();
@@ -228,6 +295,18 @@ try {
   const file = join(dir, `db-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
   console.log(`figures written to ${file}`);
+}
+
+try {
+  const results: Record<string, unknown> = { at: new Date().toISOString(), rows: N };
+  if (flags.maintain) {
+    Object.assign(results, await maintainCost());
+    const dir = join(paths.root, "bench", "results");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `db-maintain-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    writeFileSync(file, JSON.stringify(results, null, 2));
+    console.log(`figures written to ${file}`);
+  } else await fullRun(results);
 } finally {
   if (!flags.keep) {
     for (const t of extra) await sql.unsafe(`drop table if exists ${t}`).catch(() => {});
