@@ -40,7 +40,10 @@ export const EnvSchema = z.object({
    * How often the admin service (`sluice serve`) runs one maintenance pass (partitions, retention, rollups) on
    * `metrics`: 60s, 5m, 1h…; 0 turns the schedule off (then run `sluice db maintain` yourself).
    */
-  METRICS_MAINTAIN_EVERY: z.string().regex(/^(0|[1-9]\d*[smh])$/, "must look like 60s, 5m, 1h or 0 (off)").default("60s"),
+  METRICS_MAINTAIN_EVERY: z
+    .string()
+    .regex(/^(0|[1-9]\d*[smh])$/, "must look like 60s, 5m, 1h or 0 (off)")
+    .default("60s"),
   METRICS_TOPIC: z.string().default("metrics"),
   DLQ_TOPIC: z.string().default("metrics.dlq"),
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),

@@ -36,8 +36,8 @@ export interface ScheduleOptions {
 }
 
 /**
- * Runs `pass` after `firstDelayMs` and then every `everyMs`, measured from the start of each pass. A pass never overlaps the
- * previous one: when one takes longer than the interval, the next starts when it ends. A failure is counted and
+ * Runs `pass` after `firstDelayMs` and then every `everyMs`, measured from the start of each pass. A pass never
+ * overlaps the previous one: when one takes longer than the interval, the next starts when it ends. A failure is counted and
  * logged, and the next tick tries again.
  */
 export function startMaintenance(opts: ScheduleOptions): MaintenanceSchedule {

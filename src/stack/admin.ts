@@ -79,7 +79,9 @@ export function adminChildEnv(
   for (const [k, v] of Object.entries(ctx.childEnv)) if (v !== undefined) env[k] = v;
   env.SLUICE_DATA_DIR = ctx.paths.data;
   env.POSTGRES_MONITOR_PASSWORD = rolePassword(ctx, "monitor");
-  if (parseEvery(ctx.env.METRICS_MAINTAIN_EVERY) > 0) env.POSTGRES_MAINTAINER_PASSWORD = rolePassword(ctx, "maintainer");
+  if (parseEvery(ctx.env.METRICS_MAINTAIN_EVERY) > 0) {
+    env.POSTGRES_MAINTAINER_PASSWORD = rolePassword(ctx, "maintainer");
+  }
   if (ctx.env.SLUICE_API_KEYS) env.SLUICE_API_KEYS = ctx.env.SLUICE_API_KEYS;
   else if (ctx.env.SLUICE_API_KEY_FILE) env.SLUICE_API_KEY_FILE = ctx.env.SLUICE_API_KEY_FILE;
   return env;

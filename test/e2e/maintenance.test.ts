@@ -42,7 +42,8 @@ describe("maintenance on a schedule", () => {
   test("rollups stay within two intervals of now while rows land, and hold every landed row", async () => {
     const everyMs = 3000;
     const pg = session();
-    const schedule = startMaintenance({ everyMs, firstDelayMs: 0, pass: () => maintainMetricsOnce(pg, PLAN), log: () => {} });
+    const pass = () => maintainMetricsOnce(pg, PLAN);
+    const schedule = startMaintenance({ everyMs, firstDelayMs: 0, pass, log: () => {} });
     const real = serverDeps({
       brokers, connectUrl: connectUrl(ctx), registryUrl: registry, postgresUrl: roleUrl(ctx, "monitor"), apiKeys: [],
       topic: ctx.env.METRICS_TOPIC, dlqTopic: ctx.env.DLQ_TOPIC, connector: "metrics-sink", table: "metrics",
@@ -72,12 +73,14 @@ describe("maintenance on a schedule", () => {
       };
       await eventually("every row landed", async () => (await landed()) === ids.length * 6, 60_000);
       const rolled = async () => {
-        const [r] = await sql`select coalesce(sum(n), 0)::int as n from metrics_rollup_1m where device_id = any(${ids}::uuid[])`;
+        const [r] = await sql`select coalesce(sum(n), 0)::int as n from metrics_rollup_1m
+                                where device_id = any(${ids}::uuid[])`;
         return r!.n as number;
       };
       // Within two intervals of the last row landing, the schedule alone has rolled every row up.
       const t = Date.now();
-      await eventually("every landed row in the rollups", async () => (await rolled()) === ids.length * 6, 2 * everyMs + 2000);
+      const all = async () => (await rolled()) === ids.length * 6;
+      await eventually("every landed row in the rollups", all, 2 * everyMs + 2000);
       lags.push((await lagOf())!);
       expect(Date.now() - t).toBeLessThanOrEqual(2 * everyMs + 2000);
     } finally {

@@ -17,7 +17,8 @@ const ran = (watermark: Date): PassResult => ({
 
 describe("METRICS_MAINTAIN_EVERY", () => {
   test("seconds, minutes, hours; 0 is off; anything else is refused", () => {
-    expect([parseEvery("60s"), parseEvery("5m"), parseEvery("1h"), parseEvery("0")]).toEqual([60_000, 300_000, 3_600_000, 0]);
+    const parsed = ["60s", "5m", "1h", "0"].map(parseEvery);
+    expect(parsed).toEqual([60_000, 300_000, 3_600_000, 0]);
     for (const bad of ["", "60", "1d", "-5s", "0s5", "1.5m"]) expect(() => parseEvery(bad)).toThrow(/60s, 5m, 1h or 0/);
   });
 });
@@ -25,7 +26,8 @@ describe("METRICS_MAINTAIN_EVERY", () => {
 describe("maintenance schedule", () => {
   test("runs at once, then every interval; stop ends it and no pass starts afterwards", async () => {
     const starts: number[] = [];
-    const s = startMaintenance({ everyMs: 40, pass: async () => (starts.push(Date.now()), ran(new Date())), log: () => {}, firstDelayMs: 0 });
+    const pass = async () => (starts.push(Date.now()), ran(new Date()));
+    const s = startMaintenance({ everyMs: 40, pass, log: () => {}, firstDelayMs: 0 });
     await Bun.sleep(190);
     await s.stop();
     const n = starts.length;
@@ -40,7 +42,8 @@ describe("maintenance schedule", () => {
   test("the first pass waits firstDelayMs (default: the interval, at most 10 s)", async () => {
     const starts: number[] = [];
     const t0 = Date.now();
-    const s = startMaintenance({ everyMs: 60, pass: async () => (starts.push(Date.now()), ran(new Date())), log: () => {} });
+    const pass = async () => (starts.push(Date.now()), ran(new Date()));
+    const s = startMaintenance({ everyMs: 60, pass, log: () => {} });
     await Bun.sleep(30);
     expect(starts).toEqual([]);
     await Bun.sleep(60);
@@ -82,7 +85,8 @@ describe("maintenance schedule", () => {
     ];
     const logs: string[] = [];
     let i = 0;
-    const s = startMaintenance({ everyMs: 15, pass: async () => results[Math.min(i++, 2)]!(), log: (l) => logs.push(l), firstDelayMs: 0 });
+    const pass = async () => results[Math.min(i++, 2)]!();
+    const s = startMaintenance({ everyMs: 15, pass, log: (l) => logs.push(l), firstDelayMs: 0 });
     while (i < 3) await Bun.sleep(5);
     await s.stop();
     const st = s.state();

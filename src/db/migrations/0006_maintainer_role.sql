@@ -5,7 +5,9 @@
 -- `sluice db migrate` / setup give it its password (src/db/roles.ts).
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_maintainer') THEN CREATE ROLE sluice_maintainer NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_maintainer') THEN
+    CREATE ROLE sluice_maintainer NOLOGIN;
+  END IF;
 END
 $$;
 --> statement-breakpoint
