@@ -6,12 +6,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { maintainerSession, maintainMetricsOnce, MAINTAIN_LOCK_KEY, type PassResult } from "../../src/db/maintainer.ts";
-import { parseSpan } from "../../src/db/span.ts";
+import { parseEvery, parseSpan } from "../../src/db/span.ts";
 import { deviceIds, planRun } from "../../src/producer/workload.ts";
 import { produceRun } from "../../src/producer/session.ts";
 import { createApp } from "../../src/server/app.ts";
 import { startMaintenance } from "../../src/server/maintenance.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
+import { adminUrl } from "../../src/stack/admin.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { postgresUrl, roleUrl } from "../../src/stack/postgres.ts";
 import { brokers, ctx, eventually, registry, sql } from "./harness.ts";
@@ -144,6 +145,28 @@ describe("maintenance on a schedule", () => {
     expect(r1.ok + r2.ok).toBeGreaterThan(5);
     // Started together at the same interval, they collide: some passes found the lock taken.
     expect(r1.skipped + r2.skipped).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("the admin service `sluice up` started", () => {
+  test("runs the schedule: its passes succeed (or yield the lock) and its rollups are within two intervals", async () => {
+    const every = ctx.env.METRICS_MAINTAIN_EVERY;
+    expect(every).not.toBe("0");
+    const series = async () => {
+      const text = await (await fetch(`${adminUrl(ctx)}/metrics`)).text();
+      const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+      return {
+        interval: num(/^sluice_maintenance_interval_seconds\{table="metrics"\} (\S+)$/m),
+        lag: num(/^sluice_rollup_lag_seconds\{table="metrics"\} (\S+)$/m),
+        failed: /^sluice_maintenance_last_outcome\{table="metrics",outcome="failed"\} 1$/m.test(text),
+      };
+    };
+    // Its first pass comes at most 10 s after it started.
+    await eventually("a pass of the admin service", async () => !Number.isNaN((await series()).lag), 30_000);
+    const s = await series();
+    expect(s.interval).toBe(parseEvery(every) / 1000);
+    expect(s.failed).toBe(false);
+    expect(s.lag).toBeLessThanOrEqual(2 * s.interval);
   }, 60_000);
 });
 
