@@ -5,18 +5,23 @@
 //   3. the Debezium sink draining a backlog of N rows into a plain vs a partitioned table,
 //   4. the same into a partitioned table with `sluice_rollup` every 2 s: its cost to the sink and the rollup lag.
 // Prints tables and writes bench/results/db-<timestamp>.json.
+// `--maintain` runs only the cost of the admin service's maintenance schedule instead: the same backlog drained into
+// partitioned tables with the schedule off, every 60 s and every 5 s (whole passes: partitions, retention, rollups),
+// in one run; writes bench/results/db-maintain-<timestamp>.json.
 import postgres from "postgres";
 import { z } from "zod";
 import { assertExact, roundTrip } from "../src/audit/round-trip.ts";
 import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
 import { ConnectClient } from "../src/connect/client.ts";
-import { rollupOnce } from "../src/db/maintain.ts";
+import { maintain, rollupOnce } from "../src/db/maintain.ts";
 import { grantSinkOn } from "../src/db/roles.ts";
+import { parseSpan } from "../src/db/span.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { produceRun } from "../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../src/sandbox.ts";
+import { startMaintenance } from "../src/server/maintenance.ts";
 import { connectUrl } from "../src/stack/connect.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { bootstrap } from "../src/stack/kafka.ts";
@@ -24,8 +29,12 @@ import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 
-const options = { rows: { type: "string" }, keep: { type: "boolean" } } as const;
-const schema = z.object({ rows: countFlag(1_000_000, 50_000_000), keep: z.boolean().optional() });
+const options = { rows: { type: "string" }, keep: { type: "boolean" }, maintain: { type: "boolean" } } as const;
+const schema = z.object({
+  rows: countFlag(1_000_000, 50_000_000),
+  keep: z.boolean().optional(),
+  maintain: z.boolean().optional(),
+});
 type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
@@ -167,8 +176,92 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     return { seconds, steadySeconds: (span.lastMs - span.firstMs) / 1000, samples, catchUpMs };
   }
 
+  /** Rollup tables beside a sandbox's table. */
+  async function rollupTables(box: Sandbox): Promise<{ m1: string; h1: string }> {
+    const [m1, h1] = [`${box.table}_1m`, `${box.table}_1h`];
+    await sql.unsafe(`create table ${m1} (like metrics_rollup_1m including all)`);
+    await sql.unsafe(`create table ${h1} (like metrics_rollup_1h including all)`);
+    extra.push(m1, h1);
+    return { m1, h1 };
+  }
+
+  /**
+   * The admin service's schedule (src/server/maintenance.ts) on a sandbox table during `work`: whole passes of
+   * `maintain` every `everyMs`, the first after the service's own delay (min(interval, 10 s)), so a 60 s schedule
+   * lands one pass in a ~30 s drain, with a backlog to roll up.
+   */
+  async function withSchedule<T>(box: Sandbox, everyMs: number, work: () => Promise<T>) {
+    const rollup = await rollupTables(box);
+    const own = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+    const passes: number[] = [];
+    const plan = { table: box.table, interval: parseSpan("1d"), ahead: 3, retention: parseSpan("3650d"), rollup };
+    const schedule = startMaintenance({
+      everyMs,
+      log,
+      pass: async () => {
+        const t0 = performance.now();
+        const report = await maintain(own, plan);
+        passes.push(performance.now() - t0);
+        return { ran: true, report };
+      },
+    });
+    try {
+      return { result: await work(), passes };
+    } finally {
+      await schedule.stop();
+      await own.end({ timeout: 5 });
+    }
+  }
+
+  /** `--maintain`: drain rate with the schedule off, every 60 s, every 5 s and off again, in one run. */
+  async function maintainCost(): Promise<Record<string, unknown>> {
+    // Off first and last: the first drain after a worker start runs on a colder JIT, the last one shows the drift.
+    const variants = [
+      { name: "off", everyMs: 0 },
+      { name: "every 60 s", everyMs: 60_000 },
+      { name: "every 5 s", everyMs: 5000 },
+      { name: "off again", everyMs: 0 },
+    ];
+    const out = [];
+    for (const v of variants) {
+      const box = await partitionedBox(`bdb_maint_${out.length}`, env.TOPIC_PARTITIONS_METRICS);
+      const { result, passes } = v.everyMs
+        ? await withSchedule(box, v.everyMs, () => drain(box, `sink, maintenance ${v.name}`))
+        : { result: await drain(box, "sink, maintenance off"), passes: [] as number[] };
+      out.push({ ...v, seconds: result.seconds, steadySeconds: result.steadySeconds, passes });
+    }
+    const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const off = out[0]!;
+    const head = [
+      "maintenance schedule",
+      "rows",
+      "seconds",
+      "rows/s",
+      "ratio to first off",
+      "passes",
+      "pass ms mean / max",
+    ];
+    const rows = out.map((o) => [
+      o.name,
+      N,
+      o.seconds.toFixed(1),
+      fmt(N / o.seconds),
+      (off.seconds / o.seconds).toFixed(2),
+      o.passes.length,
+      o.passes.length ? `${fmt(mean(o.passes))} / ${fmt(Math.max(...o.passes))}` : "",
+    ]);
+    console.log(table(head, rows));
+    return { maintain: out };
+  }
+
   try {
     const results: Record<string, unknown> = { rows: N };
+    if (flags.maintain) {
+      Object.assign(results, await maintainCost());
+      console.log(`figures written to ${writeFigures(ctx.paths.root, "db-maintain", results)}`);
+      return;
+    }
     // The machine is shared and noisy: every short case runs twice in A/B/A/B order and keeps the better time.
     const best = async (cases: { name: string; run: () => Promise<number> }[]) => {
       const t = new Map<string, number>();
@@ -297,7 +390,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
 export const bench = defineBench({
   name: "db",
   summary: "PostgreSQL side: COPY and upserts plain vs partitioned, session knobs, the sink with and without rollups",
-  usage: "bun bench/main.ts db [--rows N] [--keep]   (npm run bench:db)",
+  usage: "bun bench/main.ts db [--rows N] [--keep] [--maintain]   (npm run bench:db)",
   options,
   schema,
   run,

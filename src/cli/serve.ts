@@ -3,10 +3,15 @@ import { z } from "zod";
 import { ConnectClient } from "../connect/client.ts";
 import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
+import { maintainerSession, maintainMetricsOnce } from "../db/maintainer.ts";
+import { parseEvery, parseSpan } from "../db/span.ts";
 import { createApp } from "../server/app.ts";
 import type { Scope } from "../server/auth.ts";
+import { type MaintenanceSchedule, startMaintenance } from "../server/maintenance.ts";
+import { redactor } from "../server/redact.ts";
 import { serverDeps } from "../server/runtime.ts";
 import { adminApiKeys } from "../stack/admin.ts";
+import type { StackContext } from "../stack/component.ts";
 import { connectUrl } from "../stack/connect.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
@@ -25,7 +30,9 @@ GET / (live dashboard), GET /openapi.json. Also restarts Connect tasks that fail
 broker away) with backoff, counted in sluice_healer_restarts_total. API keys (ingest:KEY, admin:KEY) come from
 SLUICE_API_KEYS, SLUICE_API_KEY_FILE or <data dir>/secrets/{ingest,admin}-api-key (generated when none is configured).
 PostgreSQL is read as the monitoring role sluice_monitor (POSTGRES_MONITOR_PASSWORD or its generated secret), never as
-the superuser. Runs until SIGINT/SIGTERM.`,
+the superuser. Every METRICS_MAINTAIN_EVERY (default 60s, 0 = off) it runs one maintenance pass on \`metrics\`
+(partitions, retention, rollups) as the role sluice_maintainer, under an advisory lock so two services never run it
+at once. Runs until SIGINT/SIGTERM.`,
   async run(argv, { ctx, out, signal }) {
     const { flags } = parseFlags(
       "serve",
@@ -60,7 +67,8 @@ the superuser. Runs until SIGINT/SIGTERM.`,
       log: ctx.log,
       onRestart: (connector) => healerRestarts.set(connector, (healerRestarts.get(connector) ?? 0) + 1),
     });
-    const app = createApp({ ...deps, healerRestarts, log: ctx.log });
+    const schedule = startSchedule(ctx);
+    const app = createApp({ ...deps, healerRestarts, maintenance: schedule?.state, log: ctx.log });
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
     const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
     const count = (scope: Scope) => keys.filter((k) => k.scopes.includes(scope)).length;
@@ -73,8 +81,39 @@ the superuser. Runs until SIGINT/SIGTERM.`,
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
     healer.stop();
+    await schedule?.stop();
     await server.stop(true);
     await close();
     return 0;
   },
 };
+
+/**
+ * The maintenance schedule, when METRICS_MAINTAIN_EVERY is not 0: its own session as sluice_maintainer, passes
+ * under the advisory lock, failures logged scrubbed of the URL's password.
+ */
+function startSchedule(ctx: StackContext): MaintenanceSchedule | undefined {
+  const everyMs = parseEvery(ctx.env.METRICS_MAINTAIN_EVERY);
+  if (everyMs === 0) return undefined;
+  const url = roleUrl(ctx, "maintainer");
+  const scrub = redactor([new URL(url).password]);
+  const retention = ctx.env.METRICS_RETENTION;
+  const plan = {
+    interval: parseSpan(ctx.env.METRICS_PARTITION_INTERVAL),
+    ahead: ctx.env.METRICS_PARTITIONS_AHEAD,
+    retention: retention === "none" ? undefined : parseSpan(retention),
+  };
+  const sql = maintainerSession(url);
+  const schedule = startMaintenance({
+    everyMs,
+    pass: () => maintainMetricsOnce(sql, plan),
+    log: (line) => ctx.log(scrub(line)),
+  });
+  return {
+    state: schedule.state,
+    async stop() {
+      await schedule.stop();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

@@ -28,6 +28,8 @@ export const EnvSchema = z.object({
   POSTGRES_ANALYST_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** Password of the monitoring role the admin service logs in as (sluice_monitor); generated like the two above. */
   POSTGRES_MONITOR_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
+  /** Password of the maintenance role the admin's schedule logs in as (sluice_maintainer); generated like the above. */
+  POSTGRES_MAINTAINER_PASSWORD: z.string().min(8, "must be at least 8 characters").optional(),
   /** Width of a `metrics` partition (`sluice db maintain`): 1d, 6h, 1w… (no months: ranges are fixed-length). */
   METRICS_PARTITION_INTERVAL: z
     .string()
@@ -40,6 +42,14 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^(none|\d+\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?))$/, "must look like 30d, 12h or none")
     .default("30d"),
+  /**
+   * How often the admin service (`sluice serve`) runs one maintenance pass (partitions, retention, rollups) on
+   * `metrics`: 60s, 5m, 1h…; 0 turns the schedule off (then run `sluice db maintain` yourself).
+   */
+  METRICS_MAINTAIN_EVERY: z
+    .string()
+    .regex(/^(0|[1-9]\d*[smh])$/, "must look like 60s, 5m, 1h or 0 (off)")
+    .default("60s"),
   METRICS_TOPIC: z.string().default("metrics"),
   DLQ_TOPIC: z.string().default("metrics.dlq"),
   TOPIC_PARTITIONS_METRICS: z.coerce.number().int().min(1).max(1000).default(6),

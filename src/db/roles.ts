@@ -9,16 +9,19 @@ import { sqlIdentifier } from "./identifier.ts";
  * - analyst: read-only on the metrics, the rollups and their freshness; `sluice query` logs in as it.
  * - monitor (migration 0005): what the admin service (`sluice serve`) logs in as for /ready, /metrics and the
  *   dashboard; it reads PostgreSQL's per-table statistics counters and no table's rows.
+ * - maintainer (migration 0006): what the admin service's maintenance schedule logs in as; it may only execute the
+ *   sluice_maintain_* functions (partitions, retention and rollups of `metrics`, run as the owner).
  */
 export const ROLES = {
   owner: "sluice_owner",
   sink: "sluice_sink",
   analyst: "sluice_analyst",
   monitor: "sluice_monitor",
+  maintainer: "sluice_maintainer",
 } as const;
 
 /** The roles that log in with a password (the owner never logs in). */
-export const LOGIN_ROLES = ["sink", "analyst", "monitor"] as const;
+export const LOGIN_ROLES = ["sink", "analyst", "monitor", "maintainer"] as const;
 export type LoginRole = (typeof LOGIN_ROLES)[number];
 
 /** The setting that gives each login role its password (else the local stack generates one into its secrets). */
@@ -26,6 +29,7 @@ export const ROLE_PASSWORD_ENV = {
   sink: "POSTGRES_SINK_PASSWORD",
   analyst: "POSTGRES_ANALYST_PASSWORD",
   monitor: "POSTGRES_MONITOR_PASSWORD",
+  maintainer: "POSTGRES_MAINTAINER_PASSWORD",
 } as const satisfies Record<LoginRole, string>;
 
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;

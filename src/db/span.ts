@@ -42,3 +42,15 @@ export function parseSince(text: string, now: number): Date {
   }
   return new Date(t);
 }
+
+/**
+ * A schedule interval such as METRICS_MAINTAIN_EVERY or `--every`: `30s`, `5m`, `1h` in milliseconds; `0` is 0
+ * (off).
+ */
+export function parseEvery(text: string): number {
+  const m = /^(0|[1-9]\d*)([smh])?$/.exec(text.trim());
+  if (!m || (m[1] !== "0" && !m[2])) {
+    throw new SluiceError("BAD_SPAN", `expected an interval like 60s, 5m, 1h or 0 (off), got "${text}"`);
+  }
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "s" | "m" | "h"];
+}

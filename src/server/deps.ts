@@ -2,6 +2,7 @@ import type { ConnectClient } from "../connect/client.ts";
 import type { ApiKey } from "./auth.ts";
 import type { IngestLimits } from "./ingest.ts";
 import type { KafkaGateway } from "./kafka.ts";
+import type { MaintenanceState } from "./maintenance.ts";
 
 /** What the server needs from PostgreSQL. */
 export interface DbGateway {
@@ -48,4 +49,6 @@ export interface ServerDeps {
   readonly log?: (line: string) => void;
   /** Task restarts asked for by the self-healer (src/connect/healer.ts), per connector, when it runs. */
   readonly healerRestarts?: ReadonlyMap<string, number>;
+  /** The maintenance schedule's state (src/server/maintenance.ts), when the schedule runs in this service. */
+  readonly maintenance?: () => MaintenanceState;
 }

@@ -1,4 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { MaintenanceState } from "./maintenance.ts";
+import { registerMaintenanceMetrics } from "./maintenance-metrics.ts";
 import type { PipelineSnapshot } from "./snapshot.ts";
 
 /** Connect's connector and task states; each gets a 0/1 series so an alert can match `state="FAILED"`. */
@@ -21,9 +23,11 @@ export interface ServerMetrics {
 export function serverMetrics(
   snapshot: () => Promise<PipelineSnapshot>,
   healerRestarts?: ReadonlyMap<string, number>,
+  maintenance?: () => MaintenanceState,
 ): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerMaintenanceMetrics(registry, maintenance);
   const opts = { registers: [registry] };
   new Counter({
     name: "sluice_healer_restarts_total",

@@ -32,7 +32,7 @@ export function appState(deps: ServerDeps): AppState {
     log: deps.log ?? ((line: string) => console.error(line)),
     ready: readinessCache(deps),
     snapshot,
-    metrics: serverMetrics(snapshot, deps.healerRestarts),
+    metrics: serverMetrics(snapshot, deps.healerRestarts, deps.maintenance),
     idempotency: new IdempotencyStore(),
     startedAt: Date.now(),
     ingestAccepted: 0,

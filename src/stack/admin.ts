@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, type Env } from "../config/env.ts";
+import { parseEvery } from "../db/span.ts";
 import { type ApiKey, ApiKeyListError, parseApiKeys, SCOPES, type Scope } from "../server/auth.ts";
 import { type Component, logFile, type StackContext } from "./component.ts";
 import { rolePassword } from "./postgres.ts";
@@ -74,12 +75,17 @@ export const SERVE_SETTINGS = [
   "POSTGRES_DB",
   "METRICS_TOPIC",
   "DLQ_TOPIC",
+  "METRICS_MAINTAIN_EVERY",
+  "METRICS_PARTITION_INTERVAL",
+  "METRICS_PARTITIONS_AHEAD",
+  "METRICS_RETENTION",
 ] as const satisfies readonly (keyof Env)[];
 
 /**
  * The whole environment of the admin process: what Bun needs, the settings serve reads, and only its own
- * credentials: the monitoring role's password and, when configured, its API keys. Never the superuser's, the
- * sink's or the analyst's password, nor anything else the shell that ran `sluice up` happens to hold.
+ * credentials: the monitoring role's password, the maintenance role's password when the schedule is on
+ * (METRICS_MAINTAIN_EVERY not 0) and, when configured, its API keys. Never the superuser's, the sink's or the
+ * analyst's password, nor anything else the shell that ran `sluice up` happens to hold.
  */
 export function adminChildEnv(
   ctx: StackContext,
@@ -90,6 +96,9 @@ export function adminChildEnv(
   for (const [k, v] of Object.entries(ctx.childEnv)) if (v !== undefined) env[k] = v;
   env.SLUICE_DATA_DIR = ctx.paths.data;
   env.POSTGRES_MONITOR_PASSWORD = rolePassword(ctx, "monitor");
+  if (parseEvery(ctx.env.METRICS_MAINTAIN_EVERY) > 0) {
+    env.POSTGRES_MAINTAINER_PASSWORD = rolePassword(ctx, "maintainer");
+  }
   if (ctx.env.SLUICE_API_KEYS) env.SLUICE_API_KEYS = ctx.env.SLUICE_API_KEYS;
   else if (ctx.env.SLUICE_API_KEY_FILE) env.SLUICE_API_KEY_FILE = ctx.env.SLUICE_API_KEY_FILE;
   return env;

@@ -72,17 +72,20 @@ describe("what a connector config can reach", () => {
         .filter((k) => k.startsWith("SLUICE_SINK_"))
         .sort(),
     ).toEqual(["SLUICE_SINK_DB_PASSWORD", "SLUICE_SINK_DB_USER", "SLUICE_SINK_JDBC_URL"]);
-    // The admin service: its settings and its own credentials (the monitoring role, its API keys), nothing else.
+    // The admin service: its settings and its own credentials (the monitoring role, the maintenance role while its
+    // schedule is on, its API keys), nothing else.
     const adminOwn = new Set<string>([
       ...SERVE_SETTINGS,
       "SLUICE_DATA_DIR",
       "POSTGRES_MONITOR_PASSWORD",
+      "POSTGRES_MAINTAINER_PASSWORD",
       "SLUICE_API_KEYS",
       "SLUICE_API_KEY_FILE",
     ]);
     const adminExtra = Object.keys(environOf("admin")).filter((k) => !childEnvAllowed(k) && !adminOwn.has(k));
     expect(adminExtra).toEqual([]);
     expect(environOf("admin").POSTGRES_MONITOR_PASSWORD).toBeDefined();
+    expect(environOf("admin").POSTGRES_MAINTAINER_PASSWORD).toBeDefined();
   });
 
   test("a config PUT straight to Connect resolves no other variable, no file outside the secrets folder", async () => {

@@ -102,9 +102,14 @@ describe("the admin process's environment", () => {
         "DLQ_TOPIC",
         "HOME",
         "KAFKA_PORT",
+        "METRICS_MAINTAIN_EVERY",
+        "METRICS_PARTITIONS_AHEAD",
+        "METRICS_PARTITION_INTERVAL",
+        "METRICS_RETENTION",
         "METRICS_TOPIC",
         "PATH",
         "POSTGRES_DB",
+        "POSTGRES_MAINTAINER_PASSWORD",
         "POSTGRES_MONITOR_PASSWORD",
         "POSTGRES_PORT",
         "REGISTRY_PORT",
@@ -127,8 +132,21 @@ describe("the admin process's environment", () => {
         expect(e2.POSTGRES_MONITOR_PASSWORD).toBe(
           readFileSync(join(keyed.dir, "secrets", "postgres-monitor-password"), "utf8").trim(),
         );
+        expect(e2.POSTGRES_MAINTAINER_PASSWORD).toBe(
+          readFileSync(join(keyed.dir, "secrets", "postgres-maintainer-password"), "utf8").trim(),
+        );
       } finally {
         rmSync(keyed.dir, { recursive: true, force: true });
+      }
+      // With the maintenance schedule off the admin gets no maintainer password at all.
+      const off = ctxWith({ METRICS_MAINTAIN_EVERY: "0", POSTGRES_MAINTAINER_PASSWORD: "maint-pw-123" });
+      try {
+        const e3 = adminChildEnv(off.ctx, { POSTGRES_MAINTAINER_PASSWORD: "maint-pw-123" });
+        expect(e3.METRICS_MAINTAIN_EVERY).toBe("0");
+        expect(e3.POSTGRES_MAINTAINER_PASSWORD).toBeUndefined();
+        expect(Object.values(e3)).not.toContain("maint-pw-123");
+      } finally {
+        rmSync(off.dir, { recursive: true, force: true });
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -43,6 +43,7 @@ const exampleVars: Vars = {
   POSTGRES_SINK_PASSWORD: "pg-sink-secret",
   POSTGRES_ANALYST_PASSWORD: "pg-analyst-secret",
   POSTGRES_MONITOR_PASSWORD: "pg-monitor-secret",
+  POSTGRES_MAINTAINER_PASSWORD: "pg-maintainer-secret",
   SLUICE_API_KEYS: "ingest:key-one,admin:key-two",
 };
 const REQUIRED = [
@@ -50,6 +51,7 @@ const REQUIRED = [
   "POSTGRES_SINK_PASSWORD",
   "POSTGRES_ANALYST_PASSWORD",
   "POSTGRES_MONITOR_PASSWORD",
+  "POSTGRES_MAINTAINER_PASSWORD",
   "SLUICE_API_KEYS",
 ];
 const scaleVars: Vars = { ...exampleVars, TOPIC_REPLICATION_FACTOR: "3" };
@@ -400,15 +402,16 @@ describe("compose agrees with the local stack", () => {
     expect(admin.SLUICE_API_KEYS).toBe(exampleVars.SLUICE_API_KEYS!);
   });
 
-  test("each app container gets only its own credentials: admin the monitor password and the API keys", () => {
+  test("each app container gets only its own credentials: admin the monitor, maintainer passwords, API keys", () => {
     const held = (name: string) => REQUIRED.filter((k) => k in env(svc(name))).sort();
     expect(held("setup")).toEqual([
       "POSTGRES_ANALYST_PASSWORD",
+      "POSTGRES_MAINTAINER_PASSWORD",
       "POSTGRES_MONITOR_PASSWORD",
       "POSTGRES_PASSWORD",
       "POSTGRES_SINK_PASSWORD",
     ]);
-    expect(held("admin")).toEqual(["POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
+    expect(held("admin")).toEqual(["POSTGRES_MAINTAINER_PASSWORD", "POSTGRES_MONITOR_PASSWORD", "SLUICE_API_KEYS"]);
     expect(held("producer")).toEqual([]);
     expect(held("pgadmin")).toEqual(["POSTGRES_ANALYST_PASSWORD"]);
     // No value of another credential hides under another name either.
@@ -418,6 +421,8 @@ describe("compose agrees with the local stack", () => {
     for (const v of Object.values(env(svc("producer")))) expect(REQUIRED.map((k) => exampleVars[k])).not.toContain(v);
     // The setup job sets the monitor role's password from the same setting the admin logs in with.
     expect(env(svc("setup")).POSTGRES_MONITOR_PASSWORD).toBe(env(svc("admin")).POSTGRES_MONITOR_PASSWORD!);
+    const maint = (name: string) => env(svc(name)).POSTGRES_MAINTAINER_PASSWORD;
+    expect(maint("setup")).toBe(maint("admin")!);
   });
 
   test("pgAdmin: the database pre-registered for the analyst role, password from .env only, loopback, health-gated", () => {

@@ -70,14 +70,16 @@ describe("Prometheus files", () => {
 
   test("the alerts cover connector/task not running, lag growing, DLQ non-empty, no rows landed, ingest 5xx", () => {
     const alerts = readFileSync(join(prom, "alerts.yml"), "utf8");
-    for (const a of [
+    const names = [
       "SluiceConnectorNotRunning",
       "SluiceTaskNotRunning",
       "SluiceLagGrowing",
       "SluiceDlqNotEmpty",
       "SluiceNoRowsLanded",
       "SluiceIngest5xx",
-    ]) {
+      "SluiceRollupsBehind",
+    ];
+    for (const a of names) {
       expect(alerts).toContain(`alert: ${a}\n`);
     }
   });
