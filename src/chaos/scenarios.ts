@@ -4,8 +4,10 @@ import { metricAt, type Run } from "../producer/workload.ts";
 import type { Sandbox } from "../sandbox.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectComponent } from "../stack/connect.ts";
-import { isAlive, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
-import { up } from "../stack/supervisor.ts";
+import { isAlive, ownedProcess, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
+import { components, up } from "../stack/supervisor.ts";
+import { holdComponent, readWatchState } from "../stack/watch-state.ts";
+import { watchdogHealthy } from "../stack/watchdog-process.ts";
 
 /** What a fault may touch. */
 export interface FaultDeps {
@@ -39,12 +41,39 @@ async function kill(d: FaultDeps, component: string, signal: NodeJS.Signals): Pr
   while (isAlive(pid)) await Bun.sleep(100);
 }
 
+/** A deliberate outage: announced to the watchdog (so it does not undo it), then `up` brings the component back. */
 async function down(d: FaultDeps, component: string, signal: NodeJS.Signals, seconds: number): Promise<void> {
-  await kill(d, component, signal);
-  d.log(`${component}: down for ${seconds} s`);
-  await Bun.sleep(seconds * 1000);
-  await up(d.ctx);
+  const release = holdComponent(d.ctx.paths.run, component);
+  try {
+    await kill(d, component, signal);
+    d.log(`${component}: down for ${seconds} s`);
+    await Bun.sleep(seconds * 1000);
+    await up(d.ctx);
+  } finally {
+    release();
+  }
   d.log(`${component}: back`);
+}
+
+/** A crash nobody announces: kill -9, and the watchdog (not the suite) must bring the component back, healthy. */
+async function crash(d: FaultDeps, component: string): Promise<void> {
+  if (!watchdogHealthy(d.ctx)) {
+    throw new Error("the watchdog is not running, so nothing would restart the component: run `sluice up` first");
+  }
+  const restarts = () => readWatchState(d.ctx.paths.run)?.components[component]?.restarts ?? 0;
+  const before = restarts();
+  const victim = readPid(d.ctx.paths.run, component);
+  await kill(d, component, "SIGKILL");
+  const c = components(d.ctx).find((x) => x.name === component)!;
+  await waitUntil(
+    `the watchdog restarting ${component}`,
+    async () => {
+      const now = ownedProcess(d.ctx.paths.run, component);
+      return !!now && now.pid !== victim && restarts() > before && (await c.healthy().catch(() => false));
+    },
+    { timeoutMs: c.startTimeoutMs + 30_000, intervalMs: 250 },
+  );
+  d.log(`${component}: restarted by the watchdog (pid ${readPid(d.ctx.paths.run, component)}, restarts ${restarts()})`);
 }
 
 /** Workers the connector's running tasks are on. */
@@ -76,6 +105,7 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
     jmxPort: env.CONNECT_JMX_PORT + 10,
   });
   const first = `${env.SLUICE_HOST}:${env.CONNECT_PORT}`;
+  let release = () => {};
   const second = `${env.SLUICE_HOST}:${extra.port}`;
   await extra.prepare();
   const pid = extra.start();
@@ -94,6 +124,8 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
     const survivor = victim === first ? second : first;
     d.log(`sink tasks on ${(await taskWorkers(d)).join(", ")}; killing the worker at ${victim}`);
     if (victim === first) {
+      // Announced, so the watchdog leaves it down while the tasks move; `up` below brings it back.
+      release = holdComponent(d.ctx.paths.run, "connect");
       const p = readPid(d.ctx.paths.run, "connect")!;
       process.kill(p, "SIGKILL");
       while (isAlive(p)) await Bun.sleep(100);
@@ -115,6 +147,7 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
   } finally {
     // Back to one supervised worker: restart the first if it was the victim, then let the second leave cleanly.
     await up(d.ctx);
+    release();
     if (isAlive(pid)) {
       process.kill(pid, "SIGTERM");
       while (isAlive(pid)) await Bun.sleep(100);
@@ -143,9 +176,9 @@ function flood(run: Run, k: number) {
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: "worker-kill",
-    summary: "Kafka Connect worker kill -9, restarted after 10 s",
+    summary: "Kafka Connect worker kill -9, restarted by the watchdog",
     short: true,
-    inject: (d) => down(d, "connect", "SIGKILL", 10),
+    inject: (d) => crash(d, "connect"),
   },
   { name: "poison-flood", summary: "10 % of records malformed or invalid, at full rate", short: true, poison: flood },
   {
@@ -166,8 +199,8 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "postgres-kill",
-    summary: "PostgreSQL postmaster kill -9, restarted after 5 s",
-    inject: (d) => down(d, "postgres", "SIGKILL", 5),
+    summary: "PostgreSQL postmaster kill -9, restarted by the watchdog",
+    inject: (d) => crash(d, "postgres"),
   },
   {
     name: "broker-kill",

@@ -14,6 +14,7 @@ import { setupCommand } from "./setup.ts";
 import { statusCommand } from "./status.ts";
 import { topicsCommand } from "./topics.ts";
 import { upCommand } from "./up.ts";
+import { watchdogCommand } from "./watchdog.ts";
 
 /** Every command, in the order `sluice --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command[] = [
   dlqCommand,
   chaosCommand,
   serveCommand,
+  watchdogCommand,
 ];
 
 export function helpText(): string {

@@ -16,6 +16,7 @@ import { connectUrl } from "../stack/connect.ts";
 import { bootstrap } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
+import { readWatchState } from "../stack/watch-state.ts";
 import { type Command, parseFlags } from "./command.ts";
 
 export const serveCommand: Command = {
@@ -68,7 +69,8 @@ at once. Runs until SIGINT/SIGTERM.`,
       onRestart: (connector) => healerRestarts.set(connector, (healerRestarts.get(connector) ?? 0) + 1),
     });
     const schedule = startSchedule(ctx);
-    const app = createApp({ ...deps, healerRestarts, maintenance: schedule?.state, log: ctx.log });
+    const watchdog = () => readWatchState(ctx.paths.run);
+    const app = createApp({ ...deps, healerRestarts, maintenance: schedule?.state, watchdog, log: ctx.log });
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
     const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
     const count = (scope: Scope) => keys.filter((k) => k.scopes.includes(scope)).length;

@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { status } from "../stack/supervisor.ts";
+import { type ComponentStatus, status } from "../stack/supervisor.ts";
 import { type Command, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
 
 export const statusCommand: Command = {
   name: "status",
-  summary: "one line per component: pid, port, health, version",
+  summary: "one line per component: pid, port, health, restarts by the watchdog, version",
   usage: `sluice status [--json]
 
-Exits 0 when every component is healthy, 1 otherwise.`,
+One row per component and one for the watchdog (the process that restarts crashed components; see
+\`sluice watchdog --help\`). Exits 0 when every component and the watchdog are healthy, 1 otherwise.`,
   async run(argv, { ctx, out }) {
     const { flags } = parseFlags(
       "status",
@@ -21,16 +22,17 @@ Exits 0 when every component is healthy, 1 otherwise.`,
     else
       out(
         table(
-          ["component", "pid", "port", "state", "version"],
-          rows.map((r) => [
-            r.name,
-            r.pid ?? "-",
-            r.port,
-            r.healthy ? "healthy" : r.running ? "starting/unhealthy" : "stopped",
-            r.version,
-          ]),
+          ["component", "pid", "port", "state", "restarts", "version"],
+          rows.map((r) => [r.name, r.pid ?? "-", r.port || "-", stateText(r), r.restarts, r.version]),
         ),
       );
     return rows.every((r) => r.healthy) ? 0 : 1;
   },
 };
+
+/** What a status row says about a component's state, the watchdog's view included when it has one. */
+export function stateText(r: ComponentStatus): string {
+  const base = r.healthy ? "healthy" : r.running ? "starting/unhealthy" : "stopped";
+  if (!r.watch || r.watch === "running" || r.watch === "stopped") return base;
+  return `${base} (watchdog: ${r.watch}${r.watchDetail ? `, ${r.watchDetail}` : ""})`;
+}

@@ -1,4 +1,5 @@
 import type { ConnectClient } from "../connect/client.ts";
+import type { WatchdogFile } from "../stack/watch-state.ts";
 import type { ApiKey } from "./auth.ts";
 import type { IngestLimits } from "./ingest.ts";
 import type { KafkaGateway } from "./kafka.ts";
@@ -51,4 +52,6 @@ export interface ServerDeps {
   readonly healerRestarts?: ReadonlyMap<string, number>;
   /** The maintenance schedule's state (src/server/maintenance.ts), when the schedule runs in this service. */
   readonly maintenance?: () => MaintenanceState;
+  /** The local stack's watchdog state (restarts per component), when this service runs beside one. */
+  readonly watchdog?: () => WatchdogFile | undefined;
 }

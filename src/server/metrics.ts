@@ -1,7 +1,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { WatchdogFile } from "../stack/watch-state.ts";
 import type { MaintenanceState } from "./maintenance.ts";
 import { registerMaintenanceMetrics } from "./maintenance-metrics.ts";
 import type { PipelineSnapshot } from "./snapshot.ts";
+import { registerWatchdogMetrics } from "./watchdog-metrics.ts";
 
 /** Connect's connector and task states; each gets a 0/1 series so an alert can match `state="FAILED"`. */
 export const CONNECT_STATES = ["UNASSIGNED", "RUNNING", "PAUSED", "STOPPED", "FAILED", "RESTARTING"] as const;
@@ -24,10 +26,12 @@ export function serverMetrics(
   snapshot: () => Promise<PipelineSnapshot>,
   healerRestarts?: ReadonlyMap<string, number>,
   maintenance?: () => MaintenanceState,
+  watchdog?: () => WatchdogFile | undefined,
 ): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerMaintenanceMetrics(registry, maintenance);
+  registerWatchdogMetrics(registry, watchdog);
   const opts = { registers: [registry] };
   new Counter({
     name: "sluice_healer_restarts_total",

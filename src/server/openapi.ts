@@ -316,6 +316,11 @@ export function openApiDocument(limits: IngestLimits) {
                 ["kafka", "connect", "registry", "postgres", "connector"].map((k) => [k, ref("Check")]),
               ),
             },
+            restarting: {
+              type: "object",
+              description: "Components the local stack's watchdog is restarting or gave up on, with its reason.",
+              additionalProperties: { type: "string" },
+            },
           },
         },
         ConnectorStatus: {

@@ -1,4 +1,5 @@
 import { failureOf, isRunning } from "../connect/apply.ts";
+import type { WatchdogFile } from "../stack/watch-state.ts";
 import type { ServerDeps } from "./deps.ts";
 
 /** Outcome of one readiness check. */
@@ -11,6 +12,8 @@ export interface CheckResult {
 export interface Readiness {
   readonly ready: boolean;
   readonly components: Readonly<Record<"kafka" | "connect" | "registry" | "postgres" | "connector", CheckResult>>;
+  /** Components the local stack's watchdog is restarting (or gave up on), with what it says; only when any. */
+  readonly restarting?: Readonly<Record<string, string>>;
 }
 
 const CHECK_TIMEOUT_MS = 2500;
@@ -39,6 +42,15 @@ async function check(f: () => Promise<unknown>): Promise<CheckResult> {
   }
 }
 
+/** What the watchdog is doing about components that are not running, or undefined when all run (or no watchdog). */
+export function watchdogRestarting(w: WatchdogFile | undefined): Record<string, string> | undefined {
+  const busy = Object.entries(w?.components ?? {}).filter(([, c]) => WATCHDOG_BUSY.has(c.state));
+  if (busy.length === 0) return undefined;
+  return Object.fromEntries(busy.map(([name, c]) => [name, `${c.state}${c.detail ? `: ${c.detail}` : ""}`]));
+}
+
+const WATCHDOG_BUSY: ReadonlySet<string> = new Set(["waiting", "restarting", "gave-up"]);
+
 /**
  * Every dependency of the pipeline, checked side by side with a time limit each: Kafka, Connect, the registry,
  * PostgreSQL, and the sink connector with all its tasks RUNNING. Ready only when all pass.
@@ -62,7 +74,8 @@ export async function readiness(deps: ServerDeps): Promise<Readiness> {
     }),
   ]);
   const components = { kafka, connect, registry, postgres, connector };
-  return { ready: Object.values(components).every((c) => c.ok), components };
+  const restarting = watchdogRestarting(deps.watchdog?.());
+  return { ready: Object.values(components).every((c) => c.ok), components, ...(restarting ? { restarting } : {}) };
 }
 
 /**

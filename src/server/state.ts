@@ -32,7 +32,7 @@ export function appState(deps: ServerDeps): AppState {
     log: deps.log ?? ((line: string) => console.error(line)),
     ready: readinessCache(deps),
     snapshot,
-    metrics: serverMetrics(snapshot, deps.healerRestarts, deps.maintenance),
+    metrics: serverMetrics(snapshot, deps.healerRestarts, deps.maintenance, deps.watchdog),
     idempotency: new IdempotencyStore(),
     startedAt: Date.now(),
     ingestAccepted: 0,

@@ -18,6 +18,8 @@ import {
   writePid,
 } from "./process.ts";
 import { registryComponent } from "./registry.ts";
+import { readWatchState, type WatchState } from "./watch-state.ts";
+import { ensureWatchdog, stopWatchdog, WATCHDOG, watchdogHealthy } from "./watchdog-process.ts";
 
 /** Components in start order; `down` stops them in reverse. */
 export function components(ctx: StackContext): Component[] {
@@ -54,8 +56,8 @@ function forgetStale(ctx: StackContext, name: string, record: PidRecord | undefi
   removePid(ctx.paths.run, name);
 }
 
-/** Starts one component unless it already runs; waits until it is healthy. */
-async function ensureRunning(ctx: StackContext, c: Component): Promise<"started" | "running"> {
+/** Starts one component unless it already runs; waits until it is healthy (`up`, and the watchdog's restarts). */
+export async function ensureRunning(ctx: StackContext, c: Component): Promise<"started" | "running"> {
   const log = logFile(ctx, c.name);
   const owned = ownedProcess(ctx.paths.run, c.name);
   if (owned) {
@@ -112,6 +114,7 @@ export async function up(ctx: StackContext): Promise<string[]> {
   ]);
   const failed = first.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
+  if (await ensureWatchdog(ctx)) started.push(WATCHDOG);
   return started;
 }
 
@@ -122,6 +125,8 @@ export async function up(ctx: StackContext): Promise<string[]> {
 export async function down(ctx: StackContext): Promise<string[]> {
   const stopped: string[] = [];
   if (!existsSync(ctx.paths.run)) return stopped;
+  // The watchdog first, so it never restarts what is being stopped.
+  if (await stopWatchdog(ctx)) stopped.push(WATCHDOG);
   for (const c of components(ctx).reverse()) {
     const record = readPidRecord(ctx.paths.run, c.name);
     if (!record) continue;
@@ -148,16 +153,22 @@ export interface ComponentStatus {
   readonly healthy: boolean;
   readonly version: string;
   readonly log: string;
+  /** Restarts by the watchdog since it started, and what it is doing about the component (undefined: no watchdog). */
+  readonly restarts: number;
+  readonly watch?: WatchState;
+  readonly watchDetail?: string;
 }
 
-/** One line of facts per component. */
+/** One line of facts per component, the watchdog last (port 0: it listens on none). */
 export async function status(ctx: StackContext): Promise<ComponentStatus[]> {
-  return Promise.all(
+  const watch = readWatchState(ctx.paths.run);
+  const rows = await Promise.all(
     components(ctx).map(async (c) => {
       // A pid file whose process is not ours any more (stale, or a bare legacy pid) is not "running".
       const owned = ownedProcess(ctx.paths.run, c.name);
       const pid = owned?.pid ?? null;
       const running = owned !== undefined;
+      const w = watch?.components[c.name];
       return {
         name: c.name,
         pid,
@@ -166,7 +177,21 @@ export async function status(ctx: StackContext): Promise<ComponentStatus[]> {
         healthy: running && (await healthy(c)),
         version: c.version,
         log: logFile(ctx, c.name),
+        restarts: w?.restarts ?? 0,
+        ...(w ? { watch: w.state, ...(w.detail && w.state !== "running" ? { watchDetail: w.detail } : {}) } : {}),
       };
     }),
   );
+  const owned = ownedProcess(ctx.paths.run, WATCHDOG);
+  const watchdog: ComponentStatus = {
+    name: WATCHDOG,
+    pid: owned?.pid ?? null,
+    running: owned !== undefined,
+    port: 0,
+    healthy: owned !== undefined && watchdogHealthy(ctx),
+    version: "sluice watchdog",
+    log: logFile(ctx, WATCHDOG),
+    restarts: 0,
+  };
+  return [...rows, watchdog];
 }

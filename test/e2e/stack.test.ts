@@ -2,9 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { isRunning } from "../../src/connect/apply.ts";
 import { setup } from "../../src/setup.ts";
+import { adminUrl } from "../../src/stack/admin.ts";
 import { postgresPassword } from "../../src/stack/postgres.ts";
-import { status, up } from "../../src/stack/supervisor.ts";
-import { connect, ctx } from "./harness.ts";
+import { ownedProcess } from "../../src/stack/process.ts";
+import { components, status, up } from "../../src/stack/supervisor.ts";
+import { readWatchState } from "../../src/stack/watch-state.ts";
+import { connect, ctx, eventually } from "./harness.ts";
 
 describe("local stack", () => {
   test("every component is healthy and a second `up` + setup changes nothing", async () => {
@@ -15,6 +18,7 @@ describe("local stack", () => {
       ["registry", true],
       ["connect", true],
       ["admin", true],
+      ["watchdog", true],
     ]);
     expect(await up(ctx)).toEqual([]);
     const r = await setup(ctx);
@@ -29,5 +33,26 @@ describe("local stack", () => {
     const secret = postgresPassword(ctx);
     expect(JSON.stringify(config)).not.toContain(secret);
     expect(readFileSync(`${ctx.paths.logs}/connect.log`, "utf8")).not.toContain(secret);
+  });
+
+  test("kill -9 of a component: the watchdog starts it again, healthy, and status and /metrics count the restart", async () => {
+    const registry = components(ctx).find((c) => c.name === "registry")!;
+    const restarts = () => readWatchState(ctx.paths.run)?.components.registry?.restarts ?? 0;
+    const before = restarts();
+    const victim = ownedProcess(ctx.paths.run, "registry")!;
+    process.kill(victim.pid, "SIGKILL");
+    await eventually(
+      "the registry restarted by the watchdog",
+      async () => {
+        const now = ownedProcess(ctx.paths.run, "registry");
+        return !!now && now.pid !== victim.pid && restarts() > before && (await registry.healthy().catch(() => false));
+      },
+      90_000,
+    );
+    const row = (await status(ctx)).find((r) => r.name === "registry")!;
+    expect(row).toMatchObject({ healthy: true, restarts: before + 1 });
+    const text = await (await fetch(`${adminUrl(ctx)}/metrics`)).text();
+    expect(text).toContain(`sluice_component_restarts_total{component="registry"} ${before + 1}`);
+    expect(text).toContain('sluice_component_watch_state{component="registry",state="running"} 1');
   });
 });
