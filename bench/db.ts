@@ -24,7 +24,7 @@ import { createSandbox, type Sandbox } from "../src/sandbox.ts";
 import { startMaintenance } from "../src/server/maintenance.ts";
 import { connectUrl } from "../src/stack/connect.ts";
 import type { StackContext } from "../src/stack/context.ts";
-import { bootstrap } from "../src/stack/kafka.ts";
+import { brokerAddresses } from "../src/stack/kafka.ts";
 import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
@@ -40,7 +40,7 @@ type Flags = z.infer<typeof schema>;
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { env, paths, log } = ctx;
   const sql = postgres(postgresUrl(ctx), { max: 3, onnotice: () => {} });
-  const client = kafka([bootstrap(ctx)], "sluice-bench-db");
+  const client = kafka(brokerAddresses(ctx), "sluice-bench-db");
   const deps = { root: paths.root, sql, kafka: client, connect: new ConnectClient(connectUrl(ctx)) };
   const N = flags.rows;
   const boxes: Sandbox[] = [];
@@ -150,7 +150,8 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
       run,
       intervalMs: 500,
       onLanded: (n) => log(`${label}: ${n.toLocaleString("en-US")} landed`),
-      produce: () => produceRun({ brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: box.topic }, run),
+      produce: () =>
+        produceRun({ brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: box.topic }, run),
       afterProduce: async () => {
         roller = rollup && rollEvery2s(rollup);
         await box.applySink();

@@ -19,7 +19,7 @@ import { createApp } from "../src/server/app.ts";
 import { serverDeps } from "../src/server/runtime.ts";
 import { connectUrl } from "../src/stack/connect.ts";
 import type { StackContext } from "../src/stack/context.ts";
-import { bootstrap } from "../src/stack/kafka.ts";
+import { brokerAddresses } from "../src/stack/kafka.ts";
 import { postgresUrl } from "../src/stack/postgres.ts";
 import { registryUrl } from "../src/stack/registry.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
@@ -35,7 +35,7 @@ type Flags = z.infer<typeof schema>;
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { paths, log } = ctx;
   const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
-  const client = kafka([bootstrap(ctx)], "sluice-bench-ingest");
+  const client = kafka(brokerAddresses(ctx), "sluice-bench-ingest");
   const deps = { root: paths.root, sql, kafka: client, connect: new ConnectClient(connectUrl(ctx)) };
   const PARTITIONS = 6;
   const N = flags.metrics;
@@ -63,7 +63,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     // HTTP ingest through a real socket.
     const key = crypto.randomUUID();
     const server = serverDeps({
-      brokers: [bootstrap(ctx)],
+      brokers: brokerAddresses(ctx),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: postgresUrl(ctx),

@@ -16,7 +16,7 @@ import type { Summary } from "../src/producer/report.ts";
 import { rng } from "../src/producer/rng.ts";
 import { openLoadProducer } from "../src/producer/session.ts";
 import type { StackContext } from "../src/stack/context.ts";
-import { bootstrap } from "../src/stack/kafka.ts";
+import { brokerAddresses } from "../src/stack/kafka.ts";
 import { registryUrl } from "../src/stack/registry.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 
@@ -36,7 +36,7 @@ type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { env, log } = ctx;
-  const brokers = [bootstrap(ctx)];
+  const brokers = brokerAddresses(ctx);
   const topic = `bench.producer.${Date.now().toString(36)}`;
   const client = kafka(brokers, "sluice-bench");
   const admin = client.admin();

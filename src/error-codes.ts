@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   START_TIMEOUT: retry(503, "Read the component's log (`sluice logs <name>`); the machine may be overloaded."),
   PORT_IN_USE: fix(500, "Stop the process holding the port, or give the component another port."),
   PG_INITDB: fix(500, "Remove the PostgreSQL data directory and run `sluice up` again."),
+  CLUSTER_SHAPE: fix(500, "Keep the data dir's cluster shape (SLUICE_BROKERS), or use another SLUICE_DATA_DIR."),
   KAFKA_FORMAT: fix(500, "Remove the Kafka data directory and run `sluice up` again."),
   INTERRUPTED: fix(500, "The command was stopped by a signal; run it again."),
   // Kafka, the registry, Kafka Connect.

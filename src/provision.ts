@@ -8,9 +8,10 @@ import { SluiceError } from "./errors.ts";
 import { kafka } from "./kafka/client.ts";
 import { planTopics, readTopicsFile, type TopicAction, type TopicDecl } from "./kafka/topic-plan.ts";
 import { applyTopicPlan, liveTopics } from "./kafka/topics.ts";
+import { clusterReplication } from "./stack/cluster.ts";
 import type { StackContext } from "./stack/component.ts";
 import { connectUrl, providerPolicy } from "./stack/connect.ts";
-import { bootstrap } from "./stack/kafka.ts";
+import { brokerAddresses } from "./stack/kafka.ts";
 
 /**
  * Where desired state lives and how it meets the environment: the files are the truth; the live cluster is the
@@ -28,15 +29,17 @@ export const MAIN_CONNECTOR = "metrics-sink";
 
 /**
  * The topics file with the environment applied: the entries `metrics` and `metrics.dlq` take the names of
- * METRICS_TOPIC / DLQ_TOPIC, and `metrics` the partition count of TOPIC_PARTITIONS_METRICS; TOPIC_REPLICATION_FACTOR,
- * when set, replaces every entry's replication factor (a multi-broker cluster). Pure.
+ * METRICS_TOPIC / DLQ_TOPIC, and `metrics` the partition count of TOPIC_PARTITIONS_METRICS; on a multi-broker cluster
+ * every entry gets its replication ({@link topicReplication}). Pure.
  */
 export function localizeTopics(
   decls: readonly TopicDecl[],
   env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC" | "TOPIC_PARTITIONS_METRICS"> &
-    Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR">>,
+    Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR" | "SLUICE_BROKERS">>,
 ): TopicDecl[] {
-  const rf = env.TOPIC_REPLICATION_FACTOR;
+  const replication = topicReplication(env);
+  const rf = replication?.replicationFactor;
+  const minIsr = replication?.minInsyncReplicas;
   return decls
     .map((d) =>
       d.name === "metrics"
@@ -45,7 +48,21 @@ export function localizeTopics(
           ? { ...d, name: env.DLQ_TOPIC }
           : d,
     )
-    .map((d) => (rf === undefined ? d : { ...d, replicationFactor: rf }));
+    .map((d) => (rf === undefined ? d : { ...d, replicationFactor: rf }))
+    .map((d) => (minIsr === undefined ? d : { ...d, config: { ...d.config, "min.insync.replicas": String(minIsr) } }));
+}
+
+/**
+ * The replication the environment asks of every topic: TOPIC_REPLICATION_FACTOR when set (a cluster not started
+ * here, docker compose's `scale` profile), else the local cluster's (SLUICE_BROKERS=3: three copies, two in sync),
+ * else undefined (the topics file's values, one broker).
+ */
+export function topicReplication(
+  env: Partial<Pick<Env, "TOPIC_REPLICATION_FACTOR" | "SLUICE_BROKERS">>,
+): { replicationFactor: number; minInsyncReplicas?: number } | undefined {
+  if (env.TOPIC_REPLICATION_FACTOR !== undefined) return { replicationFactor: env.TOPIC_REPLICATION_FACTOR };
+  if ((env.SLUICE_BROKERS ?? 1) > 1) return clusterReplication(env.SLUICE_BROKERS!);
+  return undefined;
 }
 
 /** Desired topics: the file (default `services/topics.json`) with the environment applied, names starting with `prefix`. */
@@ -59,15 +76,15 @@ export function desiredTopics(ctx: StackContext, file = topicsFile(ctx), prefix 
  */
 export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), prefix = ""): ConnectorSpec[] {
   // Refuses a file whose ${env:…}/${file:…} references the worker would not resolve.
+  const dlqRf = topicReplication(ctx.env)?.replicationFactor;
   return readConnectorDir(dir, prefix, providerPolicy(ctx)).map((spec) =>
     renderConnector(spec, {
       ...(spec.name === MAIN_CONNECTOR
         ? { topics: ctx.env.METRICS_TOPIC, "errors.deadletterqueue.topic.name": ctx.env.DLQ_TOPIC }
         : {}),
       // A DLQ the worker creates itself gets the cluster's replication factor too.
-      ...(ctx.env.TOPIC_REPLICATION_FACTOR !== undefined &&
-      spec.config["errors.deadletterqueue.topic.name"] !== undefined
-        ? { "errors.deadletterqueue.topic.replication.factor": String(ctx.env.TOPIC_REPLICATION_FACTOR) }
+      ...(dlqRf !== undefined && spec.config["errors.deadletterqueue.topic.name"] !== undefined
+        ? { "errors.deadletterqueue.topic.replication.factor": String(dlqRf) }
         : {}),
     }),
   );
@@ -99,7 +116,7 @@ export async function workerCapabilities(
 
 /** Runs `f` with a connected kafkajs admin for the stack. */
 export async function withAdmin<T>(ctx: StackContext, f: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka([bootstrap(ctx)], "sluice-provision").admin();
+  const admin = kafka(brokerAddresses(ctx), "sluice-provision").admin();
   await admin.connect();
   try {
     return await f(admin);

@@ -6,7 +6,7 @@ import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codec
 import { setup } from "../../src/setup.ts";
 import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
-import { bootstrap } from "../../src/stack/kafka.ts";
+import { brokerAddresses } from "../../src/stack/kafka.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
 import { up } from "../../src/stack/supervisor.ts";
@@ -36,9 +36,9 @@ export async function openBench(
   const b: BenchContext = {
     root: paths.root,
     sql,
-    kafka: kafka([bootstrap(ctx)], "sluice-bench"),
+    kafka: kafka(brokerAddresses(ctx), "sluice-bench"),
     connect: new ConnectClient(connectUrl(ctx)),
-    brokers: [bootstrap(ctx)],
+    brokers: brokerAddresses(ctx),
     registryUrl: registryUrl(ctx),
     postgresUrl: postgresUrl(ctx),
     partitions: env.TOPIC_PARTITIONS_METRICS,

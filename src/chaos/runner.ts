@@ -13,7 +13,7 @@ import { planRun } from "../producer/workload.ts";
 import { registerContract } from "../registry/register.ts";
 import { createSandbox } from "../sandbox.ts";
 import type { StackContext } from "../stack/component.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import {
   atLeastOnce,
   countDeadLetters,
@@ -91,7 +91,7 @@ export async function runScenario(
           process.execPath,
           join(d.ctx.paths.root, "src", "chaos", "child-producer.ts"),
           JSON.stringify({
-            brokers: [bootstrap(d.ctx)],
+            brokers: brokerAddresses(d.ctx),
             topic: box.topic,
             partitions: 3,
             rate: opts.rate,

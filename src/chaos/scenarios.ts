@@ -1,9 +1,12 @@
 import { ConnectClient } from "../connect/client.ts";
+import { kafka } from "../kafka/client.ts";
 import { encodeKey } from "../producer/encode.ts";
 import { metricAt, type Run } from "../producer/workload.ts";
 import type { Sandbox } from "../sandbox.ts";
+import { brokerNodes } from "../stack/cluster.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectComponent } from "../stack/connect.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { isAlive, ownedProcess, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
 import { components, up } from "../stack/supervisor.ts";
 import { holdComponent, readWatchState } from "../stack/watch-state.ts";
@@ -31,6 +34,10 @@ export interface Scenario {
   readonly childProducer?: boolean;
   /** Part of the default test run (short). */
   readonly short?: boolean;
+  /** Kafka nodes the scenario needs (SLUICE_BROKERS); `sluice chaos` with no names leaves it out on a smaller stack. */
+  readonly minBrokers?: number;
+  /** Connect workers the scenario can run beside (SLUICE_CONNECT_WORKERS); left out on a bigger stack. */
+  readonly maxWorkers?: number;
 }
 
 async function kill(d: FaultDeps, component: string, signal: NodeJS.Signals): Promise<void> {
@@ -156,6 +163,59 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
   }
 }
 
+/** Partitions of `topic` per leading node id, and their in-sync state. */
+async function topicLeaders(d: FaultDeps, topic: string) {
+  const admin = kafka(brokerAddresses(d.ctx), "sluice-chaos-admin").admin();
+  await admin.connect();
+  try {
+    const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+    const partitions = meta?.partitions ?? [];
+    const leaders = new Map<number, number>();
+    for (const p of partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+    const underReplicated = partitions.filter((p) => p.isr.length < p.replicas.length).length;
+    return { leaders, underReplicated };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** kill -9 of the node leading the most partitions of the sandbox topic; the watchdog restarts it. */
+async function leaderKilled(d: FaultDeps): Promise<void> {
+  const { leaders } = await topicLeaders(d, d.box.topic);
+  const [id, count] = [...leaders].sort((a, b) => b[1] - a[1])[0] ?? [];
+  const node = brokerNodes(d.ctx.env).find((n) => n.id === id);
+  if (!node) throw new Error(`no leader found for ${d.box.topic} (leaders: ${JSON.stringify([...leaders])})`);
+  d.log(`${node.name} (node ${id}) leads ${count} of the topic's partitions`);
+  await crash(d, node.name);
+  await waitUntil(
+    "every partition in sync again",
+    async () => (await topicLeaders(d, d.box.topic)).underReplicated === 0,
+    {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    },
+  );
+}
+
+/**
+ * An upgrade's rolling restart: every node in turn stopped cleanly (announced to the watchdog) and started again,
+ * the next only once every partition of the sandbox topic is back in sync.
+ */
+async function rollingRestart(d: FaultDeps): Promise<void> {
+  for (const node of brokerNodes(d.ctx.env)) {
+    await down(d, node.name, "SIGTERM", 0);
+    await waitUntil(
+      `${node.name}'s partitions in sync`,
+      async () => (await topicLeaders(d, d.box.topic)).underReplicated === 0,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      },
+    );
+    d.log(`${node.name}: restarted, every partition in sync`);
+  }
+}
+
 /** Every 10th metric is followed by a poison record of a rotating kind. */
 function flood(run: Run, k: number) {
   if (k % 10 !== 9) return undefined;
@@ -190,6 +250,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "two-workers",
     summary: "two Connect workers in one group, one killed -9: its tasks move, nothing lost",
+    maxWorkers: 1,
     inject: secondWorkerKilled,
   },
   {
@@ -206,6 +267,18 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "broker-kill",
     summary: "Kafka broker kill -9, restarted after 10 s",
     inject: (d) => down(d, "kafka", "SIGKILL", 10),
+  },
+  {
+    name: "leader-kill",
+    summary: "kill -9 of the Kafka node leading the most partitions (RF 3), restarted by the watchdog",
+    minBrokers: 3,
+    inject: leaderKilled,
+  },
+  {
+    name: "rolling-restart",
+    summary: "every Kafka node restarted in turn under load, the next once all partitions are in sync (RF 3)",
+    minBrokers: 3,
+    inject: rollingRestart,
   },
   {
     name: "connector-recreate",

@@ -3,12 +3,12 @@ import postgres from "postgres";
 import { z } from "zod";
 import { NO_DEAD_LETTERS } from "../chaos/dead-letters.ts";
 import { type ChaosResult, runScenario } from "../chaos/runner.ts";
-import { SCENARIOS } from "../chaos/scenarios.ts";
+import { SCENARIOS, type Scenario } from "../chaos/scenarios.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { connectUrl } from "../stack/connect.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { type Command, countFlag, parseFlags } from "./command.ts";
@@ -64,6 +64,8 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(20)} ${s.summary}`).join("\n")}
   --seconds S   how long it sends (default 30); the fault comes after a third of it
   --json FILE   also write the results as JSON
 
+Scenarios marked RF 3 need a three-node stack (SLUICE_BROKERS=3), two-workers a one-worker stack; with no names,
+those that do not fit the stack's shape are left out (and listed).
 Runs on the local stack (kills and restarts its processes): do not run it beside other work on the same stack.`,
   async run(argv, { ctx, out }) {
     const { flags, positionals } = parseFlags(
@@ -78,12 +80,25 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
         "USAGE",
         `sluice chaos: unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`,
       );
-    const chosen = positionals.length ? SCENARIOS.filter((s) => positionals.includes(s.name)) : SCENARIOS;
+    const shape = { brokers: ctx.env.SLUICE_BROKERS, workers: ctx.env.SLUICE_CONNECT_WORKERS };
+    const misfit = (s: Scenario) =>
+      (s.minBrokers ?? 1) > shape.brokers
+        ? `${s.name} needs ${s.minBrokers} Kafka nodes (SLUICE_BROKERS=${s.minBrokers}), this stack has ${shape.brokers}`
+        : (s.maxWorkers ?? 3) < shape.workers
+          ? `${s.name} runs beside at most ${s.maxWorkers} Connect worker(s), this stack has ${shape.workers}`
+          : undefined;
+    const refused = SCENARIOS.filter((s) => positionals.includes(s.name)).flatMap((s) => misfit(s) ?? []);
+    if (refused.length) throw new SluiceError("USAGE", `sluice chaos: ${refused.join("; ")} (docs/operations.md).`);
+    const chosen = positionals.length
+      ? SCENARIOS.filter((s) => positionals.includes(s.name))
+      : SCENARIOS.filter((s) => !misfit(s));
+    const left = positionals.length ? [] : SCENARIOS.flatMap((s) => misfit(s) ?? []);
+    if (left.length) ctx.log(`left out for this stack's shape: ${left.join("; ")}`);
     const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, connect_timeout: 5 });
     const deps = {
       ctx,
       sql,
-      kafka: kafka([bootstrap(ctx)], "sluice-chaos"),
+      kafka: kafka(brokerAddresses(ctx), "sluice-chaos"),
       connect: new ConnectClient(connectUrl(ctx)),
       registryUrl: registryUrl(ctx),
       log: ctx.log,

@@ -6,7 +6,7 @@ import { roundTrip } from "../audit/round-trip.ts";
 import { produceRun } from "../producer/session.ts";
 import { planRun } from "../producer/workload.ts";
 import { setup } from "../setup.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { up } from "../stack/supervisor.ts";
@@ -52,7 +52,7 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
         onLanded: progress("landed ", run.count, ctx.log),
         signal,
         produce: async () => {
-          const target = { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: ctx.env.METRICS_TOPIC };
+          const target = { brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: ctx.env.METRICS_TOPIC };
           const m = await produceRun(target, run, { onProgress: produceProgress });
           const secs = (m.elapsedMs / 1000).toFixed(1);
           ctx.log(`produced ${m.sent.toLocaleString("en-US")} in ${secs} s; waiting for the sink…`);

@@ -8,7 +8,7 @@ import { type ReplayReport, replayDeadLetters } from "../dlq/replay.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { registerContract } from "../registry/register.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { type Command, countFlag, parseFlags } from "./command.ts";
@@ -82,7 +82,7 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
         to: z.string().optional(),
       }),
     );
-    const client = kafka([bootstrap(ctx)], "sluice-dlq");
+    const client = kafka(brokerAddresses(ctx), "sluice-dlq");
     const dlq = flags.topic ?? ctx.env.DLQ_TOPIC;
     switch (positionals[0]) {
       case "peek": {

@@ -11,7 +11,7 @@ import { summaryLines, thresholdValues, windowLine } from "../producer/report.ts
 import { rng } from "../producer/rng.ts";
 import { openLoadProducer } from "../producer/session.ts";
 import { evaluate } from "../producer/thresholds.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { type Command, parseFlags } from "./command.ts";
@@ -67,7 +67,7 @@ Exit 1 when a --threshold fails or a send failed.`;
     const sql = f.e2e ? postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} }) : undefined;
     const probe = sql ? new E2eProbe(sql, f.table) : undefined;
     const lp = await openLoadProducer(
-      { brokers: [bootstrap(ctx)], registryUrl: registryUrl(ctx), topic: f.topic },
+      { brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: f.topic },
       { maxInFlight: f["max-in-flight"], partitioner: f.partitioner },
     );
     const startedAt = new Date();

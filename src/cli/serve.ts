@@ -13,7 +13,7 @@ import { serverDeps } from "../server/runtime.ts";
 import { adminApiKeys } from "../stack/admin.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectUrl } from "../stack/connect.ts";
-import { bootstrap } from "../stack/kafka.ts";
+import { brokerAddresses } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
 import { readWatchState } from "../stack/watch-state.ts";
@@ -52,7 +52,7 @@ at once. Runs until SIGINT/SIGTERM.`,
     }
     const connector = readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")).name;
     const { deps, close } = serverDeps({
-      brokers: [bootstrap(ctx)],
+      brokers: brokerAddresses(ctx),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: roleUrl(ctx, "monitor"),

@@ -12,6 +12,17 @@ export const EnvSchema = z.object({
   SLUICE_DATA_DIR: z.string().min(1).default(".sluice"),
   SLUICE_CACHE_DIR: z.string().min(1).optional(),
   SLUICE_HOST: z.string().default("127.0.0.1"),
+  /**
+   * Kafka nodes of the local stack (combined KRaft controller + broker): 1, or 3 for a real quorum with topics at
+   * replication factor 3 and min.insync.replicas 2. Node i listens on KAFKA_PORT + 100 × (i − 1).
+   */
+  SLUICE_BROKERS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 1 || n === 3, "must be 1 or 3")
+    .default(1),
+  /** Kafka Connect workers of the local stack, in one group: 1 to 3. Worker i listens on CONNECT_PORT + 10 × (i − 1). */
+  SLUICE_CONNECT_WORKERS: z.coerce.number().int().min(1).max(3).default(1),
   KAFKA_PORT: port(19092),
   KAFKA_CONTROLLER_PORT: port(19093),
   REGISTRY_PORT: port(18081),

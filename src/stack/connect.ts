@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ProviderPolicy } from "../connect/secrets.ts";
+import { clusterReplication, type WorkerNode, workerNodes } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
@@ -60,18 +61,16 @@ export function jmxAgentArg(jar: string, host: string, port: number, root: strin
   return `-javaagent:${jar}=${host}:${port}:${join(root, "services", "connect", "jmx-exporter.yml")}`;
 }
 
+/** Every Connect worker of the local stack (SLUICE_CONNECT_WORKERS), all in one group. */
+export function connectComponents(ctx: StackContext): Component[] {
+  return workerNodes(ctx.env).map((w) => connectComponent(ctx, w));
+}
+
 /**
- * A Kafka Connect worker of the stack's group. `sluice up` runs one (name `connect`); chaos scenarios add a second one
- * (another name and ports) to the same group to show tasks moving when a worker dies.
+ * A Kafka Connect worker of the stack's group. `sluice up` runs SLUICE_CONNECT_WORKERS of them (`connect`,
+ * `connect-2`…); the chaos suite adds one more (another name and ports) to show tasks moving when a worker dies.
  */
-export function connectComponent(
-  ctx: StackContext,
-  worker: { name: string; port: number; jmxPort: number } = {
-    name: "connect",
-    port: ctx.env.CONNECT_PORT,
-    jmxPort: ctx.env.CONNECT_JMX_PORT,
-  },
-): Component {
+export function connectComponent(ctx: StackContext, worker: WorkerNode = workerNodes(ctx.env)[0]!): Component {
   const dir = join(ctx.paths.data, worker.name);
   const config = join(dir, "worker.properties");
   let jars = "";
@@ -96,6 +95,7 @@ export function connectComponent(
         config,
         render(template, {
           BOOTSTRAP: bootstrap(ctx),
+          RF: clusterReplication(ctx.env.SLUICE_BROKERS).replicationFactor,
           HOST: ctx.env.SLUICE_HOST,
           PORT: worker.port,
           PLUGIN_PATH: plugins,

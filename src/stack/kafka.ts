@@ -1,27 +1,86 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { SluiceError } from "../errors.ts";
+import { type BrokerNode, brokerList, brokerNodes, clusterReplication, quorumVoters } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureKafkaJars } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { spawnDetached } from "./process.ts";
 
-/** Bootstrap address of the local broker. */
-export const bootstrap = (ctx: StackContext) =>
-  ctx.env.KAFKA_BOOTSTRAP ?? `${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`;
+/** Bootstrap addresses for clients, comma-separated (KAFKA_BOOTSTRAP, else every local node). */
+export const bootstrap = (ctx: StackContext) => brokerList(ctx.env).join(",");
 
-export function kafkaComponent(ctx: StackContext): Component {
+/** Bootstrap addresses for kafkajs, one per element. */
+export const brokerAddresses = (ctx: StackContext) => brokerList(ctx.env);
+
+/**
+ * A KRaft cluster id as Kafka's StorageTool makes one: 16 random bytes in unpadded base64url, never starting with
+ * `-` (a command line would read it as a flag). Made here, not by a JVM, so parallel node starts agree on one.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
+}
+
+/** The cluster id every node is formatted with, and the node count it was formatted for, kept beside node 1. */
+export function clusterIdentity(ctx: StackContext): { clusterId: string } {
   const dir = join(ctx.paths.data, "kafka");
+  const idFile = join(dir, "cluster.id");
+  const shapeFile = join(dir, "brokers");
+  mkdirSync(dir, { recursive: true });
+  const formatted = existsSync(join(dir, "logs", "meta.properties"));
+  // A data dir formatted before clusters existed holds one node and no shape file.
+  const shape = existsSync(shapeFile) ? Number(readFileSync(shapeFile, "utf8").trim()) : formatted ? 1 : undefined;
+  const want = ctx.env.SLUICE_BROKERS;
+  if (shape !== undefined && shape !== want) {
+    throw new SluiceError(
+      "CLUSTER_SHAPE",
+      `kafka: the data dir ${ctx.paths.data} holds a ${shape}-node Kafka cluster, but SLUICE_BROKERS is ${want}. ` +
+        `Set SLUICE_BROKERS=${shape}, or use another SLUICE_DATA_DIR for a ${want}-node stack (or, losing its ` +
+        "topics, `sluice down` and remove the data dir's kafka* folders).",
+    );
+  }
+  if (!existsSync(idFile)) {
+    // Storage formatted before the id was kept here: its meta.properties names it.
+    const meta = formatted ? readFileSync(join(dir, "logs", "meta.properties"), "utf8") : "";
+    writeFileSync(idFile, `${/^cluster\.id=(.+)$/m.exec(meta)?.[1]?.trim() ?? newClusterId()}\n`);
+  }
+  writeFileSync(shapeFile, `${want}\n`);
+  return { clusterId: readFileSync(idFile, "utf8").trim() };
+}
+
+/** Every Kafka node of the local stack (SLUICE_BROKERS), each a component of its own. */
+export function kafkaComponents(ctx: StackContext): Component[] {
+  return brokerNodes(ctx.env).map((node) => kafkaComponent(ctx, node));
+}
+
+/** One combined KRaft controller + broker node. */
+export function kafkaComponent(ctx: StackContext, node: BrokerNode = brokerNodes(ctx.env)[0]!): Component {
+  const dir = join(ctx.paths.data, node.name);
   const logs = join(dir, "logs");
   const config = join(dir, "server.properties");
+  const { replicationFactor, minInsyncReplicas } = clusterReplication(ctx.env.SLUICE_BROKERS);
   let jars = "";
 
+  const java = (args: string[]) =>
+    spawnSync(
+      "java",
+      ["-cp", classpath(jars), ...jvmArgs("256m", ctx.paths.root), "kafka.tools.StorageTool", ...args],
+      {
+        encoding: "utf8",
+        env: { ...ctx.baseEnv },
+      },
+    );
+
   return {
-    name: "kafka",
-    port: ctx.env.KAFKA_PORT,
-    otherPorts: [ctx.env.KAFKA_CONTROLLER_PORT],
+    name: node.name,
+    port: node.port,
+    otherPorts: [node.controllerPort],
     version: ctx.versions.KAFKA_VERSION,
     startTimeoutMs: 90_000,
     async prepare() {
@@ -32,26 +91,23 @@ export function kafkaComponent(ctx: StackContext): Component {
         config,
         render(template, {
           HOST: ctx.env.SLUICE_HOST,
-          PORT: ctx.env.KAFKA_PORT,
-          CONTROLLER_PORT: ctx.env.KAFKA_CONTROLLER_PORT,
+          NODE_ID: node.id,
+          VOTERS: quorumVoters(ctx.env),
+          PORT: node.port,
+          CONTROLLER_PORT: node.controllerPort,
           DATA: logs,
+          RF: replicationFactor,
+          MIN_ISR: minInsyncReplicas,
         }),
       );
+      const { clusterId } = clusterIdentity(ctx);
       if (existsSync(join(logs, "meta.properties"))) return;
-      ctx.log("kafka: formatting KRaft storage…");
-      const java = (args: string[]) =>
-        spawnSync(
-          "java",
-          ["-cp", classpath(jars), ...jvmArgs("256m", ctx.paths.root), "kafka.tools.StorageTool", ...args],
-          { encoding: "utf8", env: { ...ctx.baseEnv } },
-        );
-      const id = java(["random-uuid"]);
-      const clusterId = id.stdout.trim().split("\n").pop() ?? "";
-      const fmt = id.status === 0 ? java(["format", "-t", clusterId, "-c", config]) : id;
+      ctx.log(`${node.name}: formatting KRaft storage…`);
+      const fmt = java(["format", "-t", clusterId, "-c", config]);
       if (fmt.status !== 0) {
         throw new SluiceError(
           "KAFKA_FORMAT",
-          `kafka: formatting storage failed:\n${(fmt.stderr || fmt.stdout).slice(-800)}`,
+          `${node.name}: formatting storage failed:\n${(fmt.stderr || fmt.stdout).slice(-800)}`,
         );
       }
     },
@@ -67,13 +123,14 @@ export function kafkaComponent(ctx: StackContext): Component {
         ],
         cwd: dir,
         env: { ...ctx.baseEnv, ...ctx.childEnv },
-        log: logFile(ctx, "kafka"),
+        log: logFile(ctx, node.name),
       });
     },
+    /** This node answers as a broker and the cluster has a controller (a quorum). */
     async healthy() {
       const admin = new Kafka({
         clientId: "sluice-health",
-        brokers: [`${ctx.env.SLUICE_HOST}:${ctx.env.KAFKA_PORT}`],
+        brokers: [`${ctx.env.SLUICE_HOST}:${node.port}`],
         logLevel: logLevel.NOTHING,
         connectionTimeout: 1000,
         retry: { retries: 0 },
@@ -81,7 +138,7 @@ export function kafkaComponent(ctx: StackContext): Component {
       try {
         await admin.connect();
         const c = await admin.describeCluster();
-        return c.brokers.length > 0 && c.controller !== null;
+        return c.brokers.some((b) => b.nodeId === node.id) && c.controller !== null;
       } finally {
         await admin.disconnect();
       }

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { ConfigError } from "../config/env.ts";
 import { SluiceError } from "../errors.ts";
 import { adminComponent } from "./admin.ts";
 import { type Component, logFile, type StackContext } from "./component.ts";
-import { connectComponent } from "./connect.ts";
+import { connectComponents } from "./connect.ts";
 import { requireTools } from "./fetch.ts";
-import { kafkaComponent } from "./kafka.ts";
+import { kafkaComponents } from "./kafka.ts";
 import { postgresComponent } from "./postgres.ts";
 import {
   isSameProcess,
@@ -21,15 +22,29 @@ import { registryComponent } from "./registry.ts";
 import { readWatchState, type WatchState } from "./watch-state.ts";
 import { ensureWatchdog, stopWatchdog, WATCHDOG, watchdogHealthy } from "./watchdog-process.ts";
 
+/** The stack's components by role: every Kafka node and Connect worker of the cluster shape (src/stack/cluster.ts). */
+function roles(ctx: StackContext) {
+  return {
+    postgres: postgresComponent(ctx),
+    kafka: kafkaComponents(ctx),
+    registry: registryComponent(ctx),
+    connect: connectComponents(ctx),
+    admin: adminComponent(ctx),
+  };
+}
+
+/** Ports two components (or one twice) would both listen on, each as "port (a, b)"; empty when all differ. Pure. */
+export function portClashes(cs: readonly Component[]): string[] {
+  const users = new Map<number, string[]>();
+  for (const c of cs)
+    for (const p of [c.port, ...(c.otherPorts ?? [])]) users.set(p, [...(users.get(p) ?? []), c.name]);
+  return [...users].filter(([, names]) => names.length > 1).map(([p, names]) => `${p} (${names.join(", ")})`);
+}
+
 /** Components in start order; `down` stops them in reverse. */
 export function components(ctx: StackContext): Component[] {
-  return [
-    postgresComponent(ctx),
-    kafkaComponent(ctx),
-    registryComponent(ctx),
-    connectComponent(ctx),
-    adminComponent(ctx),
-  ];
+  const r = roles(ctx);
+  return [r.postgres, ...r.kafka, r.registry, ...r.connect, r.admin];
 }
 
 const healthy = (c: Component) => c.healthy().catch(() => false);
@@ -92,25 +107,28 @@ export async function ensureRunning(ctx: StackContext, c: Component): Promise<"s
 export async function up(ctx: StackContext): Promise<string[]> {
   requireTools();
   for (const d of [ctx.paths.data, ctx.paths.run, ctx.paths.logs]) mkdirSync(d, { recursive: true });
-  const [pg, kafka, registry, connect, admin] = components(ctx) as [
-    Component,
-    Component,
-    Component,
-    Component,
-    Component,
-  ];
+  const r = roles(ctx);
+  const clashes = portClashes(components(ctx));
+  if (clashes.length) {
+    throw new ConfigError(
+      `these ports are given to more than one component: ${clashes.join("; ")}. Nodes after the first take ` +
+        "KAFKA_PORT/KAFKA_CONTROLLER_PORT + 100 and CONNECT_PORT/CONNECT_JMX_PORT + 10 per node: choose base ports " +
+        "whose ranges do not overlap (see .env.example).",
+    );
+  }
   const started: string[] = [];
   const run = async (c: Component) => {
     if ((await ensureRunning(ctx, c)) === "started") started.push(c.name);
   };
-  // Prepare Connect's downloads while the broker starts: both need the same jars, fetched once.
+  // Kafka nodes side by side (a quorum of three needs two of them up before any is healthy), then the workers.
   // The admin service comes last: its readiness reports on all the others.
+  const all = (cs: Component[]) => Promise.all(cs.map(run));
   const first = await Promise.allSettled([
-    run(pg),
-    run(kafka)
-      .then(() => run(connect))
-      .then(() => run(admin)),
-    run(registry),
+    run(r.postgres),
+    all(r.kafka)
+      .then(() => all(r.connect))
+      .then(() => run(r.admin)),
+    run(r.registry),
   ]);
   const failed = first.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
@@ -127,22 +145,29 @@ export async function down(ctx: StackContext): Promise<string[]> {
   if (!existsSync(ctx.paths.run)) return stopped;
   // The watchdog first, so it never restarts what is being stopped.
   if (await stopWatchdog(ctx)) stopped.push(WATCHDOG);
-  for (const c of components(ctx).reverse()) {
-    const record = readPidRecord(ctx.paths.run, c.name);
-    if (!record) continue;
-    const owned = ownedProcess(ctx.paths.run, c.name);
-    if (!owned) {
-      forgetStale(ctx, c.name, record);
-      continue;
-    }
-    const how = await stopPid(owned, { signal: c.stopSignal });
-    removePid(ctx.paths.run, c.name);
-    if (how !== "absent") {
-      ctx.log(`${c.name}: ${how} (pid ${owned.pid})`);
-      stopped.push(c.name);
-    }
+  const r = roles(ctx);
+  // The Kafka nodes together: one stopped after the others cannot reach a quorum for its controlled shutdown.
+  for (const group of [[r.admin], r.connect.toReversed(), [r.registry], r.kafka.toReversed(), [r.postgres]]) {
+    const done = await Promise.all(group.map((c) => stopOne(ctx, c)));
+    stopped.push(...group.filter((_, i) => done[i]).map((c) => c.name));
   }
   return stopped;
+}
+
+/** Stops one component if this stack started it (true then); a stale pid file is removed, never signalled. */
+async function stopOne(ctx: StackContext, c: Component): Promise<boolean> {
+  const record = readPidRecord(ctx.paths.run, c.name);
+  if (!record) return false;
+  const owned = ownedProcess(ctx.paths.run, c.name);
+  if (!owned) {
+    forgetStale(ctx, c.name, record);
+    return false;
+  }
+  const how = await stopPid(owned, { signal: c.stopSignal });
+  removePid(ctx.paths.run, c.name);
+  if (how === "absent") return false;
+  ctx.log(`${c.name}: ${how} (pid ${owned.pid})`);
+  return true;
 }
 
 export interface ComponentStatus {

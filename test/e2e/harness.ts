@@ -10,7 +10,7 @@ import type { Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { createStackContext } from "../../src/stack/context.ts";
-import { bootstrap } from "../../src/stack/kafka.ts";
+import { brokerAddresses } from "../../src/stack/kafka.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
 
@@ -19,7 +19,7 @@ export type { Sandbox };
 export const ctx = createStackContext(process.env);
 const paths = ctx.paths;
 export const connect = new ConnectClient(connectUrl(ctx));
-export const brokers = [bootstrap(ctx)];
+export const brokers = brokerAddresses(ctx);
 export const registry = registryUrl(ctx);
 export const sql = postgres(postgresUrl(ctx), { max: 4, onnotice: () => {} });
 export const client = kafka(brokers, "sluice-test");

@@ -113,6 +113,7 @@ describe("the admin process's environment", () => {
         "POSTGRES_MONITOR_PASSWORD",
         "POSTGRES_PORT",
         "REGISTRY_PORT",
+        "SLUICE_BROKERS",
         "SLUICE_DATA_DIR",
         "SLUICE_HOST",
       ]);

@@ -459,6 +459,7 @@ describe("compose agrees with the local stack", () => {
         PORT: 18083,
         PLUGIN_PATH: "/plugins",
         SECRETS_DIR: "/secrets",
+        RF: 1,
       }),
     );
     const secretsKey = "config.providers.file.param.allowed.paths";
