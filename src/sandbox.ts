@@ -23,8 +23,14 @@ export interface Sandbox {
   dispose(opts?: { topics?: boolean }): Promise<void>;
 }
 
+/** Replication of a sandbox's topics (the stack's: src/provision.ts topicReplication); one copy when undefined. */
+export interface SandboxReplication {
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas?: number;
+}
+
 export async function createSandbox(
-  deps: { root: string; sql: Sql; kafka: Kafka; connect: ConnectClient },
+  deps: { root: string; sql: Sql; kafka: Kafka; connect: ConnectClient; replication?: SandboxReplication },
   label: string,
   partitions = 3,
 ): Promise<Sandbox> {
@@ -43,9 +49,16 @@ export async function createSandbox(
     const admin = kafka.admin();
     try {
       await admin.connect();
+      const r = deps.replication;
+      const replicated = {
+        replicationFactor: r?.replicationFactor ?? 1,
+        configEntries: r?.minInsyncReplicas
+          ? [{ name: "min.insync.replicas", value: String(r.minInsyncReplicas) }]
+          : [],
+      };
       await ensureTopics(admin, [
-        { topic, numPartitions: partitions },
-        { topic: dlq, numPartitions: 1 },
+        { topic, numPartitions: partitions, ...replicated },
+        { topic: dlq, numPartitions: 1, ...replicated },
       ]);
       break;
     } catch (e) {

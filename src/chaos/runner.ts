@@ -10,6 +10,7 @@ import type { ConnectClient } from "../connect/client.ts";
 import { decideHeal, EMPTY_HEAL_STATE } from "../connect/heal.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { planRun } from "../producer/workload.ts";
+import { topicReplication } from "../provision.ts";
 import { registerContract } from "../registry/register.ts";
 import { createSandbox } from "../sandbox.ts";
 import type { StackContext } from "../stack/component.ts";
@@ -65,7 +66,13 @@ export async function runScenario(
   opts: { rate: number; seconds: number },
 ): Promise<ChaosResult> {
   const box = await createSandbox(
-    { root: d.ctx.paths.root, sql: d.sql, kafka: d.kafka, connect: d.connect },
+    {
+      root: d.ctx.paths.root,
+      sql: d.sql,
+      kafka: d.kafka,
+      connect: d.connect,
+      replication: topicReplication(d.ctx.env),
+    },
     `chaos_${s.name.replace(/-/g, "_")}`,
     3,
   );

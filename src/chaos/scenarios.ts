@@ -1,14 +1,13 @@
 import { ConnectClient } from "../connect/client.ts";
-import { kafka } from "../kafka/client.ts";
+import { nodeMetadata } from "../kafka/node-metadata.ts";
 import { encodeKey } from "../producer/encode.ts";
 import { metricAt, type Run } from "../producer/workload.ts";
 import type { Sandbox } from "../sandbox.ts";
 import { brokerNodes } from "../stack/cluster.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectComponent } from "../stack/connect.ts";
-import { brokerAddresses } from "../stack/kafka.ts";
 import { isAlive, ownedProcess, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
-import { components, up } from "../stack/supervisor.ts";
+import { components, ensureRunning, up } from "../stack/supervisor.ts";
 import { holdComponent, readWatchState } from "../stack/watch-state.ts";
 import { watchdogHealthy } from "../stack/watchdog-process.ts";
 
@@ -163,25 +162,33 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
   }
 }
 
-/** Partitions of `topic` per leading node id, and their in-sync state. */
+/**
+ * Partitions of `topic` per leading node id, and their in-sync state, as the first node that answers reports them
+ * (asked one node at a time: kafkajs fails while a node in the metadata is down).
+ */
 async function topicLeaders(d: FaultDeps, topic: string) {
-  const admin = kafka(brokerAddresses(d.ctx), "sluice-chaos-admin").admin();
-  await admin.connect();
-  try {
-    const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-    const partitions = meta?.partitions ?? [];
-    const leaders = new Map<number, number>();
-    for (const p of partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
-    const underReplicated = partitions.filter((p) => p.isr.length < p.replicas.length).length;
-    return { leaders, underReplicated };
-  } finally {
-    await admin.disconnect();
+  let last: unknown;
+  for (const node of brokerNodes(d.ctx.env)) {
+    try {
+      const partitions = (await nodeMetadata(d.ctx.env.SLUICE_HOST, node.port, 2000, [topic])).topics[topic] ?? [];
+      if (partitions.length === 0) throw new Error(`${node.name} knows no partitions of ${topic}`);
+      const leaders = new Map<number, number>();
+      for (const p of partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+      const underReplicated = partitions.filter((p) => p.isr.length < p.replicas.length).length;
+      const minIsr = Math.min(...partitions.map((p) => p.isr.length));
+      const replicas = Math.min(...partitions.map((p) => p.replicas.length));
+      return { leaders, underReplicated, minIsr, replicas };
+    } catch (e) {
+      last = e;
+    }
   }
+  throw last;
 }
 
 /** kill -9 of the node leading the most partitions of the sandbox topic; the watchdog restarts it. */
 async function leaderKilled(d: FaultDeps): Promise<void> {
-  const { leaders } = await topicLeaders(d, d.box.topic);
+  const { leaders, replicas } = await topicLeaders(d, d.box.topic);
+  if (replicas < 3) throw new Error(`${d.box.topic} has ${replicas} replica(s) per partition; the scenario needs 3`);
   const [id, count] = [...leaders].sort((a, b) => b[1] - a[1])[0] ?? [];
   const node = brokerNodes(d.ctx.env).find((n) => n.id === id);
   if (!node) throw new Error(`no leader found for ${d.box.topic} (leaders: ${JSON.stringify([...leaders])})`);
@@ -202,6 +209,8 @@ async function leaderKilled(d: FaultDeps): Promise<void> {
  * the next only once every partition of the sandbox topic is back in sync.
  */
 async function rollingRestart(d: FaultDeps): Promise<void> {
+  const { replicas } = await topicLeaders(d, d.box.topic);
+  if (replicas < 3) throw new Error(`${d.box.topic} has ${replicas} replica(s) per partition; the scenario needs 3`);
   for (const node of brokerNodes(d.ctx.env)) {
     await down(d, node.name, "SIGTERM", 0);
     await waitUntil(
@@ -213,6 +222,36 @@ async function rollingRestart(d: FaultDeps): Promise<void> {
       },
     );
     d.log(`${node.name}: restarted, every partition in sync`);
+  }
+}
+
+/**
+ * Two of three nodes lost (kill -9, announced): no quorum and fewer replicas than min.insync.replicas, so every send
+ * fails (the producer retries); one node back restores a quorum and two in-sync replicas and writes resume before the
+ * third returns.
+ */
+async function quorumLost(d: FaultDeps): Promise<void> {
+  const [, second, third] = brokerNodes(d.ctx.env);
+  const releases = [second!, third!].map((n) => holdComponent(d.ctx.paths.run, n.name));
+  try {
+    for (const n of [second!, third!]) await kill(d, n.name, "SIGKILL");
+    d.log("two of three nodes down for 15 s: no quorum, sends refused");
+    await Bun.sleep(15_000);
+    const node = components(d.ctx).find((c) => c.name === second!.name)!;
+    await ensureRunning(d.ctx, node);
+    await waitUntil(
+      "a leader and two in-sync replicas for every partition",
+      async () => {
+        const t = await topicLeaders(d, d.box.topic);
+        return t.minIsr >= 2 && !t.leaders.has(-1);
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    d.log(`${second!.name} back: quorum and two in-sync replicas again; ${third!.name} still down for 10 s`);
+    await Bun.sleep(10_000);
+    await up(d.ctx);
+  } finally {
+    for (const release of releases) release();
   }
 }
 
@@ -279,6 +318,13 @@ export const SCENARIOS: readonly Scenario[] = [
     summary: "every Kafka node restarted in turn under load, the next once all partitions are in sync (RF 3)",
     minBrokers: 3,
     inject: rollingRestart,
+  },
+  {
+    name: "quorum-loss",
+    summary:
+      "two of three Kafka nodes killed -9: sends refused, nothing acknowledged lost; writes resume with one back",
+    minBrokers: 3,
+    inject: quorumLost,
   },
   {
     name: "connector-recreate",

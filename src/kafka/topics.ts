@@ -5,10 +5,12 @@ import type { LiveTopic, TopicAction } from "./topic-plan.ts";
 export interface TopicSpec {
   readonly topic: string;
   readonly numPartitions: number;
+  /** Default 1 (one node). */
+  readonly replicationFactor?: number;
   readonly configEntries?: readonly { name: string; value: string }[];
 }
 
-/** Creates the topics that are missing (single node: replication factor 1); returns the names created. */
+/** Creates the topics that are missing; returns the names created. */
 export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
@@ -18,7 +20,7 @@ export async function ensureTopics(admin: Admin, specs: readonly TopicSpec[]): P
     topics: missing.map((s) => ({
       topic: s.topic,
       numPartitions: s.numPartitions,
-      replicationFactor: 1,
+      replicationFactor: s.replicationFactor ?? 1,
       configEntries: s.configEntries ? [...s.configEntries] : undefined,
     })),
   });

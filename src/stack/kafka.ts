@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
 import { SluiceError } from "../errors.ts";
+import { nodeMetadata } from "../kafka/node-metadata.ts";
 import { type BrokerNode, brokerList, brokerNodes, clusterReplication, quorumVoters } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureKafkaJars } from "./fetch.ts";
@@ -126,22 +126,10 @@ export function kafkaComponent(ctx: StackContext, node: BrokerNode = brokerNodes
         log: logFile(ctx, node.name),
       });
     },
-    /** This node answers as a broker and the cluster has a controller (a quorum). */
+    /** This node answers, counts itself among the live brokers, and names a controller (a quorum). */
     async healthy() {
-      const admin = new Kafka({
-        clientId: "sluice-health",
-        brokers: [`${ctx.env.SLUICE_HOST}:${node.port}`],
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 1000,
-        retry: { retries: 0 },
-      }).admin();
-      try {
-        await admin.connect();
-        const c = await admin.describeCluster();
-        return c.brokers.some((b) => b.nodeId === node.id) && c.controller !== null;
-      } finally {
-        await admin.disconnect();
-      }
+      const m = await nodeMetadata(ctx.env.SLUICE_HOST, node.port, 1500);
+      return m.brokers.includes(node.id) && m.controllerId >= 0;
     },
   };
 }

@@ -7,6 +7,7 @@ import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { produceRun } from "../../src/producer/session.ts";
 import type { Run } from "../../src/producer/workload.ts";
+import { topicReplication } from "../../src/provision.ts";
 import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { createStackContext } from "../../src/stack/context.ts";
@@ -26,11 +27,14 @@ export const client = kafka(brokers, "sluice-test");
 
 /** A sandbox (own topic, DLQ, table, connector names) on the shared stack; one task, so order within a test is simple. */
 export function sandbox(label: string, partitions = 3): Promise<Sandbox> {
-  return createSandbox({ root: paths.root, sql, kafka: client, connect }, label, partitions).then((box) => ({
-    ...box,
-    applySink: (name?: string, overrides: Record<string, string> = {}) =>
-      box.applySink(name, { "tasks.max": "1", ...overrides }),
-  }));
+  const replication = topicReplication(ctx.env);
+  return createSandbox({ root: paths.root, sql, kafka: client, connect, replication }, label, partitions).then(
+    (box) => ({
+      ...box,
+      applySink: (name?: string, overrides: Record<string, string> = {}) =>
+        box.applySink(name, { "tasks.max": "1", ...overrides }),
+    }),
+  );
 }
 
 /** Produces `run` into the box's topic; waits until every row landed exactly as sent (its sink must run). */
