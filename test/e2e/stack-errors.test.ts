@@ -12,21 +12,26 @@ afterAll(() => rmSync(data, { recursive: true, force: true }));
 
 describe("stack start-up errors", () => {
   test("a port taken by another process is an error naming the component and the fix, and nothing is started", async () => {
-    // Something else already listens where every component of this second stack would go.
-    const squatter = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    // Something else already listens on each port this second stack would use (one each: ports given twice are
+    // refused before any check, as a configuration error).
+    const keys = [
+      "POSTGRES_PORT",
+      "KAFKA_PORT",
+      "KAFKA_CONTROLLER_PORT",
+      "REGISTRY_PORT",
+      "CONNECT_PORT",
+      "CONNECT_JMX_PORT",
+      "ADMIN_PORT",
+    ];
+    const squatters = keys.map(() => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }));
     try {
-      const p = String(squatter.port);
+      const ports = Object.fromEntries(keys.map((k, i) => [k, String(squatters[i]!.port)]));
       // PATH only from this process: the rest of its environment must not move the second stack's ports.
       const ctx = createStackContext({
         PATH: process.env.PATH,
         SLUICE_DATA_DIR: data,
         SLUICE_CACHE_DIR: shared.paths.cache,
-        POSTGRES_PORT: p,
-        KAFKA_PORT: p,
-        KAFKA_CONTROLLER_PORT: String(squatter.port + 1),
-        REGISTRY_PORT: p,
-        CONNECT_PORT: p,
-        ADMIN_PORT: p,
+        ...ports,
       });
       const err = await up(ctx).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SluiceError);
@@ -37,7 +42,15 @@ describe("stack start-up errors", () => {
       expect((err as SluiceError).message).toContain("another port");
       expect(readdirSync(join(data, "run"))).toEqual([]);
     } finally {
-      squatter.stop(true);
+      for (const sq of squatters) sq.stop(true);
     }
+  });
+
+  test("ports given to two components are a configuration error naming them, before anything starts", async () => {
+    const ctx = createStackContext({ PATH: process.env.PATH, SLUICE_DATA_DIR: data, KAFKA_PORT: "18083" });
+    const err = await up(ctx).catch((e: unknown) => e);
+    expect((err as SluiceError).code).toBe("CONFIG");
+    expect((err as Error).message).toContain("18083 (kafka, connect)");
+    expect(readdirSync(join(data, "run"))).toEqual([]);
   });
 });
