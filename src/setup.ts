@@ -2,6 +2,7 @@ import postgres from "postgres";
 import { applyConnectors } from "./connect/apply.ts";
 import type { ConnectorAction } from "./connect/plan.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
+import { syncMetricCodes } from "./db/metric-codes.ts";
 import { migrateDb } from "./db/migrate.ts";
 import { applyRoleLogins } from "./db/roles.ts";
 import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
@@ -30,12 +31,16 @@ export interface SetupResult {
   readonly connectors: ConnectorAction[];
 }
 
-/** Applies the migrations, then lets the sink, analyst and monitor roles log in with the stack's passwords for them. */
+/**
+ * Applies the migrations, lets the login roles log in with the stack's passwords for them, and keeps `metric_codes`
+ * equal to the contract.
+ */
 export async function migrateDatabase(ctx: StackContext): Promise<void> {
   await migrateDb(postgresUrl(ctx));
   const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
   try {
     await applyRoleLogins(sql, (role) => rolePassword(ctx, role));
+    await syncMetricCodes(sql);
   } finally {
     await sql.end({ timeout: 5 });
   }

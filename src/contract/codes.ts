@@ -22,3 +22,13 @@ const byCode = new Map<number, MetricName>(
 export function metricNameOf(code: number): MetricName | undefined {
   return byCode.get(code);
 }
+
+/** What a code measures, for people: the unit its values are in and one line about it (table `metric_codes`). */
+export const METRIC_INFO: Readonly<Record<MetricName, { readonly unit: string; readonly description: string }>> = {
+  temperature: { unit: "°C", description: "air temperature" },
+  humidity: { unit: "%", description: "relative humidity" },
+  pressure: { unit: "hPa", description: "air pressure" },
+  co2: { unit: "ppm", description: "carbon dioxide concentration" },
+  light: { unit: "lx", description: "illuminance" },
+  sound: { unit: "dB", description: "sound level" },
+};

@@ -1,4 +1,4 @@
--- Sluice analyst query pack, version 1. `sluice query <name> [--device UUID] [--since 1h|ISO] [--limit N]` runs one as
+-- Sluice analyst query pack, version 2 (metric names and units from metric_codes). `sluice query <name> [--device UUID] [--since 1h|ISO] [--limit N]` runs one as
 -- the read-only analyst role. Parameters: :device (uuid or NULL = all devices), :since (timestamptz or NULL = all
 -- time), :limit. Dashboards read the rollups (metrics_rollup_1m / _1h, current to sluice_rollup_state.watermark);
 -- only what rollups cannot answer (exact totals, landing rate, percentiles) reads raw rows. Each block starts with
@@ -33,12 +33,14 @@ select date_bin('1 minute', created_at, timestamptz '2000-01-01 00:00:00+00') as
  limit :limit;
 
 -- name: latest_value
--- about: latest value per device and metric (from the minute rollup)
-select distinct on (device_id, metric_name) device_id, metric_name, last_value as value, last_at as published_at
-  from metrics_rollup_1m
- where (:device::uuid is null or device_id = :device::uuid)
-   and (:since::timestamptz is null or bucket >= date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
- order by device_id, metric_name, bucket desc
+-- about: latest value per device and metric, with the metric's name and unit (from the minute rollup)
+select distinct on (r.device_id, r.metric_name) r.device_id, coalesce(c.name, r.metric_name::text) as metric, c.unit,
+       r.last_value as value, r.last_at as published_at
+  from metrics_rollup_1m r
+  left join metric_codes c on c.code = r.metric_name
+ where (:device::uuid is null or r.device_id = :device::uuid)
+   and (:since::timestamptz is null or r.bucket >= date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
+ order by r.device_id, r.metric_name, r.bucket desc
  limit :limit;
 
 -- name: gaps
@@ -59,14 +61,16 @@ select device_id, before + interval '1 minute' as silent_from, after as resumed_
  limit :limit;
 
 -- name: p95_hourly
--- about: 95th percentile of the value per metric per hour (raw rows: percentiles do not roll up)
-select metric_name, date_bin('1 hour', published_at, timestamptz '2000-01-01 00:00:00+00') as hour, count(*) as rows,
-       percentile_cont(0.95) within group (order by value) as p95
-  from metrics
- where (:device::uuid is null or device_id = :device::uuid)
-   and (:since::timestamptz is null or published_at >= :since::timestamptz)
- group by 1, 2
- order by 2, 1
+-- about: 95th percentile of the value per metric (name, unit) per hour (raw rows: percentiles do not roll up)
+select coalesce(c.name, m.metric_name::text) as metric, c.unit,
+       date_bin('1 hour', m.published_at, timestamptz '2000-01-01 00:00:00+00') as hour, count(*) as rows,
+       percentile_cont(0.95) within group (order by m.value) as p95
+  from metrics m
+  left join metric_codes c on c.code = m.metric_name
+ where (:device::uuid is null or m.device_id = :device::uuid)
+   and (:since::timestamptz is null or m.published_at >= :since::timestamptz)
+ group by m.metric_name, c.name, c.unit, 3
+ order by 3, m.metric_name
  limit :limit;
 
 -- name: top_noisy
@@ -78,6 +82,13 @@ select device_id, sum(n)::bigint as rows, count(distinct bucket) as active_minut
    and (:since::timestamptz is null or bucket >= date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
  group by device_id
  order by rows desc, device_id
+ limit :limit;
+
+-- name: metric_codes
+-- about: the contract's metric codes: name, unit and what each measures (`metrics.metric_name` holds the code)
+select code, name, unit, description
+  from metric_codes
+ order by code
  limit :limit;
 
 -- name: rollup_freshness

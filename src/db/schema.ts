@@ -77,3 +77,15 @@ export const rollupState = pgTable("sluice_rollup_state", {
   changed_rows: bigint("changed_rows", { mode: "number" }).notNull(),
   buckets_1m: integer("buckets_1m").notNull(),
 });
+
+/**
+ * The contract's metric codes as data, so analysts see names and units instead of numbers (`metrics.metric_name`
+ * holds the code). The setup job keeps it equal to src/contract/codes.ts (src/db/metric-codes.ts); the query pack
+ * joins it.
+ */
+export const metricCodes = pgTable("metric_codes", {
+  code: smallint("code").primaryKey(),
+  name: text("name").notNull().unique(),
+  unit: text("unit").notNull(),
+  description: text("description").notNull(),
+});

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { maintain, rollupOnce } from "../../src/db/maintain.ts";
+import { contractCodeRows, syncMetricCodes } from "../../src/db/metric-codes.ts";
 import { loadPack, runPackQuery } from "../../src/db/queries.ts";
 import { parseSpan } from "../../src/db/span.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
@@ -224,6 +225,35 @@ describe("analyst query pack", () => {
       expect(one.columns.map((c) => c.name)).toEqual(all.columns.map((c) => c.name));
     });
   }
+  test("metric_codes equals the contract (kept by setup); the pack names each metric with its unit", async () => {
+    const codes = await runPackQuery(analystSql, "metric_codes", { limit: 100 }, pack);
+    expect(codes.map((r): unknown => ({ ...r }))).toEqual(contractCodeRows());
+    const device = dev(424_242);
+    await upsert(sql, "metrics", device, new Date(Date.now() - 60_000), 10, 55.5);
+    try {
+      const rows = await runPackQuery(analystSql, "p95_hourly", { device, limit: 10 }, pack);
+      expect(rows.map((r) => [r.metric, r.unit, Number(r.rows)])).toEqual([["humidity", "%", 1]]);
+    } finally {
+      await sql`delete from metrics where device_id = ${device}`;
+    }
+  });
+
+  test("syncing metric_codes adds, changes and removes rows to match the contract, and is idempotent", async () => {
+    const contract = contractCodeRows();
+    const edited = [
+      ...contract.filter((r) => r.name !== "sound").map((r) => (r.name === "humidity" ? { ...r, unit: "ratio" } : r)),
+      { code: 60, name: "voltage", unit: "V", description: "supply voltage" },
+    ];
+    try {
+      expect(await syncMetricCodes(sql, edited)).toBe(3);
+      const now = await sql`select code, name, unit, description from metric_codes order by code`;
+      expect(now.map((r): unknown => ({ ...r }))).toEqual([...edited].sort((a, b) => a.code - b.code));
+    } finally {
+      expect(await syncMetricCodes(sql)).toBe(3);
+    }
+    expect(await syncMetricCodes(sql)).toBe(0);
+  });
+
   test("total_rows agrees with count(*) on metrics", async () => {
     const since = new Date(Date.UTC(2000, 0, 1));
     const [r] = await runPackQuery(analystSql, "total_rows", { since, device: dev(999_999) }, pack);

@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CODES } from "../../src/contract/codes.ts";
 import { formatReport } from "../../src/db/maintain.ts";
+import { contractCodeRows } from "../../src/db/metric-codes.ts";
+import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
 import { loadPack, parsePack } from "../../src/db/queries.ts";
 import { parseSince, parseSpan } from "../../src/db/span.ts";
 import { memorySettings, renderMemoryConf } from "../../src/stack/pgtune.ts";
@@ -39,6 +44,7 @@ describe("query pack", () => {
       "gaps",
       "p95_hourly",
       "top_noisy",
+      "metric_codes",
       "rollup_freshness",
     ]);
     expect(new Set(pack.map((q) => q.name)).size).toBe(pack.length);
@@ -101,5 +107,22 @@ describe("PostgreSQL memory settings from the machine", () => {
       "work_mem",
       "wal_buffers",
     ]);
+  });
+});
+
+describe("migrations", () => {
+  test("the journal's timestamps increase: drizzle skips a migration not newer than the last one applied", () => {
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as {
+      entries: { idx: number; when: number; tag: string }[];
+    };
+    const late = journal.entries.filter((e, i) => i > 0 && e.when <= journal.entries[i - 1]!.when).map((e) => e.tag);
+    expect(late).toEqual([]);
+    expect(journal.entries.map((e) => e.idx)).toEqual(journal.entries.map((_, i) => i));
+  });
+
+  test("metric_codes rows follow the contract: every code once, with a unit and a description", () => {
+    const rows = contractCodeRows();
+    expect(rows.map((r) => r.code)).toEqual([...CODES].sort((a, b) => a - b));
+    for (const r of rows) expect([r.name, r.unit.length > 0, r.description.length > 0]).toEqual([r.name, true, true]);
   });
 });
