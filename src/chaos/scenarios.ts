@@ -88,6 +88,20 @@ async function taskWorkers(d: FaultDeps): Promise<string[]> {
   return [...new Set(st?.tasks.filter((t) => t.state === "RUNNING").map((t) => t.worker_id) ?? [])];
 }
 
+/**
+ * kill -9 of the first worker; the watchdog brings it back. With several workers the survivors take its tasks
+ * meanwhile, and once it is back the sandbox's two tasks run on two workers again.
+ */
+async function workerCrashed(d: FaultDeps): Promise<void> {
+  await crash(d, "connect");
+  if (d.ctx.env.SLUICE_CONNECT_WORKERS < 2) return;
+  await waitUntil("the sink's tasks spread over two workers again", async () => (await taskWorkers(d)).length === 2, {
+    timeoutMs: 180_000,
+    intervalMs: 1000,
+  });
+  d.log(`tasks on ${(await taskWorkers(d)).join(", ")}`);
+}
+
 /** Workers that run any task of any connector (the group's view after a rebalance). */
 async function busyWorkers(d: FaultDeps): Promise<Set<string>> {
   const busy = new Set<string>();
@@ -275,9 +289,9 @@ function flood(run: Run, k: number) {
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: "worker-kill",
-    summary: "Kafka Connect worker kill -9, restarted by the watchdog",
+    summary: "Kafka Connect worker kill -9, restarted by the watchdog (with several workers: tasks spread again)",
     short: true,
-    inject: (d) => crash(d, "connect"),
+    inject: workerCrashed,
   },
   { name: "poison-flood", summary: "10 % of records malformed or invalid, at full rate", short: true, poison: flood },
   {
