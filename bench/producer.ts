@@ -1,7 +1,10 @@
 // `npm run bench:producer -- [--count N] [--rate-seconds S] [--skip-rate]`: the load tester alone on one core (the
 // npm script pins it with taskset), on a topic of its own that is deleted afterwards.
 //   1. --max with Sluice's device partitioner vs kafkajs' default partitioner, alternating, same run (ratio reported);
+//      and, same rounds, kafkajs' idempotent producer in the one mode where it is safe (one send in flight:
+//      docs/decisions/producer-delivery.md);
 //   2. --rate accuracy: 20,000/s for S seconds (default 60): achieved rate, its error, and the schedule lag.
+// The topic has the stack's replication (RF 3 with min.insync.replicas 2 on a three-node stack).
 // Prints a table and writes bench/results/producer-<timestamp>.json.
 import { z } from "zod";
 import { countFlag } from "../src/cli/command.ts";
@@ -15,6 +18,7 @@ import { type Mode, runLoad } from "../src/producer/loadtest.ts";
 import type { Summary } from "../src/producer/report.ts";
 import { rng } from "../src/producer/rng.ts";
 import { openLoadProducer } from "../src/producer/session.ts";
+import { topicReplication } from "../src/provision.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { brokerAddresses } from "../src/stack/kafka.ts";
 import { registryUrl } from "../src/stack/registry.ts";
@@ -41,17 +45,27 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const client = kafka(brokers, "sluice-bench");
   const admin = client.admin();
   await admin.connect();
-  await ensureTopics(admin, [{ topic, numPartitions: env.TOPIC_PARTITIONS_METRICS }]);
+  const replication = topicReplication(env);
+  await ensureTopics(admin, [
+    {
+      topic,
+      numPartitions: env.TOPIC_PARTITIONS_METRICS,
+      replicationFactor: replication?.replicationFactor,
+      configEntries: replication?.minInsyncReplicas
+        ? [{ name: "min.insync.replicas", value: String(replication.minInsyncReplicas) }]
+        : undefined,
+    },
+  ]);
 
   /** One run; also returns the producer's CPU time per message, which the other processes on the machine disturb less than wall-clock rates. */
   async function once(
     partitioner: "device" | "default",
     mode: Mode,
-    opts: { count?: number; durationMs?: number; batchSize: number; schemaHeader?: boolean },
+    opts: { count?: number; durationMs?: number; batchSize: number; schemaHeader?: boolean; idempotent?: boolean },
   ): Promise<Summary & { msgPerCpuSec: number }> {
     const lp = await openLoadProducer(
       { brokers, registryUrl: registryUrl(ctx), topic },
-      { maxInFlight: env.KAFKA_MAX_IN_FLIGHT, partitioner },
+      { maxInFlight: env.KAFKA_MAX_IN_FLIGHT, partitioner, idempotent: opts.idempotent },
     );
     try {
       const cpu0 = process.cpuUsage();
@@ -74,7 +88,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
         count: opts.count,
         durationMs: opts.durationMs,
         batchSize: opts.batchSize,
-        concurrency: env.PRODUCER_QUEUE_CONCURRENCY,
+        concurrency: opts.idempotent ? 1 : env.PRODUCER_QUEUE_CONCURRENCY,
         compression: "none",
         acks: -1,
         partitioner,
@@ -94,15 +108,20 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     // Alternate the variants so all see the same machine load; keep each one's best round (the JIT warms up in
     // round 1). Wall-clock msg/s is what the target is about; msg per CPU-second shows the cost when the core is shared.
     const variants = [
-      ["device", "device", true],
-      ["default", "default", true],
-      ["device, no header", "device", false],
-      ["default, no header", "default", false],
+      ["device", "device", true, false],
+      ["default", "default", true, false],
+      ["device, no header", "device", false, false],
+      ["default, no header", "default", false, false],
+      ["device, idempotent, 1 send in flight", "device", true, true],
     ] as const;
     const best: Record<string, { rate: number; cpu: number }> = {};
     for (let round = 1; round <= flags.rounds; round++) {
-      for (const [name, p, header] of variants) {
-        const s = await once(p, { kind: "max" }, { count: flags.count, batchSize: 1000, schemaHeader: header });
+      for (const [name, p, header, idempotent] of variants) {
+        const s = await once(
+          p,
+          { kind: "max" },
+          { count: flags.count, batchSize: 1000, schemaHeader: header, idempotent },
+        );
         log(
           `round ${round} ${name}: ${n(s.rate)} msg/s, ${n(s.msgPerCpuSec)} msg/CPU-s (p99 ${s.latency.p99} ms, errors ${s.errors})`,
         );
@@ -119,6 +138,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
       best,
       ratio: ratio("device", "default"),
       ratioNoHeader: ratio("device, no header", "default, no header"),
+      ratioIdempotent: ratio("device, idempotent, 1 send in flight", "device"),
     };
     for (const [name] of variants)
       rows.push([
@@ -126,11 +146,12 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
         `${n(best[name]!.rate)} (${n(best[name]!.cpu)})`,
       ]);
     for (const [label, a, b] of [
-      ["", "device", "default"],
-      [", no header", "device, no header", "default, no header"],
+      ["device / default", "device", "default"],
+      ["device / default, no header", "device, no header", "default, no header"],
+      ["idempotent / device", "device, idempotent, 1 send in flight", "device"],
     ] as const) {
       const r = ratio(a, b);
-      rows.push([`ratio device / default${label}: wall (CPU)`, `${r.wall} (${r.cpu})`]);
+      rows.push([`ratio ${label}: wall (CPU)`, `${r.wall} (${r.cpu})`]);
     }
 
     if (!flags["skip-rate"]) {

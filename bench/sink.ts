@@ -29,6 +29,7 @@ import {
   endToEnd,
   latency,
   RAW_JSON_CONVERTER,
+  RF1,
   TREE_PATH_CONVERTER,
 } from "./lib/scenarios.ts";
 
@@ -48,6 +49,17 @@ export async function runBench(
       await drain({ ...b, rows: Math.min(200_000, b.rows) }, "warmup", "warm-up", { ...flags.overrides });
     if (has("copy")) results.push(await copyBaseline(b));
     if (has("drain")) results.push(await drain(b, "drain", "Sluice sink draining a backlog", { ...flags.overrides }));
+    if (has("drain-rf1"))
+      results.push(
+        await drain(
+          b,
+          "drain-rf1",
+          "Sluice sink draining a backlog, RF 1 topic",
+          { ...flags.overrides },
+          b.partitions,
+          RF1,
+        ),
+      );
     if (has("drain-tree"))
       results.push(
         await drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", {
@@ -73,6 +85,7 @@ export async function runBench(
       results.push(e);
       e2eRate = e.rows / e.seconds;
     }
+    if (has("e2e-rf1")) results.push(await endToEnd(b, "e2e-rf1", "end to end, RF 1 topic", RF1));
     if (has("latency")) results.push(await latency(b, (e2eRate ?? 40_000) / 2, flags.latencySeconds));
   } finally {
     await bench.close(flags.keep);

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
+import { topicReplication } from "../../src/provision.ts";
 import { setup } from "../../src/setup.ts";
 import type { StackContext } from "../../src/stack/component.ts";
 import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
@@ -49,6 +50,7 @@ export async function openBench(
     childEnv: ctx.baseEnv,
     boxes: [],
     compression: opts.compression ?? DEFAULT_COMPRESSION,
+    replication: topicReplication(env),
   };
   return {
     b,

@@ -7,13 +7,17 @@ import { COMPRESSION, type CompressionName, DEFAULT_COMPRESSION } from "../../sr
 export const SCENARIOS = [
   "copy",
   "drain",
+  "drain-rf1",
   "drain-tree",
   "drain-debezium",
   "drain-raw",
   "bun-consumer",
   "e2e",
+  "e2e-rf1",
   "latency",
 ] as const;
+/** Run only when named: on a one-node stack they repeat `drain` and `e2e` (every topic has one replica there). */
+export const OPT_IN_SCENARIOS: readonly Scenario[] = ["drain-rf1", "e2e-rf1"];
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchFlags {
@@ -34,7 +38,7 @@ const raw = z.object({
   rows: countFlag(1_000_000, 50_000_000),
   scenario: z
     .string()
-    .default(SCENARIOS.join(","))
+    .default(SCENARIOS.filter((x) => !OPT_IN_SCENARIOS.includes(x)).join(","))
     .transform((s, ctx) => {
       const list = s
         .split(",")

@@ -52,18 +52,26 @@ export interface ProcGroup {
   pids(): number[];
 }
 
-/** The stack's components from their pid files; PostgreSQL is its postmaster and every child of it. */
+/**
+ * The stack's components from their pid files; PostgreSQL is its postmaster and every child of it. On a cluster a
+ * group holds every node or worker of its kind (`kafka`, `kafka-2`, `kafka-3`; `connect`, `connect-2`).
+ */
 export function stackGroups(
   runDir: string,
   names: readonly string[] = ["connect", "kafka", "postgres", "registry", "admin"],
 ): ProcGroup[] {
-  const pidOf = (n: string) => readPid(runDir, n) ?? 0;
+  const members = (n: string) => {
+    const own = new RegExp(`^${n}(-\\d+)?\\.pid$`);
+    return readdirSync(runDir)
+      .filter((f) => own.test(f))
+      .map((f) => readPid(runDir, f.slice(0, -4)) ?? 0)
+      .filter((pid) => pid > 0);
+  };
   return names.map((name) => ({
     name,
     pids: () => {
-      const pid = pidOf(name);
-      if (!pid) return [];
-      return name === "postgres" ? [pid, ...childrenOf(pid)] : [pid];
+      const pids = members(name);
+      return name === "postgres" ? pids.flatMap((pid) => [pid, ...childrenOf(pid)]) : pids;
     },
   }));
 }

@@ -15,7 +15,7 @@ import { runLoad } from "../../src/producer/loadtest.ts";
 import { rng } from "../../src/producer/rng.ts";
 import { openLoadProducer, produceRun } from "../../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../../src/producer/workload.ts";
-import { createSandbox, type Sandbox } from "../../src/sandbox.ts";
+import { createSandbox, type Sandbox, type SandboxReplication } from "../../src/sandbox.ts";
 import { meter, type ProcGroup } from "./proc.ts";
 import type { ScenarioResult } from "./report.ts";
 
@@ -39,7 +39,12 @@ export interface BenchContext {
   readonly boxes: Sandbox[];
   /** Producer compression of every scenario that produces through Sluice's producer. */
   readonly compression: CompressionName;
+  /** Replication of the sandbox topics: the stack's (RF 3, min.insync 2 on a three-node stack), as the shipped topics. */
+  readonly replication: SandboxReplication | undefined;
 }
+
+/** Topics of one replica on any stack: what replication costs, measured on the same cluster (`*-rf1` scenarios). */
+export const RF1: SandboxReplication = { replicationFactor: 1, minInsyncReplicas: 1 };
 
 /**
  * The Debezium JDBC sink 3.6 as connectors/alternatives/debezium/metrics-sink.json configures it (the settings
@@ -70,9 +75,14 @@ export const TREE_PATH_CONVERTER = {
 const newRun = (b: BenchContext, label: string, count = b.rows): Run =>
   planRun({ seed: `bench-${label}-${Date.now()}`, count, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
 
-async function box(b: BenchContext, label: string, partitions = b.partitions): Promise<Sandbox> {
+async function box(
+  b: BenchContext,
+  label: string,
+  partitions = b.partitions,
+  replication = b.replication,
+): Promise<Sandbox> {
   const s = await createSandbox(
-    { root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect },
+    { root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect, replication },
     `bench_${label.replace(/-/g, "_")}`,
     partitions,
   );
@@ -201,8 +211,9 @@ export async function drain(
   label: string,
   overrides: Record<string, string>,
   partitions = b.partitions,
+  replication = b.replication,
 ): Promise<ScenarioResult> {
-  const s = await box(b, scenario, partitions);
+  const s = await box(b, scenario, partitions, replication);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
   const r = await measured(b, s, run, scenario, {
@@ -213,14 +224,19 @@ export async function drain(
 }
 
 /** The connector running first, then the producer at its maximum on the same machine; timed from the first send. */
-export async function endToEnd(b: BenchContext): Promise<ScenarioResult> {
-  const s = await box(b, "e2e");
+export async function endToEnd(
+  b: BenchContext,
+  scenario = "e2e",
+  label = "end to end (producer at max + sink)",
+  replication = b.replication,
+): Promise<ScenarioResult> {
+  const s = await box(b, scenario, b.partitions, replication);
   await s.applySink(undefined, { ...b.overrides });
-  const run = newRun(b, "e2e");
-  b.log(`e2e: producer at its maximum, ${run.count.toLocaleString("en-US")} rows, sink running…`);
+  const run = newRun(b, scenario);
+  b.log(`${scenario}: producer at its maximum, ${run.count.toLocaleString("en-US")} rows, sink running…`);
   const produce = () => produceRun(target(b, s.topic), run, { compression: b.compression });
-  const r = await measured(b, s, run, "e2e", { produce });
-  return { scenario: "e2e", label: "end to end (producer at max + sink)", rows: run.count, ...r };
+  const r = await measured(b, s, run, scenario, { produce });
+  return { scenario, label, rows: run.count, ...r };
 }
 
 /** Open-loop `rate` for `seconds` with the sink running; p50/p99 of produce → row visible on sampled records. */

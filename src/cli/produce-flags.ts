@@ -223,6 +223,14 @@ export const PRODUCE_FLAGS = {
     default: e("KAFKA_MAX_IN_FLIGHT"),
     schema: int(1, 100),
   },
+  idempotence: {
+    type: "string",
+    arg: "on|off",
+    help: "kafkajs's idempotent producer; on forces one batch in flight (--concurrency 1, --max-in-flight 1)",
+    env: "PRODUCER_IDEMPOTENCE",
+    default: (env: Env) => env.PRODUCER_IDEMPOTENCE ?? (env.SLUICE_BROKERS > 1 ? "on" : "off"),
+    schema: oneOf(["on", "off"]),
+  },
   compression: {
     type: "string",
     arg: "C",
@@ -383,6 +391,7 @@ export function produceFlagsSchema(env: Env) {
             | "batch-size"
             | "concurrency"
             | "max-in-flight"
+            | "idempotence"
             | "compression"
             | "acks"
             | "partitioner"
@@ -402,6 +411,8 @@ export function produceFlagsSchema(env: Env) {
     .superRefine((v, ctx) => {
       const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
       if (v.rate !== undefined && v.max) issue("rate", "--rate and --max exclude each other: choose one");
+      if (v.idempotence === "on" && v.acks !== "all")
+        issue("idempotence", `needs --acks all (Kafka refuses idempotent writes otherwise), got --acks ${v.acks}`);
       if (v["min-devices"] > v["max-devices"])
         issue("min-devices", `must not exceed --max-devices (${v["max-devices"]}), got ${v["min-devices"]}`);
       if (v["min-metrics"] > v["max-metrics"])

@@ -68,7 +68,7 @@ Exit 1 when a --threshold fails or a send failed.`;
     const probe = sql ? new E2eProbe(sql, f.table) : undefined;
     const lp = await openLoadProducer(
       { brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: f.topic },
-      { maxInFlight: f["max-in-flight"], partitioner: f.partitioner },
+      { maxInFlight: f["max-in-flight"], partitioner: f.partitioner, idempotent: f.idempotence === "on" },
     );
     const startedAt = new Date();
     try {
@@ -78,7 +78,7 @@ Exit 1 when a --threshold fails or a send failed.`;
           .filter(Boolean)
           .join(" or ") || "Ctrl-C";
       ctx.log(
-        `producing to ${f.topic} (${lp.partitions} partitions), mode ${mode.kind}${f.rate ? ` ${f.rate}/s` : ""}, until ${bound}; seed ${seed}`,
+        `producing to ${f.topic} (${lp.partitions} partitions), mode ${mode.kind}${f.rate ? ` ${f.rate}/s` : ""}, until ${bound}; seed ${seed}${f.idempotence === "on" ? "; idempotent, one batch in flight" : ""}`,
       );
       const summary = await runLoad({
         producer: lp.producer,
@@ -91,7 +91,8 @@ Exit 1 when a --threshold fails or a send failed.`;
         count: f.count,
         durationMs: f.duration,
         batchSize: f["batch-size"],
-        concurrency: f.concurrency,
+        // kafkajs's idempotent producer is safe with one batch in flight only (docs/decisions/producer-delivery.md).
+        concurrency: f.idempotence === "on" ? 1 : f.concurrency,
         compression: f.compression,
         acks: f.acks === "all" ? -1 : f.acks === "1" ? 1 : 0,
         partitioner: f.partitioner,

@@ -109,6 +109,11 @@ export const EnvSchema = z.object({
   KAFKA_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(250),
   /** kafkajs maxInFlightRequests per broker connection. */
   KAFKA_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * The load tester's idempotent producer (`on`: one send in flight, the only safe way with kafkajs; see
+   * docs/decisions/producer-delivery.md). Default: on with SLUICE_BROKERS > 1, off on one node.
+   */
+  PRODUCER_IDEMPOTENCE: z.enum(["on", "off"]).optional(),
   /** Port of the admin/ingest service (`sluice serve`, started by `sluice up`). */
   ADMIN_PORT: port(3000),
   /** Port of the Prometheus JMX exporter agent in the Kafka Connect worker (Connect and JVM metrics). */

@@ -72,7 +72,7 @@ export interface LoadProducer {
  */
 export async function openLoadProducer(
   target: ProducerTarget,
-  opts: { maxInFlight: number; partitioner: "device" | "default" },
+  opts: { maxInFlight: number; partitioner: "device" | "default"; idempotent?: boolean },
 ): Promise<LoadProducer> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
   // The load tester's records are encoded by fast-produce.ts (marked per message; other producers are untouched).
@@ -82,8 +82,12 @@ export async function openLoadProducer(
   const producer = client.producer({
     createPartitioner: opts.partitioner === "device" ? createDevicePartitioner : Partitioners.DefaultPartitioner,
     allowAutoTopicCreation: false,
-    idempotent: false,
-    maxInFlightRequests: opts.maxInFlight,
+    // kafkajs' idempotent producer is safe only with one send in flight (docs/decisions/producer-delivery.md): one
+    // request per connection here, and the caller runs one batch at a time.
+    idempotent: opts.idempotent ?? false,
+    maxInFlightRequests: opts.idempotent ? 1 : opts.maxInFlight,
+    // kafkajs's idempotent default is to retry forever; a run should rather stop with the error (it does on the first).
+    ...(opts.idempotent ? { retry: { retries: 10 } } : {}),
   });
   await Promise.all([admin.connect(), producer.connect()]);
   try {

@@ -66,6 +66,15 @@ describe("produce flags", () => {
     expect(f.compression).toBe("zstd");
   });
 
+  test("idempotence: on by default with three nodes, off on one; needs acks all", () => {
+    expect(parse([]).idempotence).toBe("off");
+    expect(parse([], parseEnv({ SLUICE_BROKERS: "3" })).idempotence).toBe("on");
+    expect(parse(["--idempotence", "off"], parseEnv({ SLUICE_BROKERS: "3" })).idempotence).toBe("off");
+    expect(parse([], parseEnv({ PRODUCER_IDEMPOTENCE: "on" })).idempotence).toBe("on");
+    expect(usage(["--idempotence", "on", "--acks", "1"])).toContain("needs --acks all");
+    expect(usage(["--idempotence", "yes"])).toContain("idempotence");
+  });
+
   test("values: rate, duration, ratios, lists", () => {
     const f = parse([
       "--rate",
