@@ -7,9 +7,11 @@ import { maintainerSession, maintainMetricsOnce } from "../db/maintainer.ts";
 import { parseEvery, parseSpan } from "../db/span.ts";
 import { createApp } from "../server/app.ts";
 import type { Scope } from "../server/auth.ts";
+import { startHistory } from "../server/history-sampler.ts";
 import { type MaintenanceSchedule, startMaintenance } from "../server/maintenance.ts";
 import { redactor } from "../server/redact.ts";
 import { serverDeps } from "../server/runtime.ts";
+import { snapshotCache } from "../server/snapshot.ts";
 import { adminApiKeys } from "../stack/admin.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectUrl } from "../stack/connect.ts";
@@ -70,7 +72,18 @@ at once. Runs until SIGINT/SIGTERM.`,
     });
     const schedule = startSchedule(ctx);
     const watchdog = () => readWatchState(ctx.paths.run);
-    const app = createApp({ ...deps, healerRestarts, maintenance: schedule?.state, watchdog, log: ctx.log });
+    // One snapshot cache for the charts' sampler, the dashboards and Prometheus: the components are read once a second.
+    const snapshot = snapshotCache(deps);
+    const history = startHistory({ snapshot, watchdog, everyMs: 1000 });
+    const app = createApp({
+      ...deps,
+      healerRestarts,
+      maintenance: schedule?.state,
+      watchdog,
+      snapshot,
+      history,
+      log: ctx.log,
+    });
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.
     const server = Bun.serve({ hostname: ctx.env.SLUICE_HOST, port, fetch: app.fetch, idleTimeout: 60 });
     const count = (scope: Scope) => keys.filter((k) => k.scopes.includes(scope)).length;
@@ -83,6 +96,7 @@ at once. Runs until SIGINT/SIGTERM.`,
       signal.addEventListener("abort", () => resolve(), { once: true });
     });
     healer.stop();
+    history.stop();
     await schedule?.stop();
     await server.stop(true);
     await close();

@@ -27,7 +27,7 @@ async function requestId(c: Context<Env>, next: Next) {
 function requireScope(s: AppState) {
   const scopesOf = keyMatcher(s.deps.apiKeys);
   return async (c: Context<Env>, next: Next) => {
-    if (c.req.path === "/v1/pipeline") return next();
+    if (c.req.path === "/v1/pipeline" || c.req.path === "/v1/pipeline/history") return next();
     const needed = scopeOf(c.req.path);
     const key = presentedKey(c.req.raw.headers);
     const granted = key ? scopesOf(key) : new Set();
@@ -57,6 +57,7 @@ function notFound(s: AppState, answer: ReturnType<typeof errorAnswerer>) {
     })),
     { re: /^\/$/, allow: ["GET"] },
     { re: /^\/events$/, allow: ["GET"] },
+    { re: /^\/assets\/[^/]+$/, allow: ["GET"] },
   ];
   return (c: Context<Env>) => {
     const known = routes.find((r) => r.re.test(c.req.path));

@@ -1,9 +1,11 @@
 import type { ConnectClient } from "../connect/client.ts";
 import type { WatchdogFile } from "../stack/watch-state.ts";
 import type { ApiKey } from "./auth.ts";
+import type { HistorySampler } from "./history-sampler.ts";
 import type { IngestLimits } from "./ingest.ts";
 import type { KafkaGateway } from "./kafka.ts";
 import type { MaintenanceState } from "./maintenance.ts";
+import type { PipelineSnapshot } from "./snapshot.ts";
 
 /** What the server needs from PostgreSQL. */
 export interface DbGateway {
@@ -54,4 +56,8 @@ export interface ServerDeps {
   readonly maintenance?: () => MaintenanceState;
   /** The local stack's watchdog state (restarts per component), when this service runs beside one. */
   readonly watchdog?: () => WatchdogFile | undefined;
+  /** A shared snapshot cache (snapshot.ts), when something outside the app (the history sampler) reads it too. */
+  readonly snapshot?: () => Promise<PipelineSnapshot>;
+  /** The charts' history (history-sampler.ts), when the service samples the pipeline. */
+  readonly history?: Pick<HistorySampler, "points" | "everyMs" | "windowMs">;
 }

@@ -109,6 +109,29 @@ export function openApiDocument(limits: IngestLimits) {
           responses: { "200": json(ref("Pipeline"), "The pipeline now.") },
         },
       },
+      "/v1/pipeline/history": {
+        get: {
+          summary: "The dashboard's charts: one point per sample of the pipeline, over the last 15 minutes.",
+          description:
+            "Read-only, no key. Rates are counter deltas over the real time between two samples; lag is the end offset " +
+            "minus the sink's committed offset (Connect commits every few seconds); markers say what changed (connector " +
+            "and task states, watchdog restarts, sources not answering). `since` (epoch ms) returns only newer points.",
+          operationId: "pipelineHistory",
+          parameters: [
+            {
+              name: "since",
+              in: "query",
+              required: false,
+              schema: { type: "integer", minimum: 0 },
+              description: "Only points sampled after this time (epoch ms).",
+            },
+          ],
+          responses: {
+            "200": json(ref("History"), "The points, oldest first (none when the service does not sample)."),
+            "400": err("`since` is not a non-negative integer."),
+          },
+        },
+      },
       "/v1/metrics": {
         post: {
           summary: `Ingest a batch of up to ${limits.maxItems} metrics (body at most ${limits.maxBodyBytes} bytes).`,
@@ -386,6 +409,30 @@ export function openApiDocument(limits: IngestLimits) {
             lag: { type: "integer", nullable: true, description: "Records not yet committed by the sink." },
             rowsWritten: { type: "integer", nullable: true },
             ingestAccepted: { type: "integer" },
+          },
+        },
+        History: {
+          type: "object",
+          required: ["everyMs", "windowMs", "points"],
+          properties: {
+            everyMs: { type: "integer", description: "Sampling interval; 0 when this service does not sample." },
+            windowMs: { type: "integer" },
+            points: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["at", "markers", "down"],
+                properties: {
+                  at: { type: "integer" },
+                  produceRate: { type: "number", nullable: true },
+                  landedRate: { type: "number", nullable: true },
+                  dlqRate: { type: "number", nullable: true },
+                  lag: { type: "integer", nullable: true },
+                  markers: { type: "array", items: { type: "string" } },
+                  down: { type: "array", items: { type: "string" } },
+                },
+              },
+            },
           },
         },
       },

@@ -24,7 +24,7 @@ export interface AppState {
 
 /** Builds the shared state from `deps` (no sockets: the caches call deps only when asked). */
 export function appState(deps: ServerDeps): AppState {
-  const snapshot = snapshotCache(deps);
+  const snapshot = deps.snapshot ?? snapshotCache(deps);
   return {
     deps,
     limits: { ...DEFAULT_LIMITS, ...deps.limits },

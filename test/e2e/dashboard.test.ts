@@ -1,7 +1,7 @@
 // The live dashboard in a real browser (npm's @sparticuz/chromium headless shell through playwright-core): while a
-// producer writes to a sandbox topic, the page's produce and landed numbers move without a reload. A screenshot is
-// kept as an artifact in <data dir>/test-reports/dashboard.png. A hostile answer from Connect (markup in a task
-// state) is shown as text.
+// producer writes to a sandbox topic, the page's numbers and charts move without a reload; pausing the connector
+// shows as a stall (landed rate 0, lag growing, a marker). Screenshots are kept as artifacts in
+// <data dir>/test-reports/dashboard*.png. A hostile answer from Connect (markup in a task state) is shown as text.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,18 +12,21 @@ import { produce } from "../../src/producer/send.ts";
 import { planRun } from "../../src/producer/workload.ts";
 import { registerContract } from "../../src/registry/register.ts";
 import { createApp } from "../../src/server/app.ts";
+import { type HistorySampler, startHistory } from "../../src/server/history-sampler.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
-import { sinkGroup } from "../../src/server/snapshot.ts";
+import { sinkGroup, snapshotCache } from "../../src/server/snapshot.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
 import { chromiumLaunchOptions } from "../tools.ts";
-import { brokers, client, ctx, registry, type Sandbox, sandbox } from "./harness.ts";
+import { brokers, client, connect, ctx, eventually, registry, type Sandbox, sandbox } from "./harness.ts";
 
 let box: Sandbox;
 let real: ReturnType<typeof serverDeps>;
 let server: ReturnType<typeof Bun.serve>;
 let browser: Browser;
 let page: Page;
+let history: HistorySampler;
+const reports = join(ctx.paths.data, "test-reports");
 
 beforeAll(async () => {
   box = await sandbox("dash");
@@ -39,12 +42,19 @@ beforeAll(async () => {
     connector: box.connector,
     table: box.table,
   });
-  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createApp(real.deps).fetch, idleTimeout: 60 });
+  // As `sluice serve` does: one snapshot cache for the sampler and the app, sampled every second from the start.
+  const snapshot = snapshotCache(real.deps);
+  history = startHistory({ snapshot, everyMs: 1000 });
+  const app = createApp({ ...real.deps, snapshot, history });
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, idleTimeout: 60 });
+  mkdirSync(reports, { recursive: true });
   browser = await chromium.launch(await chromiumLaunchOptions());
-  page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+  // A locale of its own: the headless shell would take "en-US@posix" from a POSIX environment, which Intl (and uPlot) refuse.
+  page = await browser.newPage({ viewport: { width: 1100, height: 640 }, locale: "en-US" });
 });
 
 afterAll(async () => {
+  history?.stop();
   await browser?.close();
   await server?.stop(true);
   await real?.close();
@@ -91,9 +101,16 @@ describe("live dashboard", () => {
           polling: 200,
         },
       );
-      const dir = join(ctx.paths.data, "test-reports");
-      mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, "dashboard.png"), fullPage: true });
+      // The charts: three plots drawn, the rates chart has both series above 0, and points keep coming.
+      await page.waitForFunction(
+        `document.querySelectorAll(".plot canvas").length >= 3 && Number(document.body.dataset.points || 0) >= 5 &&
+         sluiceHistory.produce.some((v) => v > 0) && sluiceHistory.landed.some((v) => v > 0)`,
+        undefined,
+        { timeout: 30_000, polling: 250 },
+      );
+      await page.screenshot({ path: join(reports, "dashboard.png"), fullPage: true });
+      const points = Number(await page.evaluate("document.body.dataset.points"));
+      await page.waitForFunction(`Number(document.body.dataset.points) > ${points}`, undefined, { timeout: 15_000 });
       const seen = await num("produced");
       await page.waitForFunction(`${N} n("produced") > ${seen}`, undefined, { timeout: 15_000 });
     } finally {
@@ -105,6 +122,45 @@ describe("live dashboard", () => {
     expect(await page.textContent("#tasks")).toContain("RUNNING");
     expect((await page.textContent("#errors"))?.trim()).toBe("");
   });
+
+  test("a paused connector shows as a stall: landed rate 0 while lag grows, and a marker", async () => {
+    const schemaId = await registerContract(registry, VALUE_SUBJECT, valueJsonSchema());
+    const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    await connect.pause(box.connector);
+    try {
+      await eventually(
+        "the connector paused",
+        async () => (await connect.status(box.connector))?.connector.state === "PAUSED",
+      );
+      const start = Date.UTC(2026, 6, 1);
+      for (let i = 0; i < 3; i++) {
+        const run = planRun({ seed: `dash-stall-${i}`, count: 1000, devices: 20, startMs: start + i * 1_000_000 });
+        await produce({ producer, topic: box.topic, partitions: 3, run, schemaId });
+      }
+      await page.waitForFunction(`document.body.dataset.stalled === "true"`, undefined, {
+        timeout: 30_000,
+        polling: 250,
+      });
+      expect(await page.textContent("#stall")).toContain("The sink lands nothing while");
+      expect(await page.textContent("#markers")).toContain("connector RUNNING → PAUSED");
+      const tail = (await page.evaluate(
+        "({ landed: sluiceHistory.landed.slice(-5), lag: Object.values(sluiceHistory.lag).map((a) => a[a.length - 1]) })",
+      )) as { landed: number[]; lag: number[] };
+      expect(tail.landed).toEqual([0, 0, 0, 0, 0]);
+      expect(tail.lag.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3000);
+      await page.screenshot({ path: join(reports, "dashboard-stall.png"), fullPage: true });
+    } finally {
+      await connect.resume(box.connector);
+      await producer.disconnect();
+    }
+    // Resumed: the backlog lands, the stall banner goes.
+    await page.waitForFunction(`document.body.dataset.stalled === "false"`, undefined, {
+      timeout: 60_000,
+      polling: 250,
+    });
+    expect(await page.textContent("#markers")).toContain("connector PAUSED → RUNNING");
+  }, 120_000);
 
   test("markup in a task state from Connect is shown as text, never parsed or run", async () => {
     // Everything real but Connect's status answer, whose task state carries markup with a script in an event handler.
@@ -125,7 +181,7 @@ describe("live dashboard", () => {
       },
     });
     const evilServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: evil.fetch, idleTimeout: 60 });
-    const p = await browser.newPage();
+    const p = await browser.newPage({ locale: "en-US" });
     try {
       await p.goto(`http://127.0.0.1:${evilServer.port}/`);
       await p.waitForFunction("Number(document.body.dataset.updates || 0) >= 1", undefined, { timeout: 15_000 });

@@ -419,6 +419,7 @@ describe("routes without a stack", () => {
         "/v1/admin/dlq",
         "/v1/metrics",
         "/v1/pipeline",
+        "/v1/pipeline/history",
       ].sort(),
     );
     expect(Object.keys(doc.paths["/v1/metrics"]!.post!.responses).sort()).toEqual([
@@ -442,12 +443,51 @@ describe("routes without a stack", () => {
     ]);
   });
 
-  test("the dashboard is one plain page fed by /events", async () => {
-    const res = await createApp(deps()).request("/");
+  test("the dashboard is one plain page fed by /events, its only script uPlot served from the package", async () => {
+    const app = createApp(deps());
+    const res = await app.request("/");
     expect(res.headers.get("content-type")).toContain("text/html");
     const html = await res.text();
-    expect(html).toContain('new EventSource("/events")');
-    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect(html).toContain('new EventSource("/events?since=" + lastAt)');
+    expect(html).toContain('fetch("/v1/pipeline/history")');
+    expect([...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1])).toEqual(["/assets/uplot.iife.min.js"]);
+    expect(html).not.toMatch(/https?:\/\//);
+    const js = await app.request("/assets/uplot.iife.min.js");
+    expect([js.status, js.headers.get("content-type")]).toEqual([200, "text/javascript; charset=utf-8"]);
+    expect(await js.text()).toContain("uPlot");
+    const css = await app.request("/assets/uplot.min.css");
+    expect([css.status, css.headers.get("content-type")]).toEqual([200, "text/css; charset=utf-8"]);
+    expect((await app.request("/assets/../package.json")).status).toBe(404);
+    expect((await app.request("/assets/secrets")).status).toBe(404);
+  });
+
+  test("/v1/pipeline/history: no key, the sampler's points (since a time), none when nothing samples", async () => {
+    const point = (at: number) => ({
+      at,
+      produceRate: 1,
+      landedRate: 1,
+      dlqRate: 0,
+      lag: 0,
+      lagByPartition: [],
+      markers: [],
+      down: [],
+    });
+    const history = {
+      everyMs: 1000,
+      windowMs: 900_000,
+      points: (since = 0) => [point(1000), point(2000)].filter((p) => p.at > since),
+    };
+    const app = createApp({ ...deps(), history });
+    const all = await app.request("/v1/pipeline/history");
+    expect(all.status).toBe(200);
+    expect(((await all.json()) as { points: { at: number }[] }).points.map((p) => p.at)).toEqual([1000, 2000]);
+    const since = (await (await app.request("/v1/pipeline/history?since=1000")).json()) as { points: { at: number }[] };
+    expect(since.points.map((p) => p.at)).toEqual([2000]);
+    const bad = await app.request("/v1/pipeline/history?since=yesterday");
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("since must be epoch milliseconds");
+    const none = await createApp(deps()).request("/v1/pipeline/history");
+    expect(await none.json()).toEqual({ everyMs: 0, windowMs: 0, points: [] });
   });
 
   test("a known path with another method → 405 with Allow", async () => {
