@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { parseEnv } from "../config/env.ts";
 import { E2eProbe } from "../producer/e2e-latency.ts";
+import { publishE2e } from "../producer/e2e-publish.ts";
 import { FaultInjector } from "../producer/faults.ts";
 import { workload } from "../producer/generator.ts";
 import { type Mode, runLoad } from "../producer/loadtest.ts";
@@ -101,7 +102,11 @@ Exit 1 when a --threshold fails or a send failed.`;
         manifest,
         signal,
         windowMs: f["report-every"],
-        onWindow: (w) => ctx.log(windowLine(w)),
+        onWindow: (w) => {
+          ctx.log(windowLine(w));
+          if (probe)
+            publishE2e(ctx.paths.run, { at: Date.now(), topic: f.topic, table: f.table, ...probe.takeWindow() });
+        },
         onSample: probe ? (m, at) => probe.sample(m, at) : undefined,
       });
       if (probe) {

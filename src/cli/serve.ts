@@ -5,8 +5,10 @@ import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
 import { maintainerSession, maintainMetricsOnce } from "../db/maintainer.ts";
 import { parseEvery, parseSpan } from "../db/span.ts";
+import { readE2e } from "../producer/e2e-publish.ts";
 import { createApp } from "../server/app.ts";
 import type { Scope } from "../server/auth.ts";
+import { startDlqReasons } from "../server/dlq-reasons.ts";
 import { startHistory } from "../server/history-sampler.ts";
 import { type MaintenanceSchedule, startMaintenance } from "../server/maintenance.ts";
 import { redactor } from "../server/redact.ts";
@@ -74,7 +76,9 @@ at once. Runs until SIGINT/SIGTERM.`,
     const watchdog = () => readWatchState(ctx.paths.run);
     // One snapshot cache for the charts' sampler, the dashboards and Prometheus: the components are read once a second.
     const snapshot = snapshotCache(deps);
-    const history = startHistory({ snapshot, watchdog, everyMs: 1000 });
+    const e2e = () => readE2e(ctx.paths.run, deps.topic, Date.now());
+    const reasons = startDlqReasons({ kafka: deps.kafka, topic: deps.dlqTopic, everyMs: 10_000 });
+    const history = startHistory({ snapshot, watchdog, e2e, dlqReasons: reasons.current, everyMs: 1000 });
     const app = createApp({
       ...deps,
       healerRestarts,
@@ -97,6 +101,7 @@ at once. Runs until SIGINT/SIGTERM.`,
     });
     healer.stop();
     history.stop();
+    reasons.stop();
     await schedule?.stop();
     await server.stop(true);
     await close();

@@ -30,6 +30,8 @@ export interface E2eStats {
 export class E2eProbe {
   private pending: Pending[] = [];
   private readonly hist = histogram();
+  /** The same values since the last {@link takeWindow}: what the dashboard charts (published by `sluice produce`). */
+  private readonly window = histogram();
   private samples = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
@@ -77,7 +79,9 @@ export class E2eProbe {
       for (const r of rows) {
         const p = batch[(r.i as number) - 1]!;
         seen.add((r.i as number) - 1);
-        this.hist.recordValue(Math.max(1, Math.round((Number(r.created) - p.sentAt) * 1000)));
+        const us = Math.max(1, Math.round((Number(r.created) - p.sentAt) * 1000));
+        this.hist.recordValue(us);
+        this.window.recordValue(us);
       }
       unseen = batch.filter((_, i) => !seen.has(i));
     } finally {
@@ -95,6 +99,13 @@ export class E2eProbe {
     const deadline = Date.now() + timeoutMs;
     while ((await this.poll()) > 0 && Date.now() < deadline && !signal?.aborted)
       await Bun.sleep(this.opts.pollMs ?? 500);
+  }
+
+  /** p50/p99 of the samples seen since the previous call (nulls when none was seen), and starts a new window. */
+  takeWindow(): { seen: number; p50: number | null; p99: number | null } {
+    const s = latencyStats(this.window);
+    this.window.reset();
+    return { seen: s.count, p50: s.p50, p99: s.p99 };
   }
 
   stats(): E2eStats {

@@ -57,8 +57,10 @@ export function dashboardHtml(): string {
     <div class="note">into the topic (end offsets) and into the table (PostgreSQL's insert + update counters)</div></div>
   <div class="card chart"><h2>Consumer lag per partition (records)</h2><div class="plot" id="chart-lag"></div>
     <div class="note">end offset minus the sink's committed offset; Connect commits every few seconds, so it moves in steps</div></div>
+  <div class="card chart"><h2>End-to-end latency, produce → row (ms)</h2><div class="plot" id="chart-e2e"></div>
+    <div class="note" id="e2e-note">p50 and p99 of sampled records, published by <code>sluice produce --e2e</code> on this stack each report window</div></div>
   <div class="card chart"><h2>DLQ arrivals (records/s)</h2><div class="plot" id="chart-dlq"></div>
-    <div class="note">records the sink refused; <code>sluice dlq peek</code> shows each one's reason</div></div>
+    <div class="note">every arrival per second, and by reason (dots: averaged over each look at the DLQ, every 10 s); <code>sluice dlq peek</code> shows each record</div></div>
   <div class="card chart"><h2>Events (dashed lines on the charts)</h2><ul id="markers"><li>none in the last 15 minutes</li></ul></div>
 </div>
 <table><thead><tr><th>task</th><th>state</th></tr></thead><tbody id="tasks"></tbody></table>
@@ -117,7 +119,7 @@ function show(v) {
 }
 // Charts: the server's history, then the points every event carries. Times in seconds (uPlot's unit).
 const WINDOW_S = 15 * 60;
-const H = { t: [], produce: [], landed: [], dlq: [], lag: {}, markers: [], down: [] };
+const H = { t: [], produce: [], landed: [], dlq: [], e2e50: [], e2e99: [], lag: {}, reasons: {}, markers: [], down: [] };
 window.sluiceHistory = H;
 let lastAt = 0;
 const charts = {};
@@ -156,11 +158,26 @@ function draw() {
   if (typeof uPlot === "undefined") return void chart("chart-rates", [], []);
   if (!charts["chart-rates"]) {
     chart("chart-rates", [{ label: "produced", stroke: "#1a73e8" }, { label: "landed", stroke: "#137333" }], [H.t, H.produce, H.landed]);
-    chart("chart-dlq", [{ label: "DLQ", stroke: "#b3261e" }], [H.t, H.dlq]);
+    // One value per load-tester window (every few seconds): joined across the samples between, each drawn as a dot.
+    const win = { spanGaps: true, points: { show: true, size: 4 } };
+    chart("chart-e2e", [{ label: "p50", stroke: "#1a73e8", ...win }, { label: "p99", stroke: "#e8710a", ...win }], [H.t, H.e2e50, H.e2e99]);
   } else {
     charts["chart-rates"].setData([H.t, H.produce, H.landed]);
-    charts["chart-dlq"].setData([H.t, H.dlq]);
+    charts["chart-e2e"].setData([H.t, H.e2e50, H.e2e99]);
   }
+  const e2eSeen = H.e2e50.some((v) => v !== null);
+  $("e2e-note").textContent = e2eSeen
+    ? "p50 and p99 of sampled records, published by sluice produce --e2e on this stack each report window"
+    : "no data: no load tester with --e2e runs on this stack (sluice produce --e2e measures it on sampled records)";
+  // DLQ: every arrival each second, and by reason kind as averaged over each look at the DLQ (every 10 s).
+  const kinds = Object.keys(H.reasons);
+  const dlqData = [H.t, H.dlq, ...kinds.map((k) => H.reasons[k])];
+  const d = charts["chart-dlq"];
+  if (!d || d.series.length !== kinds.length + 2) {
+    const look = { spanGaps: true, points: { show: true, size: 4 } };
+    const byReason = kinds.map((k, i) => ({ label: k, stroke: PALETTE[(i + 1) % PALETTE.length], ...look }));
+    chart("chart-dlq", [{ label: "all", stroke: "#b3261e" }, ...byReason], dlqData);
+  } else d.setData(dlqData);
   const parts = Object.keys(H.lag);
   const lagData = [H.t, ...parts.map((p) => H.lag[p])];
   const c = charts["chart-lag"];
@@ -176,11 +193,16 @@ function addPoints(points) {
     const t = p.at / 1000;
     const byPartition = new Map((p.lagByPartition || []).map((l) => [String(l.partition), l.lag]));
     for (const k of byPartition.keys()) if (!(k in H.lag)) H.lag[k] = H.t.map(() => null);
+    const byReason = p.dlqByReason || {};
+    for (const k of Object.keys(byReason)) if (!(k in H.reasons)) H.reasons[k] = H.t.map(() => null);
     H.t.push(t);
     H.produce.push(p.produceRate);
     H.landed.push(p.landedRate);
     H.dlq.push(p.dlqRate);
+    H.e2e50.push(p.e2eP50);
+    H.e2e99.push(p.e2eP99);
     for (const k of Object.keys(H.lag)) H.lag[k].push(byPartition.has(k) ? byPartition.get(k) : null);
+    for (const k of Object.keys(H.reasons)) H.reasons[k].push(k in byReason ? byReason[k] : null);
     for (const m of p.markers) H.markers.push({ t, text: m });
     H.down = p.down;
     added++;
@@ -189,7 +211,7 @@ function addPoints(points) {
   const cutoff = H.t[H.t.length - 1] - WINDOW_S;
   let n = 0;
   while (n < H.t.length && H.t[n] < cutoff) n++;
-  if (n > 0) for (const a of [H.t, H.produce, H.landed, H.dlq, ...Object.values(H.lag)]) a.splice(0, n);
+  if (n > 0) for (const a of [H.t, H.produce, H.landed, H.dlq, H.e2e50, H.e2e99, ...Object.values(H.lag), ...Object.values(H.reasons)]) a.splice(0, n);
   H.markers = H.markers.filter((m) => m.t >= cutoff);
   draw();
   showMarkers();

@@ -1,4 +1,5 @@
 import type { WatchdogFile } from "../stack/watch-state.ts";
+import type { DlqReasons } from "./dlq-reasons.ts";
 import type { PipelineSnapshot } from "./snapshot.ts";
 
 /**
@@ -24,6 +25,10 @@ export interface Observation {
   readonly restarts: Readonly<Record<string, number>> | null;
   /** Sources that did not answer (kafka, lag, connect, dlq, postgres). */
   readonly down: readonly string[];
+  /** End-to-end latency (ms) a load tester on this stack published for its last window, when one runs with --e2e. */
+  readonly e2e: { readonly p50: number | null; readonly p99: number | null } | null;
+  /** Dead letters by reason kind since the DLQ reader started, as of its last look (dlq-reasons.ts). */
+  readonly dlqReasons: DlqReasons | null;
 }
 
 /** One point of the charts. */
@@ -41,10 +46,22 @@ export interface HistoryPoint {
   /** What changed since the previous point: connector and task states, watchdog restarts. */
   readonly markers: readonly string[];
   readonly down: readonly string[];
+  /** Produce → row latency p50/p99 in ms (null when no load tester publishes it). */
+  readonly e2eP50: number | null;
+  readonly e2eP99: number | null;
+  /** DLQ arrivals/s per reason kind over the DLQ reader's last interval; only on points where it looked again. */
+  readonly dlqByReason: Readonly<Record<string, number>> | null;
+}
+
+/** What a sample adds to the snapshot, when the service has it. */
+export interface Extras {
+  readonly watchdog?: WatchdogFile;
+  readonly e2e?: Observation["e2e"];
+  readonly dlqReasons?: DlqReasons;
 }
 
 /** An observation from a snapshot (and the watchdog's state file, when there is one). */
-export function observe(s: PipelineSnapshot, watchdog?: WatchdogFile): Observation {
+export function observe(s: PipelineSnapshot, { watchdog, e2e, dlqReasons }: Extras = {}): Observation {
   const status = s.connector?.status;
   return {
     at: s.at,
@@ -58,6 +75,8 @@ export function observe(s: PipelineSnapshot, watchdog?: WatchdogFile): Observati
       ? Object.fromEntries(Object.entries(watchdog.components).map(([n, c]) => [n, c.restarts]))
       : null,
     down: Object.keys(s.errors).sort(),
+    e2e: e2e ?? null,
+    dlqReasons: dlqReasons ?? null,
   };
 }
 
@@ -88,6 +107,14 @@ export function markersBetween(prev: Observation | undefined, cur: Observation):
   return out;
 }
 
+/** Per-kind rates between two looks of the DLQ reader; null unless `cur` carries a newer look than `prev`. */
+function reasonRates(prev: DlqReasons | null | undefined, cur: DlqReasons | null): Record<string, number> | null {
+  if (!prev || !cur || cur.at <= prev.at) return null;
+  const seconds = (cur.at - prev.at) / 1000;
+  const kinds = new Set([...Object.keys(prev.counts), ...Object.keys(cur.counts)]);
+  return Object.fromEntries([...kinds].map((k) => [k, ((cur.counts[k] ?? 0) - (prev.counts[k] ?? 0)) / seconds]));
+}
+
 /** The point for `cur`, given the observation before it. */
 export function pointOf(prev: Observation | undefined, cur: Observation): HistoryPoint {
   const seconds = prev ? (cur.at - prev.at) / 1000 : 0;
@@ -100,6 +127,9 @@ export function pointOf(prev: Observation | undefined, cur: Observation): Histor
     lagByPartition: cur.lagByPartition,
     markers: markersBetween(prev, cur),
     down: cur.down,
+    e2eP50: cur.e2e?.p50 ?? null,
+    e2eP99: cur.e2e?.p99 ?? null,
+    dlqByReason: reasonRates(prev?.dlqReasons, cur.dlqReasons),
   };
 }
 

@@ -7,11 +7,14 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { VALUE_SUBJECT, valueJsonSchema } from "../../src/contract/index.ts";
+import { readE2e } from "../../src/producer/e2e-publish.ts";
+import { encodeKey } from "../../src/producer/encode.ts";
 import { createDevicePartitioner } from "../../src/producer/partitioner.ts";
 import { produce } from "../../src/producer/send.ts";
-import { planRun } from "../../src/producer/workload.ts";
+import { metricAt, planRun } from "../../src/producer/workload.ts";
 import { registerContract } from "../../src/registry/register.ts";
 import { createApp } from "../../src/server/app.ts";
+import { type DlqReasonReader, startDlqReasons } from "../../src/server/dlq-reasons.ts";
 import { type HistorySampler, startHistory } from "../../src/server/history-sampler.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup, snapshotCache } from "../../src/server/snapshot.ts";
@@ -26,6 +29,7 @@ let server: ReturnType<typeof Bun.serve>;
 let browser: Browser;
 let page: Page;
 let history: HistorySampler;
+let reasons: DlqReasonReader;
 const reports = join(ctx.paths.data, "test-reports");
 
 beforeAll(async () => {
@@ -44,7 +48,10 @@ beforeAll(async () => {
   });
   // As `sluice serve` does: one snapshot cache for the sampler and the app, sampled every second from the start.
   const snapshot = snapshotCache(real.deps);
-  history = startHistory({ snapshot, everyMs: 1000 });
+  const e2e = () => readE2e(ctx.paths.run, box.topic, Date.now());
+  // The DLQ is looked at every 2 s here (10 s in the service), so the test waits less.
+  reasons = startDlqReasons({ kafka: real.deps.kafka, topic: box.dlq, everyMs: 2000 });
+  history = startHistory({ snapshot, e2e, dlqReasons: reasons.current, everyMs: 1000 });
   const app = createApp({ ...real.deps, snapshot, history });
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, idleTimeout: 60 });
   mkdirSync(reports, { recursive: true });
@@ -55,6 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   history?.stop();
+  reasons?.stop();
   await browser?.close();
   await server?.stop(true);
   await real?.close();
@@ -122,6 +130,57 @@ describe("live dashboard", () => {
     expect(await page.textContent("#tasks")).toContain("RUNNING");
     expect((await page.textContent("#errors"))?.trim()).toBe("");
   });
+
+  test("the load tester's end-to-end latency (sluice produce --e2e) is charted", async () => {
+    // 2,000/s for 8 s with a report window every 2 s: each window publishes its p50/p99 for the dashboard.
+    const args = ["--topic", box.topic, "--table", box.table, "--e2e", "--rate", "2000/s", "--duration", "8s"];
+    const producer = Bun.spawn(
+      [join(ctx.paths.root, "bin", "sluice"), "produce", ...args, "--report-every", "2s", "--no-manifest"],
+      { env: process.env, stdout: "ignore", stderr: "pipe" },
+    );
+    try {
+      await page.waitForFunction(
+        "sluiceHistory.e2e50.some((v) => v > 0) && sluiceHistory.e2e99.some((v) => v > 0)",
+        undefined,
+        {
+          timeout: 30_000,
+          polling: 250,
+        },
+      );
+      expect(await page.textContent("#e2e-note")).toContain("published by sluice produce --e2e");
+    } finally {
+      const code = await producer.exited;
+      if (code !== 0) console.error(await new Response(producer.stderr).text());
+      expect(code).toBe(0);
+    }
+  }, 60_000);
+
+  test("dead letters are charted by reason", async () => {
+    const producer = client.producer({ createPartitioner: createDevicePartitioner, allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      const run = planRun({ seed: "dash-dlq", count: 4, devices: 2, startMs: Date.UTC(2026, 7, 1) });
+      const [a, b] = [metricAt(run, 0), metricAt(run, 1)];
+      await producer.send({
+        topic: box.topic,
+        messages: [
+          { key: encodeKey(a), value: "{broken" },
+          { key: encodeKey(a), value: "also broken" },
+          { key: encodeKey(b), value: JSON.stringify({ ...b, device_id: "not-a-uuid" }) },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    await page.waitForFunction(
+      `["not JSON", "contract: device_id"].every((k) => (sluiceHistory.reasons[k] || []).some((v) => v > 0))`,
+      undefined,
+      { timeout: 45_000, polling: 250 },
+    );
+    expect(await page.$$eval("#chart-dlq .u-legend th", (els) => els.map((e) => e.textContent))).toEqual(
+      expect.arrayContaining(["all", "not JSON", "contract: device_id"]),
+    );
+  }, 60_000);
 
   test("a paused connector shows as a stall: landed rate 0 while lag grows, and a marker", async () => {
     const schemaId = await registerContract(registry, VALUE_SUBJECT, valueJsonSchema());

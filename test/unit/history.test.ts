@@ -1,6 +1,10 @@
 // The dashboard's history: rates from counter deltas over the real interval, lag per partition, markers for what
 // changed, and a ring bounded by time and by count.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { publishE2e, readE2e } from "../../src/producer/e2e-publish.ts";
 import { History, markersBetween, type Observation, observe, pointOf } from "../../src/server/history.ts";
 import { startHistory } from "../../src/server/history-sampler.ts";
 import type { PipelineSnapshot } from "../../src/server/snapshot.ts";
@@ -15,6 +19,8 @@ const obs = (at: number, o: Partial<Observation> = {}): Observation => ({
   tasks: { "0": "RUNNING" },
   restarts: null,
   down: [],
+  e2e: null,
+  dlqReasons: null,
   ...o,
 });
 
@@ -30,6 +36,20 @@ describe("history points", () => {
     const a = obs(0, { produced: 1000, rowsWritten: null });
     const b = obs(1000, { produced: 10, rowsWritten: 5 });
     expect(pointOf(a, b)).toMatchObject({ produceRate: null, landedRate: null });
+  });
+
+  test("end-to-end latency: what the load tester published, or null", () => {
+    expect(pointOf(undefined, obs(0, { e2e: { p50: 90, p99: 250 } }))).toMatchObject({ e2eP50: 90, e2eP99: 250 });
+    expect(pointOf(undefined, obs(0))).toMatchObject({ e2eP50: null, e2eP99: null });
+  });
+
+  test("DLQ by reason: rates per kind between two looks of the reader, only where it looked again", () => {
+    const a = obs(0, { dlqReasons: { at: 0, counts: { "not JSON": 2 } } });
+    const b = obs(1000, { dlqReasons: { at: 0, counts: { "not JSON": 2 } } });
+    const c = obs(10_000, { dlqReasons: { at: 10_000, counts: { "not JSON": 12, "contract: value.device_id": 5 } } });
+    expect(pointOf(undefined, a).dlqByReason).toBeNull();
+    expect(pointOf(a, b).dlqByReason).toBeNull();
+    expect(pointOf(b, c).dlqByReason).toEqual({ "not JSON": 1, "contract: value.device_id": 0.5 });
   });
 
   test("lag: the total and each partition, as read (committed offsets)", () => {
@@ -88,7 +108,7 @@ describe("history points", () => {
       errors: { postgres: "down", kafka: "slow" },
     };
     const w = { at: 0, components: { kafka: { state: "running", restarts: 2, crashes: [] } } };
-    expect(observe(s, w as never)).toEqual({
+    expect(observe(s, { watchdog: w as never })).toEqual({
       at: 5,
       produced: 15,
       rowsWritten: 9,
@@ -98,7 +118,10 @@ describe("history points", () => {
       tasks: { "0": "FAILED" },
       restarts: { kafka: 2 },
       down: ["kafka", "postgres"],
+      e2e: null,
+      dlqReasons: null,
     });
+    expect(observe(s, { e2e: { p50: 80, p99: 200 } }).e2e).toEqual({ p50: 80, p99: 200 });
     expect(observe({ ...s, connector: { name: "c", status: null } }).connector).toBe("MISSING");
   });
 });
@@ -149,3 +172,40 @@ async function eventually(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await Bun.sleep(5);
   expect(check()).toBe(true);
 }
+
+describe("end-to-end latency published by the load tester", () => {
+  test("read back when fresh and for the topic asked; stale, other topic or no file: nothing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-e2e-"));
+    try {
+      expect(readE2e(join(dir, "run"), "t", 0)).toBeUndefined();
+      publishE2e(join(dir, "run"), { at: 10_000, topic: "t", table: "m", seen: 4, p50: 80, p99: 190 });
+      expect(readE2e(join(dir, "run"), "t", 12_000)).toMatchObject({ p50: 80, p99: 190, seen: 4 });
+      expect(readE2e(join(dir, "run"), "other", 12_000)).toBeUndefined();
+      expect(readE2e(join(dir, "run"), "t", 30_000)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the sampler and published latency", () => {
+  test("each published window is charted once; an old one is not repeated", async () => {
+    let n = 0;
+    const snapshot = async () => ({
+      at: ++n * 1000,
+      topic: "t",
+      offsets: null,
+      lag: null,
+      connector: null,
+      dlq: null,
+      table: "m",
+      rowsWritten: null,
+      errors: {},
+    });
+    const published = { at: 1, p50: 50, p99: 120 };
+    const h = startHistory({ snapshot, e2e: () => published, everyMs: 2 });
+    for (let i = 0; i < 200 && h.points().length < 4; i++) await Bun.sleep(2);
+    h.stop();
+    expect(h.points().filter((p) => p.e2eP50 !== null)).toHaveLength(1);
+  });
+});

@@ -471,6 +471,9 @@ describe("routes without a stack", () => {
       lagByPartition: [],
       markers: [],
       down: [],
+      e2eP50: null,
+      e2eP99: null,
+      dlqByReason: null,
     });
     const history = {
       everyMs: 1000,
