@@ -14,7 +14,9 @@ import { type MaintenanceSchedule, startMaintenance } from "../server/maintenanc
 import { redactor } from "../server/redact.ts";
 import { serverDeps } from "../server/runtime.ts";
 import { snapshotCache } from "../server/snapshot.ts";
+import { taskPositionReader } from "../server/task-position.ts";
 import { adminApiKeys } from "../stack/admin.ts";
+import { workerNodes } from "../stack/cluster.ts";
 import type { StackContext } from "../stack/component.ts";
 import { connectUrl } from "../stack/connect.ts";
 import { brokerAddresses } from "../stack/kafka.ts";
@@ -66,6 +68,14 @@ at once. Runs until SIGINT/SIGTERM.`,
       connector,
       table: "metrics",
     });
+    // The tasks' real position, from the local workers' JMX exporters (not for a Connect elsewhere: CONNECT_URL).
+    const positionLag = ctx.env.CONNECT_URL
+      ? undefined
+      : taskPositionReader(
+          workerNodes(ctx.env).map((w) => `http://${ctx.env.SLUICE_HOST}:${w.jmxPort}/metrics`),
+          connector,
+          deps.topic,
+        );
     // Self-healing: restart tasks that failed on a transient cause (database or broker away), with backoff.
     const healerRestarts = new Map<string, number>();
     const healer = startHealer(new ConnectClient(connectUrl(ctx)), {
@@ -75,7 +85,7 @@ at once. Runs until SIGINT/SIGTERM.`,
     const schedule = startSchedule(ctx);
     const watchdog = () => readWatchState(ctx.paths.run);
     // One snapshot cache for the charts' sampler, the dashboards and Prometheus: the components are read once a second.
-    const snapshot = snapshotCache(deps);
+    const snapshot = snapshotCache({ ...deps, positionLag });
     const e2e = () => readE2e(ctx.paths.run, deps.topic, Date.now());
     const reasons = startDlqReasons({ kafka: deps.kafka, topic: deps.dlqTopic, everyMs: 10_000 });
     const history = startHistory({ snapshot, watchdog, e2e, dlqReasons: reasons.current, everyMs: 1000 });
@@ -86,6 +96,7 @@ at once. Runs until SIGINT/SIGTERM.`,
       watchdog,
       snapshot,
       history,
+      positionLag,
       log: ctx.log,
     });
     // idleTimeout above the dashboard's 1 s updates, so an open event stream is never cut as idle.

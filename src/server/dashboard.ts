@@ -47,7 +47,7 @@ export function dashboardHtml(): string {
 <div class="grid">
   <div class="card"><div class="label">Produce rate (msg/s)</div><div class="value" id="produce-rate">–</div><div class="sub">topic <span id="topic"></span>: <span id="produced">–</span> total</div></div>
   <div class="card"><div class="label">Landed rate (rows/s)</div><div class="value" id="landed-rate">–</div><div class="sub">table <span id="table"></span>: <span id="rows-written">–</span> written</div></div>
-  <div class="card"><div class="label">Consumer lag</div><div class="value" id="lag">–</div><div class="sub" id="lag-partitions"></div></div>
+  <div class="card"><div class="label">Consumer lag</div><div class="value" id="lag">–</div><div class="sub" id="lag-partitions"></div><div class="sub">by the tasks' positions: <span id="position-lag">–</span></div></div>
   <div class="card"><div class="label">DLQ depth</div><div class="value" id="dlq-depth">–</div><div class="sub"><span id="dlq-rate">–</span> msg/s</div></div>
   <div class="card"><div class="label">HTTP ingest (this server)</div><div class="value" id="ingest-accepted">–</div><div class="sub"><span id="ingest-rate">–</span> msg/s</div></div>
   <div class="card"><div class="label">Connector</div><div class="value" id="connector-state">–</div><div class="sub" id="connector-name"></div></div>
@@ -55,8 +55,8 @@ export function dashboardHtml(): string {
 <div class="charts">
   <div class="card chart"><h2>Produced vs landed (records/s)</h2><div class="plot" id="chart-rates"></div>
     <div class="note">into the topic (end offsets) and into the table (PostgreSQL's insert + update counters)</div></div>
-  <div class="card chart"><h2>Consumer lag per partition (records)</h2><div class="plot" id="chart-lag"></div>
-    <div class="note">end offset minus the sink's committed offset; Connect commits every few seconds, so it moves in steps</div></div>
+  <div class="card chart"><h2>Consumer lag (records)</h2><div class="plot" id="chart-lag"></div>
+    <div class="note">end offset minus the sink's committed offset, in all and per partition (Connect commits every few seconds, so it moves in steps); dashed: minus the tasks' fetch positions, read from the workers' JMX exporters every 5 s</div></div>
   <div class="card chart"><h2>End-to-end latency, produce → row (ms)</h2><div class="plot" id="chart-e2e"></div>
     <div class="note" id="e2e-note">p50 and p99 of sampled records, published by <code>sluice produce --e2e</code> on this stack each report window</div></div>
   <div class="card chart"><h2>DLQ arrivals (records/s)</h2><div class="plot" id="chart-dlq"></div>
@@ -102,6 +102,7 @@ function show(v) {
   $("rows-written").textContent = fmt(v.rowsWritten);
   $("lag").textContent = fmt(v.lag);
   $("lag-partitions").textContent = (v.lagByPartition || []).map((l) => "p" + l.partition + ": " + fmt(l.lag)).join("  ");
+  $("position-lag").textContent = v.positionLag === null || v.positionLag === undefined ? "unknown" : fmt(v.positionLag);
   $("dlq-depth").textContent = v.dlq ? fmt(v.dlq.depth) : "–";
   $("ingest-accepted").textContent = fmt(v.ingestAccepted);
   const st = v.connector ? v.connector.state : "UNKNOWN";
@@ -119,7 +120,7 @@ function show(v) {
 }
 // Charts: the server's history, then the points every event carries. Times in seconds (uPlot's unit).
 const WINDOW_S = 15 * 60;
-const H = { t: [], produce: [], landed: [], dlq: [], e2e50: [], e2e99: [], lag: {}, reasons: {}, markers: [], down: [] };
+const H = { t: [], produce: [], landed: [], dlq: [], e2e50: [], e2e99: [], lagAll: [], position: [], lag: {}, reasons: {}, markers: [], down: [] };
 window.sluiceHistory = H;
 let lastAt = 0;
 const charts = {};
@@ -179,11 +180,15 @@ function draw() {
     chart("chart-dlq", [{ label: "all", stroke: "#b3261e" }, ...byReason], dlqData);
   } else d.setData(dlqData);
   const parts = Object.keys(H.lag);
-  const lagData = [H.t, ...parts.map((p) => H.lag[p])];
+  const lagData = [H.t, H.lagAll, H.position, ...parts.map((p) => H.lag[p])];
   const c = charts["chart-lag"];
-  if (!c || c.series.length !== parts.length + 1)
-    chart("chart-lag", parts.map((p, i) => ({ label: "p" + p, stroke: PALETTE[i % PALETTE.length] })), lagData);
-  else c.setData(lagData);
+  if (!c || c.series.length !== parts.length + 3) {
+    const totals = [
+      { label: "committed, all", stroke: "#1d232a", width: 2 },
+      { label: "task position, all", stroke: "#1d232a", width: 2, dash: [6, 4], spanGaps: true },
+    ];
+    chart("chart-lag", [...totals, ...parts.map((p, i) => ({ label: "p" + p, stroke: PALETTE[i % PALETTE.length], width: 1 }))], lagData);
+  } else c.setData(lagData);
 }
 function addPoints(points) {
   let added = 0;
@@ -199,6 +204,8 @@ function addPoints(points) {
     H.produce.push(p.produceRate);
     H.landed.push(p.landedRate);
     H.dlq.push(p.dlqRate);
+    H.lagAll.push(p.lag);
+    H.position.push(p.positionLag);
     H.e2e50.push(p.e2eP50);
     H.e2e99.push(p.e2eP99);
     for (const k of Object.keys(H.lag)) H.lag[k].push(byPartition.has(k) ? byPartition.get(k) : null);
@@ -211,7 +218,7 @@ function addPoints(points) {
   const cutoff = H.t[H.t.length - 1] - WINDOW_S;
   let n = 0;
   while (n < H.t.length && H.t[n] < cutoff) n++;
-  if (n > 0) for (const a of [H.t, H.produce, H.landed, H.dlq, H.e2e50, H.e2e99, ...Object.values(H.lag), ...Object.values(H.reasons)]) a.splice(0, n);
+  if (n > 0) for (const a of [H.t, H.produce, H.landed, H.dlq, H.e2e50, H.e2e99, H.lagAll, H.position, ...Object.values(H.lag), ...Object.values(H.reasons)]) a.splice(0, n);
   H.markers = H.markers.filter((m) => m.t >= cutoff);
   draw();
   showMarkers();

@@ -58,6 +58,11 @@ export interface ServerDeps {
   readonly watchdog?: () => WatchdogFile | undefined;
   /** A shared snapshot cache (snapshot.ts), when something outside the app (the history sampler) reads it too. */
   readonly snapshot?: () => Promise<PipelineSnapshot>;
+  /**
+   * The sink tasks' position lag per partition (task-position.ts: the workers' JMX exporters), when they can be read;
+   * the committed-offset lag trails it by up to one commit interval.
+   */
+  readonly positionLag?: () => Promise<{ partition: number; lag: number }[]>;
   /** The charts' history (history-sampler.ts), when the service samples the pipeline. */
   readonly history?: Pick<HistorySampler, "points" | "everyMs" | "windowMs">;
 }

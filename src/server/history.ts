@@ -1,6 +1,6 @@
 import type { WatchdogFile } from "../stack/watch-state.ts";
 import type { DlqReasons } from "./dlq-reasons.ts";
-import type { PipelineSnapshot } from "./snapshot.ts";
+import { type PipelineSnapshot, positionLagOf } from "./snapshot.ts";
 
 /**
  * What the dashboard's charts are drawn from: one point per sample of the pipeline, kept for a window (15 minutes by
@@ -18,6 +18,8 @@ export interface Observation {
   readonly dlqTotal: number | null;
   /** End offset minus the sink group's committed offset, per partition (Connect commits every few seconds). */
   readonly lagByPartition: readonly { partition: number; lag: number }[] | null;
+  /** Records behind by the sink tasks' fetch positions, all partitions (null when not read). */
+  readonly positionLag: number | null;
   /** Connector state, or null when Connect did not answer; "MISSING" when it answered without the connector. */
   readonly connector: string | null;
   readonly tasks: Readonly<Record<string, string>>;
@@ -43,6 +45,8 @@ export interface HistoryPoint {
   /** Committed-offset lag (total and per partition). */
   readonly lag: number | null;
   readonly lagByPartition: readonly { partition: number; lag: number }[] | null;
+  /** Records behind by the tasks' fetch positions, all partitions: the real lag, ahead of the committed one. */
+  readonly positionLag: number | null;
   /** What changed since the previous point: connector and task states, watchdog restarts. */
   readonly markers: readonly string[];
   readonly down: readonly string[];
@@ -69,6 +73,7 @@ export function observe(s: PipelineSnapshot, { watchdog, e2e, dlqReasons }: Extr
     rowsWritten: s.rowsWritten,
     dlqTotal: s.dlq ? s.dlq.total : null,
     lagByPartition: s.lag,
+    positionLag: positionLagOf(s),
     connector: s.connector ? (status?.connector.state ?? "MISSING") : null,
     tasks: Object.fromEntries((status?.tasks ?? []).map((t) => [String(t.id), t.state])),
     restarts: watchdog
@@ -125,6 +130,7 @@ export function pointOf(prev: Observation | undefined, cur: Observation): Histor
     dlqRate: rate(cur.dlqTotal, prev?.dlqTotal, seconds),
     lag: cur.lagByPartition ? cur.lagByPartition.reduce((n, l) => n + l.lag, 0) : null,
     lagByPartition: cur.lagByPartition,
+    positionLag: cur.positionLag,
     markers: markersBetween(prev, cur),
     down: cur.down,
     e2eP50: cur.e2e?.p50 ?? null,

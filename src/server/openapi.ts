@@ -427,7 +427,12 @@ export function openApiDocument(limits: IngestLimits) {
                   produceRate: { type: "number", nullable: true },
                   landedRate: { type: "number", nullable: true },
                   dlqRate: { type: "number", nullable: true },
-                  lag: { type: "integer", nullable: true },
+                  lag: { type: "integer", nullable: true, description: "end offsets minus committed offsets" },
+                  positionLag: {
+                    type: "integer",
+                    nullable: true,
+                    description: "end offsets minus the sink tasks' fetch positions (from the workers' JMX exporters)",
+                  },
                   markers: { type: "array", items: { type: "string" } },
                   down: { type: "array", items: { type: "string" } },
                   e2eP50: { type: "number", nullable: true, description: "ms, from `sluice produce --e2e`" },

@@ -24,11 +24,23 @@ export interface PipelineSnapshot {
   readonly topic: string;
   readonly offsets: PartitionOffsets[] | null;
   readonly lag: { partition: number; lag: number }[] | null;
+  /** Records behind by the tasks' fetch positions (null when not read: no exporter, or it did not answer). */
+  readonly position: { partition: number; lag: number }[] | null;
   readonly connector: { name: string; status: ConnectorStatus | null } | null;
   readonly dlq: { topic: string; depth: number; total: number } | null;
   readonly table: string;
   readonly rowsWritten: number | null;
   readonly errors: Readonly<Record<string, string>>;
+}
+
+/**
+ * Records behind by the tasks' fetch positions, all partitions; null when unknown. Only while the connector and every
+ * task run: a paused or failed task's consumer does not fetch, so its lag metric stays at its last value.
+ */
+export function positionLagOf(s: PipelineSnapshot): number | null {
+  const status = s.connector?.status;
+  const running = status?.connector.state === "RUNNING" && status.tasks.every((t) => t.state === "RUNNING");
+  return running && s.position ? s.position.reduce((n, p) => n + p.lag, 0) : null;
 }
 
 const SOURCE_TIMEOUT_MS = 3000;
@@ -54,18 +66,21 @@ async function attempt<T>(name: string, errors: Record<string, string>, f: () =>
 /** Reads offsets, lag, connector state, DLQ and rows written from the live components, each with a time limit. */
 export async function collectSnapshot(deps: ServerDeps): Promise<PipelineSnapshot> {
   const errors: Record<string, string> = {};
-  const [offsets, committed, status, dlqOffsets, rowsWritten] = await Promise.all([
+  const positionLag = deps.positionLag;
+  const [offsets, committed, status, dlqOffsets, rowsWritten, position] = await Promise.all([
     attempt("kafka", errors, () => deps.kafka.topicOffsets(deps.topic)),
     attempt("lag", errors, () => deps.kafka.groupOffsets(sinkGroup(deps.connector), deps.topic)),
     attempt("connect", errors, () => deps.connect.status(deps.connector)),
     attempt("dlq", errors, () => deps.kafka.topicOffsets(deps.dlqTopic)),
     attempt("postgres", errors, () => deps.db.rowsWritten(deps.table)),
+    positionLag ? attempt("task position", errors, positionLag) : null,
   ]);
   return {
     at: Date.now(),
     topic: deps.topic,
     offsets,
     lag: offsets && committed ? lagOf(offsets, committed) : null,
+    position,
     connector: errors.connect ? null : { name: deps.connector, status: status ?? null },
     dlq: dlqOffsets
       ? {

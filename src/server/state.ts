@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type IngestLimits } from "./ingest.ts";
 import { serverMetrics } from "./metrics.ts";
 import { readinessCache } from "./ready.ts";
 import { redactor } from "./redact.ts";
-import { type PipelineSnapshot, snapshotCache } from "./snapshot.ts";
+import { type PipelineSnapshot, positionLagOf, snapshotCache } from "./snapshot.ts";
 
 /** What the sub-apps share: the deps, the caches built on them, and this process's counters. */
 export interface AppState {
@@ -47,6 +47,7 @@ export function pipelineView(s: PipelineSnapshot, ingestAccepted: number) {
     produced: s.offsets ? s.offsets.reduce((n, o) => n + o.high, 0) : null,
     lag: s.lag ? s.lag.reduce((n, l) => n + l.lag, 0) : null,
     lagByPartition: s.lag,
+    positionLag: positionLagOf(s),
     table: s.table,
     rowsWritten: s.rowsWritten,
     dlq: s.dlq,

@@ -18,6 +18,7 @@ import { type DlqReasonReader, startDlqReasons } from "../../src/server/dlq-reas
 import { type HistorySampler, startHistory } from "../../src/server/history-sampler.ts";
 import { serverDeps } from "../../src/server/runtime.ts";
 import { sinkGroup, snapshotCache } from "../../src/server/snapshot.ts";
+import { taskPositionReader } from "../../src/server/task-position.ts";
 import { connectUrl } from "../../src/stack/connect.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
 import { chromiumLaunchOptions } from "../tools.ts";
@@ -47,12 +48,15 @@ beforeAll(async () => {
     table: box.table,
   });
   // As `sluice serve` does: one snapshot cache for the sampler and the app, sampled every second from the start.
-  const snapshot = snapshotCache(real.deps);
+  // The task's real position from the stack's worker (its JMX exporter), read every second here.
+  const jmx = `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_JMX_PORT}/metrics`;
+  const positionLag = taskPositionReader([jmx], box.connector, box.topic, 1000);
+  const snapshot = snapshotCache({ ...real.deps, positionLag });
   const e2e = () => readE2e(ctx.paths.run, box.topic, Date.now());
   // The DLQ is looked at every 2 s here (10 s in the service), so the test waits less.
   reasons = startDlqReasons({ kafka: real.deps.kafka, topic: box.dlq, everyMs: 2000 });
   history = startHistory({ snapshot, e2e, dlqReasons: reasons.current, everyMs: 1000 });
-  const app = createApp({ ...real.deps, snapshot, history });
+  const app = createApp({ ...real.deps, snapshot, history, positionLag });
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, idleTimeout: 60 });
   mkdirSync(reports, { recursive: true });
   browser = await chromium.launch(await chromiumLaunchOptions());
@@ -112,7 +116,8 @@ describe("live dashboard", () => {
       // The charts: three plots drawn, the rates chart has both series above 0, and points keep coming.
       await page.waitForFunction(
         `document.querySelectorAll(".plot canvas").length >= 3 && Number(document.body.dataset.points || 0) >= 5 &&
-         sluiceHistory.produce.some((v) => v > 0) && sluiceHistory.landed.some((v) => v > 0)`,
+         sluiceHistory.produce.some((v) => v > 0) && sluiceHistory.landed.some((v) => v > 0) &&
+         sluiceHistory.position.some((v) => v !== null)`,
         undefined,
         { timeout: 30_000, polling: 250 },
       );
@@ -127,6 +132,8 @@ describe("live dashboard", () => {
       await producer.disconnect();
     }
     expect(sent).toBeGreaterThan(0);
+    // The task's position lag is read from the worker: a number, not "unknown".
+    expect(await page.textContent("#position-lag")).toMatch(/^[\d,]+$/);
     expect(await page.textContent("#tasks")).toContain("RUNNING");
     expect((await page.textContent("#errors"))?.trim()).toBe("");
   });
@@ -207,6 +214,8 @@ describe("live dashboard", () => {
         "({ landed: sluiceHistory.landed.slice(-5), lag: Object.values(sluiceHistory.lag).map((a) => a[a.length - 1]) })",
       )) as { landed: number[]; lag: number[] };
       expect(tail.landed).toEqual([0, 0, 0, 0, 0]);
+      // A paused consumer does not fetch, so its position is unknown, not the 0 it last saw.
+      expect(await page.textContent("#position-lag")).toBe("unknown");
       expect(tail.lag.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(3000);
       await page.screenshot({ path: join(reports, "dashboard-stall.png"), fullPage: true });
     } finally {

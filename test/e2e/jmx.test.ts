@@ -81,6 +81,17 @@ describe("Kafka Connect JMX metrics through the Prometheus JMX exporter agent", 
     });
     expect(m.get("kafka_connect_task_error_metrics_total_record_errors")!.metrics[0]!.value).toBe("3.0");
     expect(m.get("kafka_connect_connect_worker_metrics_task_count")!.metrics[0]!.value).toBe("2.0");
+    // The consumer's lag per partition (the dashboard's task position) with its own labels; the client-level series
+    // keeps only the client id.
+    expect(m.get("kafka_connect_consumer_partition_records_lag")!.metrics).toEqual([
+      {
+        value: "120.0",
+        labels: { client_id: "connector-consumer-metrics-sink-0", topic: "metrics", partition: "0" },
+      },
+    ]);
+    expect(m.get("kafka_connect_consumer_records_lag_max")!.metrics).toEqual([
+      { value: "120.0", labels: { client_id: "connector-consumer-metrics-sink-0" } },
+    ]);
     expect([...m.keys()].some((n) => n.startsWith("jvm_memory"))).toBe(true);
   }, 50_000);
 

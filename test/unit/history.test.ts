@@ -15,6 +15,7 @@ const obs = (at: number, o: Partial<Observation> = {}): Observation => ({
   rowsWritten: 0,
   dlqTotal: 0,
   lagByPartition: [],
+  positionLag: null,
   connector: "RUNNING",
   tasks: { "0": "RUNNING" },
   restarts: null,
@@ -93,6 +94,10 @@ describe("history points", () => {
         { partition: 1, high: 5, low: 2 },
       ],
       lag: [{ partition: 0, lag: 1 }],
+      position: [
+        { partition: 0, lag: 0 },
+        { partition: 1, lag: 2 },
+      ],
       connector: {
         name: "c",
         status: {
@@ -114,8 +119,10 @@ describe("history points", () => {
       rowsWritten: 9,
       dlqTotal: 3,
       lagByPartition: [{ partition: 0, lag: 1 }],
+      positionLag: null,
       connector: "RUNNING",
       tasks: { "0": "FAILED" },
+      // A failed task's consumer does not fetch: its position lag is unknown, not its last value.
       restarts: { kafka: 2 },
       down: ["kafka", "postgres"],
       e2e: null,
@@ -123,6 +130,8 @@ describe("history points", () => {
     });
     expect(observe(s, { e2e: { p50: 80, p99: 200 } }).e2e).toEqual({ p50: 80, p99: 200 });
     expect(observe({ ...s, connector: { name: "c", status: null } }).connector).toBe("MISSING");
+    const running = { ...s.connector!.status!, tasks: [{ id: 0, state: "RUNNING", worker_id: "w" }] };
+    expect(observe({ ...s, connector: { name: "c", status: running } }).positionLag).toBe(2);
   });
 });
 
@@ -152,6 +161,7 @@ describe("the history sampler", () => {
       topic: "t",
       offsets: [{ partition: 0, high: n * 10, low: 0 }],
       lag: [{ partition: 0, lag: 0 }],
+      position: null,
       connector: null,
       dlq: null,
       table: "m",
@@ -196,6 +206,7 @@ describe("the sampler and published latency", () => {
       topic: "t",
       offsets: null,
       lag: null,
+      position: null,
       connector: null,
       dlq: null,
       table: "m",

@@ -469,6 +469,7 @@ describe("routes without a stack", () => {
       dlqRate: 0,
       lag: 0,
       lagByPartition: [],
+      positionLag: null,
       markers: [],
       down: [],
       e2eP50: null,

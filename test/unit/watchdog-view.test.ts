@@ -11,6 +11,7 @@ const empty: PipelineSnapshot = {
   topic: "t",
   offsets: null,
   lag: null,
+  position: null,
   connector: null,
   dlq: null,
   table: "m",
