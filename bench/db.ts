@@ -13,6 +13,7 @@ import { z } from "zod";
 import { assertExact, roundTrip } from "../src/audit/round-trip.ts";
 import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
+import { kafkaSecurity } from "../src/config/kafka-security.ts";
 import { ConnectClient } from "../src/connect/client.ts";
 import { maintain, rollupOnce } from "../src/db/maintain.ts";
 import { grantSinkOn } from "../src/db/roles.ts";
@@ -40,7 +41,7 @@ type Flags = z.infer<typeof schema>;
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { env, paths, log } = ctx;
   const sql = postgres(postgresUrl(ctx), { max: 3, onnotice: () => {} });
-  const client = kafka(brokerAddresses(ctx), "sluice-bench-db");
+  const client = kafka(brokerAddresses(ctx), "sluice-bench-db", kafkaSecurity(ctx.env));
   const deps = { root: paths.root, sql, kafka: client, connect: new ConnectClient(connectUrl(ctx)) };
   const N = flags.rows;
   const boxes: Sandbox[] = [];
@@ -151,7 +152,15 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
       intervalMs: 500,
       onLanded: (n) => log(`${label}: ${n.toLocaleString("en-US")} landed`),
       produce: () =>
-        produceRun({ brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: box.topic }, run),
+        produceRun(
+          {
+            brokers: brokerAddresses(ctx),
+            security: kafkaSecurity(ctx.env),
+            registryUrl: registryUrl(ctx),
+            topic: box.topic,
+          },
+          run,
+        ),
       afterProduce: async () => {
         roller = rollup && rollEvery2s(rollup);
         await box.applySink();

@@ -7,6 +7,7 @@ import PQueue from "p-queue";
 import postgres from "postgres";
 import { z } from "zod";
 import { countFlag } from "../src/cli/command.ts";
+import { kafkaSecurity } from "../src/config/kafka-security.ts";
 import { ConnectClient } from "../src/connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../src/contract/index.ts";
 import { kafka } from "../src/kafka/client.ts";
@@ -35,7 +36,7 @@ type Flags = z.infer<typeof schema>;
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { paths, log } = ctx;
   const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
-  const client = kafka(brokerAddresses(ctx), "sluice-bench-ingest");
+  const client = kafka(brokerAddresses(ctx), "sluice-bench-ingest", kafkaSecurity(ctx.env));
   const deps = { root: paths.root, sql, kafka: client, connect: new ConnectClient(connectUrl(ctx)) };
   const PARTITIONS = 6;
   const N = flags.metrics;
@@ -64,6 +65,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     const key = crypto.randomUUID();
     const server = serverDeps({
       brokers: brokerAddresses(ctx),
+      kafkaSecurity: kafkaSecurity(ctx.env),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: postgresUrl(ctx),

@@ -12,6 +12,7 @@ import { table } from "../src/cli/table.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { ensureTopics } from "../src/kafka/topics.ts";
 import "../src/kafka/codecs.ts";
+import { kafkaSecurity } from "../src/config/kafka-security.ts";
 import { FaultInjector, NO_FAULTS } from "../src/producer/faults.ts";
 import { workload } from "../src/producer/generator.ts";
 import { type Mode, runLoad } from "../src/producer/loadtest.ts";
@@ -42,7 +43,8 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { env, log } = ctx;
   const brokers = brokerAddresses(ctx);
   const topic = `bench.producer.${Date.now().toString(36)}`;
-  const client = kafka(brokers, "sluice-bench");
+  const security = kafkaSecurity(ctx.env);
+  const client = kafka(brokers, "sluice-bench", security);
   const admin = client.admin();
   await admin.connect();
   const replication = topicReplication(env);
@@ -64,7 +66,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
     opts: { count?: number; durationMs?: number; batchSize: number; schemaHeader?: boolean; idempotent?: boolean },
   ): Promise<Summary & { msgPerCpuSec: number }> {
     const lp = await openLoadProducer(
-      { brokers, registryUrl: registryUrl(ctx), topic },
+      { brokers, security, registryUrl: registryUrl(ctx), topic },
       { maxInFlight: env.KAFKA_MAX_IN_FLIGHT, partitioner, idempotent: opts.idempotent },
     );
     try {

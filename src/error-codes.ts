@@ -57,6 +57,11 @@ export const ERROR_CODES = {
   KAFKA_FORMAT: fix(500, "Remove the Kafka data directory and run `sluice up` again."),
   INTERRUPTED: fix(500, "The command was stopped by a signal; run it again."),
   // Kafka, the registry, Kafka Connect.
+  KAFKA_AUTH: fix(500, "Check KAFKA_SASL_USERNAME, KAFKA_SASL_MECHANISM and the password (docs/clusters.md)."),
+  KAFKA_TLS: fix(
+    500,
+    "Set KAFKA_SSL_CA_FILE to the PEM of the CA that signed the brokers' certificates (docs/clusters.md).",
+  ),
   KAFKA_TIMEOUT: retry(503, "Kafka is slow or down; retry after a moment, check `sluice status`."),
   KAFKA_NO_BROKERS: retry(503, "Kafka answered with no brokers; check `sluice status`."),
   KAFKA_UNAVAILABLE: retry(503, "Kafka did not acknowledge; retry with the same Idempotency-Key."),

@@ -2,6 +2,7 @@
 // The only module that touches the process: argv, env, exit codes and signals.
 import { COMMANDS, helpText } from "./cli/index.ts";
 import { SluiceError } from "./errors.ts";
+import { kafkaSettingsError } from "./kafka/errors.ts";
 import { timestampedLog } from "./log.ts";
 import { createStackContext } from "./stack/context.ts";
 
@@ -36,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (e: unknown) => {
+  (thrown: unknown) => {
+    // Credentials and certificates are the user's to fix: say which setting, instead of a kafkajs stack trace.
+    const e = kafkaSettingsError(thrown) ?? thrown;
     if (e instanceof SluiceError) {
       // The code is the stable handle (src/error-codes.ts lists each with its hint); the message says what to do.
       console.error(`sluice: ${e.message}\n(${e.code}${e.retryable ? "; retrying may help" : ""})`);

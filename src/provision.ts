@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import type { Env } from "./config/env.ts";
+import { kafkaSecurity } from "./config/kafka-security.ts";
 import { ConnectClient } from "./connect/client.ts";
 import { type ConnectorSpec, readConnectorDir, renderConnector } from "./connect/desired.ts";
 import { type ConnectCapabilities, capabilities } from "./connect/version.ts";
@@ -116,7 +117,7 @@ export async function workerCapabilities(
 
 /** Runs `f` with a connected kafkajs admin for the stack. */
 export async function withAdmin<T>(ctx: StackContext, f: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka(brokerAddresses(ctx), "sluice-provision").admin();
+  const admin = kafka(brokerAddresses(ctx), "sluice-provision", kafkaSecurity(ctx.env)).admin();
   await admin.connect();
   try {
     return await f(admin);

@@ -1,5 +1,6 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
+import { kafkaSecurity } from "../../src/config/kafka-security.ts";
 import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
@@ -37,7 +38,8 @@ export async function openBench(
   const b: BenchContext = {
     root: paths.root,
     sql,
-    kafka: kafka(brokerAddresses(ctx), "sluice-bench"),
+    kafka: kafka(brokerAddresses(ctx), "sluice-bench", kafkaSecurity(env)),
+    security: kafkaSecurity(env),
     connect: new ConnectClient(connectUrl(ctx)),
     brokers: brokerAddresses(ctx),
     registryUrl: registryUrl(ctx),

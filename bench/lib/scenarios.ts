@@ -5,6 +5,7 @@ import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import { countLanded, spotCheck } from "../../src/audit/landed.ts";
 import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
+import type { KafkaSecurity } from "../../src/config/kafka-security.ts";
 import type { ConnectClient } from "../../src/connect/client.ts";
 import { readConnectorFile } from "../../src/connect/desired.ts";
 import type { CompressionName } from "../../src/kafka/codecs.ts";
@@ -25,6 +26,8 @@ export interface BenchContext {
   readonly kafka: Kafka;
   readonly connect: ConnectClient;
   readonly brokers: string[];
+  /** TLS and SASL for a secured cluster. */
+  readonly security: KafkaSecurity;
   readonly registryUrl: string;
   /** postgres:// URL of the database, for the peer's own connections. */
   readonly postgresUrl: string;
@@ -90,7 +93,12 @@ async function box(
   return s;
 }
 
-const target = (b: BenchContext, topic: string) => ({ brokers: b.brokers, registryUrl: b.registryUrl, topic });
+const target = (b: BenchContext, topic: string) => ({
+  brokers: b.brokers,
+  security: b.security,
+  registryUrl: b.registryUrl,
+  topic,
+});
 
 /**
  * Until PostgreSQL's insert counter for the table (cheap to read) says all rows may be there, only the counter is

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { NO_DEAD_LETTERS } from "../chaos/dead-letters.ts";
 import { type ChaosResult, runScenario } from "../chaos/runner.ts";
 import { SCENARIOS, type Scenario } from "../chaos/scenarios.ts";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
@@ -98,7 +99,7 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
     const deps = {
       ctx,
       sql,
-      kafka: kafka(brokerAddresses(ctx), "sluice-chaos"),
+      kafka: kafka(brokerAddresses(ctx), "sluice-chaos", kafkaSecurity(ctx.env)),
       connect: new ConnectClient(connectUrl(ctx)),
       registryUrl: registryUrl(ctx),
       log: ctx.log,

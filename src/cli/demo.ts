@@ -3,6 +3,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { z } from "zod";
 import { roundTrip } from "../audit/round-trip.ts";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 import { produceRun } from "../producer/session.ts";
 import { planRun } from "../producer/workload.ts";
 import { setup } from "../setup.ts";
@@ -52,7 +53,12 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
         onLanded: progress("landed ", run.count, ctx.log),
         signal,
         produce: async () => {
-          const target = { brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: ctx.env.METRICS_TOPIC };
+          const target = {
+            brokers: brokerAddresses(ctx),
+            security: kafkaSecurity(ctx.env),
+            registryUrl: registryUrl(ctx),
+            topic: ctx.env.METRICS_TOPIC,
+          };
           const m = await produceRun(target, run, { onProgress: produceProgress });
           const secs = (m.elapsedMs / 1000).toFixed(1);
           ctx.log(`produced ${m.sent.toLocaleString("en-US")} in ${secs} s; waiting for the sink…`);

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { z } from "zod";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SqlIdentifier } from "../db/identifier.ts";
 import { FIXES, type FixName } from "../dlq/fix.ts";
@@ -82,7 +83,7 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
         to: z.string().optional(),
       }),
     );
-    const client = kafka(brokerAddresses(ctx), "sluice-dlq");
+    const client = kafka(brokerAddresses(ctx), "sluice-dlq", kafkaSecurity(ctx.env));
     const dlq = flags.topic ?? ctx.env.DLQ_TOPIC;
     switch (positionals[0]) {
       case "peek": {

@@ -18,6 +18,7 @@ import { registryUrl } from "../stack/registry.ts";
 import { type Command, parseFlags } from "./command.ts";
 import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./produce-flags.ts";
 import "../kafka/codecs.ts";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 
 export const produceCommand: Command = {
   name: "produce",
@@ -68,7 +69,12 @@ Exit 1 when a --threshold fails or a send failed.`;
     const sql = f.e2e ? postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} }) : undefined;
     const probe = sql ? new E2eProbe(sql, f.table) : undefined;
     const lp = await openLoadProducer(
-      { brokers: brokerAddresses(ctx), registryUrl: registryUrl(ctx), topic: f.topic },
+      {
+        brokers: brokerAddresses(ctx),
+        security: kafkaSecurity(ctx.env),
+        registryUrl: registryUrl(ctx),
+        topic: f.topic,
+      },
       { maxInFlight: f["max-in-flight"], partitioner: f.partitioner, idempotent: f.idempotence === "on" },
     );
     const startedAt = new Date();

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
@@ -59,6 +60,7 @@ at once. Runs until SIGINT/SIGTERM.`,
     const connector = readConnectorFile(join(ctx.paths.root, "connectors", "metrics-sink.json")).name;
     const { deps, close } = serverDeps({
       brokers: brokerAddresses(ctx),
+      kafkaSecurity: kafkaSecurity(ctx.env),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: roleUrl(ctx, "monitor"),

@@ -87,6 +87,19 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port…]")
     .optional(),
+  /**
+   * How every Kafka client of Sluice connects (load tester, setup, topics, dlq, audit, chaos, bench, the admin
+   * service): PLAINTEXT (the local stack's default), SSL, SASL_PLAINTEXT or SASL_SSL. See docs/clusters.md.
+   */
+  KAFKA_SECURITY_PROTOCOL: z.enum(["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]).default("PLAINTEXT"),
+  /** SASL mechanism with SASL_*: PLAIN (API keys of managed clusters) or SCRAM-SHA-256/512. */
+  KAFKA_SASL_MECHANISM: z.enum(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  /** The SASL password, or KAFKA_SASL_PASSWORD_FILE: a file holding it (kept out of the environment). */
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
+  /** PEM file of the CA that signed the brokers' certificates, with SSL/SASL_SSL (default: the system's CAs). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
   REGISTRY_URL: z.url().optional(),
   CONNECT_URL: z.url().optional(),
   /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */

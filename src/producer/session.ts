@@ -1,4 +1,5 @@
 import { Partitioners, type Producer } from "kafkajs";
+import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { kafka } from "../kafka/client.ts";
 import type { CompressionName } from "../kafka/codecs.ts";
@@ -10,6 +11,8 @@ import type { Run } from "./workload.ts";
 
 export interface ProducerTarget {
   readonly brokers: string[];
+  /** TLS and SASL for a secured cluster (config/kafka-security.ts); none for the local stack's PLAINTEXT. */
+  readonly security?: KafkaSecurity;
   readonly registryUrl: string;
   readonly topic: string;
 }
@@ -30,7 +33,7 @@ export async function produceRun(
 ): Promise<Manifest> {
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
   installFastProduce();
-  const client = kafka(target.brokers, "sluice-producer");
+  const client = kafka(target.brokers, "sluice-producer", target.security);
   const admin = client.admin();
   const producer = client.producer({
     createPartitioner: createDevicePartitioner,
@@ -77,7 +80,7 @@ export async function openLoadProducer(
   const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
   // The load tester's records are encoded by fast-produce.ts (marked per message; other producers are untouched).
   installFastProduce();
-  const client = kafka(target.brokers, "sluice-load");
+  const client = kafka(target.brokers, "sluice-load", target.security);
   const admin = client.admin();
   const producer = client.producer({
     createPartitioner: opts.partitioner === "device" ? createDevicePartitioner : Partitioners.DefaultPartitioner,

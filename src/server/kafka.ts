@@ -1,4 +1,5 @@
 import type { Admin, IHeaders, Message, Producer } from "kafkajs";
+import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { createDevicePartitioner } from "../producer/partitioner.ts";
@@ -61,9 +62,10 @@ const headerText = (v: IHeaders[string]): string =>
  */
 export function kafkaGateway(
   brokers: string[],
-  opts: { connectionTimeoutMs?: number; requestTimeoutMs?: number } = {},
+  opts: { connectionTimeoutMs?: number; requestTimeoutMs?: number; security?: KafkaSecurity } = {},
 ): KafkaGateway {
   const client = kafka(brokers, "sluice-server", {
+    ...opts.security,
     connectionTimeout: opts.connectionTimeoutMs ?? 1000,
     requestTimeout: opts.requestTimeoutMs ?? 5000,
     retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1000 },

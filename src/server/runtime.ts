@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
@@ -61,6 +62,8 @@ export function registryGateway(url: string): RegistryGateway {
 /** Addresses and names the real service (or a test app) is built from. */
 export interface ServerTarget {
   readonly brokers: string[];
+  /** TLS and SASL for a secured cluster (config/kafka-security.ts). */
+  readonly kafkaSecurity?: KafkaSecurity;
   readonly connectUrl: string;
   readonly registryUrl: string;
   readonly postgresUrl: string;
@@ -75,7 +78,7 @@ export interface ServerTarget {
 
 /** Real gateways for `target`, and a `close` that releases their connections. */
 export function serverDeps(target: ServerTarget): { deps: ServerDeps; close(): Promise<void> } {
-  const kafka = kafkaGateway(target.brokers);
+  const kafka = kafkaGateway(target.brokers, { security: target.kafkaSecurity });
   const db = dbGateway(target.postgresUrl);
   const deps: ServerDeps = {
     apiKeys: target.apiKeys,

@@ -9,7 +9,14 @@ import { createStackContext, withLog } from "../../src/stack/context.ts";
 import { PROJECT_ROOT } from "../../src/stack/paths.ts";
 
 /** The entry points: the only modules that may read process.env (each a process of its own). */
-const ENTRY_POINTS = new Set(["src/main.ts", "bench/main.ts", "bench/peers/bun-consumer.ts"]);
+// The chaos suite's child producer is a process of its own: it reads its connection settings from the environment it
+// inherits (never from argv, where ps would show a password).
+const ENTRY_POINTS = new Set([
+  "src/main.ts",
+  "bench/main.ts",
+  "bench/peers/bun-consumer.ts",
+  "src/chaos/child-producer.ts",
+]);
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(PROJECT_ROOT, dir), { recursive: true, encoding: "utf8" })

@@ -1,0 +1,36 @@
+import { SluiceError } from "../errors.ts";
+
+/** TLS verification failures Node and Bun report as a connection error's code. */
+const TLS_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+type KafkaJsError = Error & { code?: string; originalError?: unknown; cause?: unknown };
+
+/**
+ * A kafkajs failure a user fixes in the connection settings, as a SluiceError with the setting to change: refused
+ * credentials (KAFKA_AUTH) or a broker certificate the client does not trust (KAFKA_TLS). Anything else: undefined.
+ * Looks through kafkajs's retry wrapper to the error that ended the retries. Never quotes a password: kafkajs's
+ * messages do not carry one.
+ */
+export function kafkaSettingsError(e: unknown): SluiceError | undefined {
+  let err = e as KafkaJsError | undefined;
+  for (let depth = 0; err && depth < 5; depth++) {
+    if (err.name === "KafkaJSSASLAuthenticationError")
+      return new SluiceError("KAFKA_AUTH", `Kafka refused the credentials: ${err.message}`, { cause: e });
+    if (err.code && TLS_CODES.has(err.code))
+      return new SluiceError(
+        "KAFKA_TLS",
+        `the broker's certificate is not trusted (${err.code}: ${err.message}); set KAFKA_SSL_CA_FILE to the PEM of ` +
+          "the CA that signed it",
+        { cause: e },
+      );
+    err = (err.originalError ?? err.cause) as KafkaJsError | undefined;
+  }
+  return undefined;
+}
