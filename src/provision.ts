@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Admin } from "kafkajs";
 import type { Env } from "./config/env.ts";
+import { connectAuth } from "./config/http-auth.ts";
 import { kafkaSecurity } from "./config/kafka-security.ts";
 import { ConnectClient } from "./connect/client.ts";
 import { type ConnectorSpec, readConnectorDir, renderConnector } from "./connect/desired.ts";
@@ -92,7 +93,7 @@ export function desiredConnectors(ctx: StackContext, dir = connectorsDir(ctx), p
 }
 
 /** A Connect client for the stack. */
-export const connectClient = (ctx: StackContext) => new ConnectClient(connectUrl(ctx));
+export const connectClient = (ctx: StackContext) => new ConnectClient(connectUrl(ctx), connectAuth(ctx.env));
 
 /**
  * The worker's capabilities (`GET /`). Fails when the desired configs need a feature the worker lacks: the rendered

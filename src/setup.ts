@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { registryAuth } from "./config/http-auth.ts";
 import { applyConnectors } from "./connect/apply.ts";
 import type { ConnectorAction } from "./connect/plan.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
@@ -57,7 +58,9 @@ export async function setup(ctx: StackContext): Promise<SetupResult> {
   const topics = await withAdmin(ctx, (admin) => applyTopics(admin, desiredTopics(ctx)));
   const topicsCreated = topics.flatMap((a) => (a.kind === "create" ? [a.topic.name] : []));
   if (hasTopicChanges(topics)) ctx.log(`setup: topics:\n${formatTopicPlan(topics)}`);
-  const schemaId = await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema());
+  const schemaId = await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema(), {
+    auth: registryAuth(ctx.env),
+  });
   ctx.log(`setup: contract registered as ${VALUE_SUBJECT} id ${schemaId}`);
   const desired = desiredConnectors(ctx);
   const client = connectClient(ctx);

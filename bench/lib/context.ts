@@ -1,13 +1,12 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
 import { kafkaSecurity } from "../../src/config/kafka-security.ts";
-import { ConnectClient } from "../../src/connect/client.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
-import { topicReplication } from "../../src/provision.ts";
+import { connectClient, topicReplication } from "../../src/provision.ts";
 import { setup } from "../../src/setup.ts";
 import type { StackContext } from "../../src/stack/component.ts";
-import { connectUrl, workerSecretsEnv } from "../../src/stack/connect.ts";
+import { workerSecretsEnv } from "../../src/stack/connect.ts";
 import { brokerAddresses } from "../../src/stack/kafka.ts";
 import { postgresUrl } from "../../src/stack/postgres.ts";
 import { registryUrl } from "../../src/stack/registry.ts";
@@ -40,7 +39,7 @@ export async function openBench(
     sql,
     kafka: kafka(brokerAddresses(ctx), "sluice-bench", kafkaSecurity(env)),
     security: kafkaSecurity(env),
-    connect: new ConnectClient(connectUrl(ctx)),
+    connect: connectClient(ctx),
     brokers: brokerAddresses(ctx),
     registryUrl: registryUrl(ctx),
     postgresUrl: postgresUrl(ctx),

@@ -5,6 +5,7 @@ import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import { auditTable, type ExactAudit } from "../audit/exact.ts";
 import { countLanded } from "../audit/landed.ts";
+import type { HttpAuth } from "../config/http-auth.ts";
 import { isRunning } from "../connect/apply.ts";
 import type { ConnectClient } from "../connect/client.ts";
 import { decideHeal, EMPTY_HEAL_STATE } from "../connect/heal.ts";
@@ -34,6 +35,7 @@ export interface ChaosDeps {
   readonly kafka: Kafka;
   readonly connect: ConnectClient;
   readonly registryUrl: string;
+  readonly registryAuth?: HttpAuth;
   readonly log: (line: string) => void;
 }
 
@@ -85,7 +87,7 @@ export async function runScenario(
       devices: 200,
       startMs: Date.UTC(2026, 10, 10),
     });
-    const schemaId = await registerContract(d.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+    const schemaId = await registerContract(d.registryUrl, VALUE_SUBJECT, valueJsonSchema(), { auth: d.registryAuth });
     const producer = d.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     let paced: Paced;
     let killProducer: (() => Promise<void>) | undefined;

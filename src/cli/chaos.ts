@@ -4,11 +4,11 @@ import { z } from "zod";
 import { NO_DEAD_LETTERS } from "../chaos/dead-letters.ts";
 import { type ChaosResult, runScenario } from "../chaos/runner.ts";
 import { SCENARIOS, type Scenario } from "../chaos/scenarios.ts";
+import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
-import { ConnectClient } from "../connect/client.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
-import { connectUrl } from "../stack/connect.ts";
+import { connectClient } from "../provision.ts";
 import { brokerAddresses } from "../stack/kafka.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
@@ -100,8 +100,9 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
       ctx,
       sql,
       kafka: kafka(brokerAddresses(ctx), "sluice-chaos", kafkaSecurity(ctx.env)),
-      connect: new ConnectClient(connectUrl(ctx)),
+      connect: connectClient(ctx),
       registryUrl: registryUrl(ctx),
+      registryAuth: registryAuth(ctx.env),
       log: ctx.log,
     };
     const results: ChaosResult[] = [];

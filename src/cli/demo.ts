@@ -3,6 +3,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { z } from "zod";
 import { roundTrip } from "../audit/round-trip.ts";
+import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
 import { produceRun } from "../producer/session.ts";
 import { planRun } from "../producer/workload.ts";
@@ -57,6 +58,7 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
             brokers: brokerAddresses(ctx),
             security: kafkaSecurity(ctx.env),
             registryUrl: registryUrl(ctx),
+            registryAuth: registryAuth(ctx.env),
             topic: ctx.env.METRICS_TOPIC,
           };
           const m = await produceRun(target, run, { onProgress: produceProgress });

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import { z } from "zod";
+import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SqlIdentifier } from "../db/identifier.ts";
@@ -109,7 +110,9 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
       case "replay": {
         const to = flags.to ?? ctx.env.METRICS_TOPIC;
         const dryRun = flags["dry-run"] ?? false;
-        const schemaId = dryRun ? 0 : await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema());
+        const schemaId = dryRun
+          ? 0
+          : await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema(), { auth: registryAuth(ctx.env) });
         // Read-only: the newer-row check only reads the table, as the analyst role.
         const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {} });
         let r: ReplayReport;

@@ -18,6 +18,7 @@ import { registryUrl } from "../stack/registry.ts";
 import { type Command, parseFlags } from "./command.ts";
 import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./produce-flags.ts";
 import "../kafka/codecs.ts";
+import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
 
 export const produceCommand: Command = {
@@ -73,6 +74,7 @@ Exit 1 when a --threshold fails or a send failed.`;
         brokers: brokerAddresses(ctx),
         security: kafkaSecurity(ctx.env),
         registryUrl: registryUrl(ctx),
+        registryAuth: registryAuth(ctx.env),
         topic: f.topic,
       },
       { maxInFlight: f["max-in-flight"], partitioner: f.partitioner, idempotent: f.idempotence === "on" },

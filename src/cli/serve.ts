@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { z } from "zod";
+import { connectAuth, registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
-import { ConnectClient } from "../connect/client.ts";
 import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
 import { maintainerSession, maintainMetricsOnce } from "../db/maintainer.ts";
 import { parseEvery, parseSpan } from "../db/span.ts";
 import { readE2e } from "../producer/e2e-publish.ts";
+import { connectClient } from "../provision.ts";
 import { createApp } from "../server/app.ts";
 import type { Scope } from "../server/auth.ts";
 import { startDlqReasons } from "../server/dlq-reasons.ts";
@@ -61,6 +62,8 @@ at once. Runs until SIGINT/SIGTERM.`,
     const { deps, close } = serverDeps({
       brokers: brokerAddresses(ctx),
       kafkaSecurity: kafkaSecurity(ctx.env),
+      connectAuth: connectAuth(ctx.env),
+      registryAuth: registryAuth(ctx.env),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: roleUrl(ctx, "monitor"),
@@ -80,7 +83,7 @@ at once. Runs until SIGINT/SIGTERM.`,
         );
     // Self-healing: restart tasks that failed on a transient cause (database or broker away), with backoff.
     const healerRestarts = new Map<string, number>();
-    const healer = startHealer(new ConnectClient(connectUrl(ctx)), {
+    const healer = startHealer(connectClient(ctx), {
       log: ctx.log,
       onRestart: (connector) => healerRestarts.set(connector, (healerRestarts.get(connector) ?? 0) + 1),
     });

@@ -101,7 +101,16 @@ export const EnvSchema = z.object({
   /** PEM file of the CA that signed the brokers' certificates, with SSL/SASL_SSL (default: the system's CAs). */
   KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
   REGISTRY_URL: z.url().optional(),
+  /** Basic auth of the registry (the Confluent-style API keys managed registries use); password or its file. */
+  REGISTRY_USERNAME: z.string().min(1).optional(),
+  REGISTRY_PASSWORD: z.string().min(1).optional(),
+  REGISTRY_PASSWORD_FILE: z.string().min(1).optional(),
   CONNECT_URL: z.url().optional(),
+  /** Basic auth of Kafka Connect's REST API (its basic-auth extension), and the PEM of a private CA for https. */
+  CONNECT_USERNAME: z.string().min(1).optional(),
+  CONNECT_PASSWORD: z.string().min(1).optional(),
+  CONNECT_PASSWORD_FILE: z.string().min(1).optional(),
+  CONNECT_CA_FILE: z.string().min(1).optional(),
   /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */
   SINK_JDBC_URL: z.string().startsWith("jdbc:postgresql://").optional(),
   /** The one folder the Connect worker's file config provider reads (`${file:…}`); default <data>/secrets/connect. */

@@ -1,3 +1,4 @@
+import { fetchAuth, type HttpAuth } from "../config/http-auth.ts";
 import { type ErrorCode, SluiceError } from "../errors.ts";
 import { redact } from "./secrets.ts";
 
@@ -58,7 +59,11 @@ export class ConnectClient {
    */
   readonly sent: Record<string, number> = {};
 
-  constructor(private readonly base: string) {}
+  /** `auth`: basic auth and a private CA for a secured REST API (config/http-auth.ts). */
+  constructor(
+    private readonly base: string,
+    private readonly auth?: HttpAuth,
+  ) {}
 
   private async call<T>(
     method: string,
@@ -73,9 +78,11 @@ export class ConnectClient {
     this.sent[route] = (this.sent[route] ?? 0) + 1;
     let res: Response;
     try {
+      const { headers, tls } = fetchAuth(this.auth);
       res = await fetch(`${this.base}${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+        ...(tls ? { tls } : {}),
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });

@@ -1,4 +1,5 @@
 import { Partitioners, type Producer } from "kafkajs";
+import type { HttpAuth } from "../config/http-auth.ts";
 import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { kafka } from "../kafka/client.ts";
@@ -14,6 +15,8 @@ export interface ProducerTarget {
   /** TLS and SASL for a secured cluster (config/kafka-security.ts); none for the local stack's PLAINTEXT. */
   readonly security?: KafkaSecurity;
   readonly registryUrl: string;
+  /** The registry's credentials, when it asks for them. */
+  readonly registryAuth?: HttpAuth;
   readonly topic: string;
 }
 
@@ -31,7 +34,9 @@ export async function produceRun(
     onProgress?: (sent: number) => void;
   } = {},
 ): Promise<Manifest> {
-  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), {
+    auth: target.registryAuth,
+  });
   installFastProduce();
   const client = kafka(target.brokers, "sluice-producer", target.security);
   const admin = client.admin();
@@ -77,7 +82,9 @@ export async function openLoadProducer(
   target: ProducerTarget,
   opts: { maxInFlight: number; partitioner: "device" | "default"; idempotent?: boolean },
 ): Promise<LoadProducer> {
-  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema());
+  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), {
+    auth: target.registryAuth,
+  });
   // The load tester's records are encoded by fast-produce.ts (marked per message; other producers are untouched).
   installFastProduce();
   const client = kafka(target.brokers, "sluice-load", target.security);

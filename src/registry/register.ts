@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
+import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
 import { ACCEPTED_TIGHTENINGS, type JsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
 
@@ -8,12 +9,16 @@ import { SluiceError } from "../errors.ts";
  * The registry client: JSON Schemas validated with Ajv (draft-07, as the contract is rendered), `format`
  * keywords (ajv-formats) and tolerates the contract's `x-` annotations.
  */
-export function registryClient(url: string): SchemaRegistry {
+export function registryClient(url: string, auth?: HttpAuth): SchemaRegistry {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   // The client's types name its own ajv 7; it only calls compile() and addSchema(), which ajv 8 has alike
   // (test/e2e/registry.test.ts registers through it).
-  return new SchemaRegistry({ host: url, retry: { retries: 2 } }, { [SchemaType.JSON]: { ajvInstance: ajv as never } });
+  const basic = auth?.username ? { auth: { username: auth.username, password: auth.password ?? "" } } : {};
+  return new SchemaRegistry(
+    { host: url, retry: { retries: 2 }, ...basic },
+    { [SchemaType.JSON]: { ajvInstance: ajv as never } },
+  );
 }
 
 /**
@@ -25,20 +30,21 @@ export async function registerContract(
   url: string,
   subject: string,
   schema: JsonSchema,
-  accepted: readonly string[] = ACCEPTED_TIGHTENINGS,
+  opts: { accepted?: readonly string[]; auth?: HttpAuth } = {},
 ): Promise<number> {
-  await setCompatibility(url, subject, "BACKWARD");
+  const { accepted = ACCEPTED_TIGHTENINGS, auth } = opts;
+  await setCompatibility(url, subject, "BACKWARD", auth);
   try {
-    return await register(url, subject, schema, "BACKWARD");
+    return await register(url, subject, schema, "BACKWARD", auth);
   } catch (e) {
     const diffs = refusedDiffs(e);
     if (!diffs || diffs.length === 0 || !diffs.every((d) => accepted.includes(d))) throw registerError(subject, e);
     // Only the listed tightenings differ: register this one version without the check, then restore BACKWARD.
-    await setCompatibility(url, subject, "NONE");
+    await setCompatibility(url, subject, "NONE", auth);
     try {
-      return await register(url, subject, schema, "NONE");
+      return await register(url, subject, schema, "NONE", auth);
     } finally {
-      await setCompatibility(url, subject, "BACKWARD");
+      await setCompatibility(url, subject, "BACKWARD", auth);
     }
   }
 }
@@ -54,9 +60,15 @@ function refusedDiffs(e: unknown): string[] | undefined {
     : undefined;
 }
 
-async function register(url: string, subject: string, schema: JsonSchema, level: Level): Promise<number> {
+async function register(
+  url: string,
+  subject: string,
+  schema: JsonSchema,
+  level: Level,
+  auth: HttpAuth | undefined,
+): Promise<number> {
   // The client compares `compatibility` with the subject's level before it registers.
-  const { id } = await registryClient(url).register(
+  const { id } = await registryClient(url, auth).register(
     { type: SchemaType.JSON, schema: JSON.stringify(schema) },
     { subject, compatibility: level as never },
   );
@@ -65,12 +77,12 @@ async function register(url: string, subject: string, schema: JsonSchema, level:
 
 type Level = "BACKWARD" | "NONE";
 
-async function setCompatibility(url: string, subject: string, level: Level): Promise<void> {
+async function setCompatibility(url: string, subject: string, level: Level, auth: HttpAuth | undefined): Promise<void> {
   // Apicurio answers GET /config/{subject} with the global level where Confluent answers 404, so the level is set
   // explicitly before the first register instead of relying on the default.
   const res = await fetch(`${url}/config/${encodeURIComponent(subject)}`, {
     method: "PUT",
-    headers: { "content-type": "application/vnd.schemaregistry.v1+json" },
+    headers: { ...authHeaders(auth), "content-type": "application/vnd.schemaregistry.v1+json" },
     body: JSON.stringify({ compatibility: level }),
   }).catch((e: Error) => {
     throw new SluiceError(

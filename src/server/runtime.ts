@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
 import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
@@ -41,17 +42,18 @@ export function dbGateway(url: string): DbGateway & { close(): Promise<void> } {
 }
 
 /** The registry for the server: the contract's schema id is looked up (registered, idempotently) once. */
-export function registryGateway(url: string): RegistryGateway {
+export function registryGateway(url: string, auth?: HttpAuth): RegistryGateway {
   let id: Promise<number> | undefined;
   return {
     async ping() {
-      const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => {
+      const init = { headers: authHeaders(auth), signal: AbortSignal.timeout(2000) };
+      const res = await fetch(`${url}/subjects`, init).catch((e: Error) => {
         throw new SluiceError("REGISTRY_UNREACHABLE", `schema registry at ${url} did not answer (${e.message})`);
       });
       if (!res.ok) throw new SluiceError("REGISTRY_HTTP", `schema registry answered ${res.status}`);
     },
     schemaId() {
-      return (id ??= registerContract(url, VALUE_SUBJECT, valueJsonSchema()).catch((e) => {
+      return (id ??= registerContract(url, VALUE_SUBJECT, valueJsonSchema(), { auth }).catch((e) => {
         id = undefined;
         throw e;
       }));
@@ -64,6 +66,9 @@ export interface ServerTarget {
   readonly brokers: string[];
   /** TLS and SASL for a secured cluster (config/kafka-security.ts). */
   readonly kafkaSecurity?: KafkaSecurity;
+  /** Credentials of Connect's REST API and of the registry (config/http-auth.ts). */
+  readonly connectAuth?: HttpAuth;
+  readonly registryAuth?: HttpAuth;
   readonly connectUrl: string;
   readonly registryUrl: string;
   readonly postgresUrl: string;
@@ -87,9 +92,9 @@ export function serverDeps(target: ServerTarget): { deps: ServerDeps; close(): P
     connector: target.connector,
     table: target.table,
     kafka,
-    connect: new ConnectClient(target.connectUrl),
+    connect: new ConnectClient(target.connectUrl, target.connectAuth),
     db,
-    registry: registryGateway(target.registryUrl),
+    registry: registryGateway(target.registryUrl, target.registryAuth),
     limits: target.limits,
     streamIntervalMs: target.streamIntervalMs,
   };
