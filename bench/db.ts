@@ -17,6 +17,7 @@ import { kafkaSecurity } from "../src/config/kafka-security.ts";
 import { maintain, rollupOnce } from "../src/db/maintain.ts";
 import { grantSinkOn } from "../src/db/roles.ts";
 import { parseSpan } from "../src/db/span.ts";
+import { pgTls } from "../src/db/tls.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { produceRun } from "../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../src/producer/workload.ts";
@@ -39,7 +40,7 @@ type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { env, paths, log } = ctx;
-  const sql = postgres(postgresUrl(ctx), { max: 3, onnotice: () => {} });
+  const sql = postgres(postgresUrl(ctx), { max: 3, onnotice: () => {}, ...pgTls(ctx.env) });
   const client = kafka(brokerAddresses(ctx), "sluice-bench-db", kafkaSecurity(ctx.env));
   const deps = { root: paths.root, sql, kafka: client, connect: connectClient(ctx) };
   const N = flags.rows;
@@ -201,7 +202,7 @@ async function run(flags: Flags, ctx: StackContext): Promise<void> {
    */
   async function withSchedule<T>(box: Sandbox, everyMs: number, work: () => Promise<T>) {
     const rollup = await rollupTables(box);
-    const own = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+    const own = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
     const passes: number[] = [];
     const plan = { table: box.table, interval: parseSpan("1d"), ahead: 3, retention: parseSpan("3650d"), rollup };
     const schedule = startMaintenance({

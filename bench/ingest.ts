@@ -9,6 +9,7 @@ import { z } from "zod";
 import { countFlag } from "../src/cli/command.ts";
 import { kafkaSecurity } from "../src/config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../src/contract/index.ts";
+import { pgTls } from "../src/db/tls.ts";
 import { kafka } from "../src/kafka/client.ts";
 import { createDevicePartitioner } from "../src/producer/partitioner.ts";
 import { produce } from "../src/producer/send.ts";
@@ -35,7 +36,7 @@ type Flags = z.infer<typeof schema>;
 
 async function run(flags: Flags, ctx: StackContext): Promise<void> {
   const { paths, log } = ctx;
-  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
+  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, ...pgTls(ctx.env) });
   const client = kafka(brokerAddresses(ctx), "sluice-bench-ingest", kafkaSecurity(ctx.env));
   const deps = { root: paths.root, sql, kafka: client, connect: connectClient(ctx) };
   const PARTITIONS = 6;

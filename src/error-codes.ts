@@ -62,6 +62,10 @@ export const ERROR_CODES = {
     500,
     "Set KAFKA_SSL_CA_FILE to the PEM of the CA that signed the brokers' certificates (docs/clusters.md).",
   ),
+  TLS_UNTRUSTED: fix(
+    500,
+    "Point the connection's CA setting at the PEM of the CA that signed the server's certificate.",
+  ),
   KAFKA_TIMEOUT: retry(503, "Kafka is slow or down; retry after a moment, check `sluice status`."),
   KAFKA_NO_BROKERS: retry(503, "Kafka answered with no brokers; check `sluice status`."),
   KAFKA_UNAVAILABLE: retry(503, "Kafka did not acknowledge; retry with the same Idempotency-Key."),

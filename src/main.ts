@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (thrown: unknown) => {
-    // Credentials and certificates are the user's to fix: say which setting, instead of a kafkajs stack trace.
+    // Credentials and certificates are the user's to fix: say which setting, instead of a client's stack trace.
     const e = kafkaSettingsError(thrown) ?? thrown;
     if (e instanceof SluiceError) {
       // The code is the stable handle (src/error-codes.ts lists each with its hint); the message says what to do.

@@ -6,6 +6,7 @@ import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
 import { syncMetricCodes } from "./db/metric-codes.ts";
 import { migrateDb } from "./db/migrate.ts";
 import { applyRoleLogins } from "./db/roles.ts";
+import { pgTls } from "./db/tls.ts";
 import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
 import {
   applyTopics,
@@ -37,8 +38,8 @@ export interface SetupResult {
  * equal to the contract.
  */
 export async function migrateDatabase(ctx: StackContext): Promise<void> {
-  await migrateDb(postgresUrl(ctx));
-  const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+  await migrateDb(postgresUrl(ctx), pgTls(ctx.env));
+  const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
   try {
     await applyRoleLogins(sql, (role) => rolePassword(ctx, role));
     await syncMetricCodes(sql);

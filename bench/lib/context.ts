@@ -1,6 +1,7 @@
 // The live stack as the bench sees it: started if needed, set up, and wrapped in a BenchContext.
 import postgres from "postgres";
 import { kafkaSecurity } from "../../src/config/kafka-security.ts";
+import { pgTls } from "../../src/db/tls.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { type CompressionName, DEFAULT_COMPRESSION } from "../../src/kafka/codecs.ts";
 import { connectClient, topicReplication } from "../../src/provision.ts";
@@ -33,7 +34,7 @@ export async function openBench(
   const { env, paths, versions } = ctx;
   await up(ctx);
   await setup(ctx);
-  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
+  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, ...pgTls(ctx.env) });
   const b: BenchContext = {
     root: paths.root,
     sql,

@@ -5,6 +5,7 @@ import { auditUntilClean } from "../audit/audit.ts";
 import { readManifest } from "../audit/buckets.ts";
 import type { AuditResult } from "../audit/diff.ts";
 import { SqlIdentifier } from "../db/identifier.ts";
+import { pgTls } from "../db/tls.ts";
 import { MINUTE_MS } from "../producer/manifest.ts";
 import { postgresUrl } from "../stack/postgres.ts";
 import { type Command, countFlag, parseFlags } from "./command.ts";
@@ -74,7 +75,7 @@ anything differs.`,
       }),
     );
     const manifest = readManifest(flags.manifest);
-    const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+    const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
     try {
       const r = await auditUntilClean(sql, flags.table, manifest, { waitMs: flags.wait * 1000, signal });
       for (const line of auditReport(r, flags.limit)) out(line);

@@ -6,6 +6,7 @@ import { type ChaosResult, runScenario } from "../chaos/runner.ts";
 import { SCENARIOS, type Scenario } from "../chaos/scenarios.ts";
 import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
+import { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
 import { connectClient } from "../provision.ts";
@@ -95,7 +96,7 @@ Runs on the local stack (kills and restarts its processes): do not run it beside
       : SCENARIOS.filter((s) => !misfit(s));
     const left = positionals.length ? [] : SCENARIOS.flatMap((s) => misfit(s) ?? []);
     if (left.length) ctx.log(`left out for this stack's shape: ${left.join("; ")}`);
-    const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, connect_timeout: 5 });
+    const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, connect_timeout: 5, ...pgTls(ctx.env) });
     const deps = {
       ctx,
       sql,

@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { z } from "zod";
 import { formatReport, maintain } from "../db/maintain.ts";
 import { parseSpan } from "../db/span.ts";
+import { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
 import { migrateDatabase } from "../setup.ts";
 import { postgresUrl } from "../stack/postgres.ts";
@@ -68,7 +69,7 @@ sluice db generate --name NAME
           ? Number(flags.every.slice(0, -1)) *
             { s: 1000, m: 60_000, h: 3_600_000 }[flags.every.at(-1) as "s" | "m" | "h"]
           : 0;
-        const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} });
+        const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
         try {
           for (;;) {
             try {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { roundTrip } from "../audit/round-trip.ts";
 import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
+import { pgTls } from "../db/tls.ts";
 import { produceRun } from "../producer/session.ts";
 import { planRun } from "../producer/workload.ts";
 import { setup } from "../setup.ts";
@@ -41,7 +42,7 @@ Exits 1 when a row is missing or differs from what was sent. The report also goe
     await setup(ctx);
     const seed = `demo-${Date.now().toString(36)}`;
     const run = planRun({ seed, count: flags.count, devices: flags.devices, startMs: Date.now() - flags.count });
-    const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {} });
+    const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, ...pgTls(ctx.env) });
     try {
       const produceProgress = progress("produce", run.count, ctx.log);
       const r = await roundTrip({

@@ -4,6 +4,7 @@ import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { SqlIdentifier } from "../db/identifier.ts";
+import { pgTls } from "../db/tls.ts";
 import { FIXES, type FixName } from "../dlq/fix.ts";
 import { readDeadLetters } from "../dlq/read.ts";
 import { type ReplayReport, replayDeadLetters } from "../dlq/replay.ts";
@@ -114,7 +115,7 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
           ? 0
           : await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema(), { auth: registryAuth(ctx.env) });
         // Read-only: the newer-row check only reads the table, as the analyst role.
-        const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {} });
+        const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
         let r: ReplayReport;
         try {
           r = await replayDeadLetters(

@@ -20,6 +20,7 @@ import { produceFlagsHelp, produceFlagsSchema, produceParseOptions } from "./pro
 import "../kafka/codecs.ts";
 import { registryAuth } from "../config/http-auth.ts";
 import { kafkaSecurity } from "../config/kafka-security.ts";
+import { pgTls } from "../db/tls.ts";
 
 export const produceCommand: Command = {
   name: "produce",
@@ -67,7 +68,7 @@ Exit 1 when a --threshold fails or a send failed.`;
     );
     const manifest = f["no-manifest"] ? undefined : new ManifestBuilder();
     const manifestFile = f.manifest ?? join(ctx.paths.data, "runs", `${seed}.manifest.json`);
-    const sql = f.e2e ? postgres(postgresUrl(ctx), { max: 1, onnotice: () => {} }) : undefined;
+    const sql = f.e2e ? postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) }) : undefined;
     const probe = sql ? new E2eProbe(sql, f.table) : undefined;
     const lp = await openLoadProducer(
       {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { metricNameOf } from "../contract/codes.ts";
 import { loadPack, runPackQuery } from "../db/queries.ts";
 import { parseSince } from "../db/span.ts";
+import { pgTls } from "../db/tls.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { type Command, countFlag, parseFlags } from "./command.ts";
 import { table } from "./table.ts";
@@ -62,7 +63,7 @@ ${loadPack()
       );
       return positionals[0] || flags.list ? 0 : 2;
     }
-    const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {} });
+    const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
     try {
       const rows = await runPackQuery(
         sql,

@@ -6,6 +6,7 @@ import { readConnectorFile } from "../connect/desired.ts";
 import { startHealer } from "../connect/healer.ts";
 import { maintainerSession, maintainMetricsOnce } from "../db/maintainer.ts";
 import { parseEvery, parseSpan } from "../db/span.ts";
+import { pgTls } from "../db/tls.ts";
 import { readE2e } from "../producer/e2e-publish.ts";
 import { connectClient } from "../provision.ts";
 import { createApp } from "../server/app.ts";
@@ -64,6 +65,7 @@ at once. Runs until SIGINT/SIGTERM.`,
       kafkaSecurity: kafkaSecurity(ctx.env),
       connectAuth: connectAuth(ctx.env),
       registryAuth: registryAuth(ctx.env),
+      postgresTls: pgTls(ctx.env),
       connectUrl: connectUrl(ctx),
       registryUrl: registryUrl(ctx),
       postgresUrl: roleUrl(ctx, "monitor"),
@@ -140,7 +142,7 @@ function startSchedule(ctx: StackContext): MaintenanceSchedule | undefined {
     ahead: ctx.env.METRICS_PARTITIONS_AHEAD,
     retention: retention === "none" ? undefined : parseSpan(retention),
   };
-  const sql = maintainerSession(url);
+  const sql = maintainerSession(url, pgTls(ctx.env));
   const schedule = startMaintenance({
     everyMs,
     pass: () => maintainMetricsOnce(sql, plan),

@@ -111,6 +111,13 @@ export const EnvSchema = z.object({
   CONNECT_PASSWORD: z.string().min(1).optional(),
   CONNECT_PASSWORD_FILE: z.string().min(1).optional(),
   CONNECT_CA_FILE: z.string().min(1).optional(),
+  /**
+   * TLS to PostgreSQL for every Sluice client and the sink's JDBC URL: disable (default), require (encrypted, the
+   * server's certificate not checked) or verify-full (checked against POSTGRES_SSLROOTCERT, else the system's CAs, and
+   * the host name). The local stack's PostgreSQL serves TLS with a certificate from <data>/secrets/tls/ca.crt.
+   */
+  POSTGRES_SSLMODE: z.enum(["disable", "require", "verify-full"]).default("disable"),
+  POSTGRES_SSLROOTCERT: z.string().min(1).optional(),
   /** JDBC URL the Connect worker uses to reach PostgreSQL (set in the worker's environment, read by the connector). */
   SINK_JDBC_URL: z.string().startsWith("jdbc:postgresql://").optional(),
   /** The one folder the Connect worker's file config provider reads (`${file:…}`); default <data>/secrets/connect. */

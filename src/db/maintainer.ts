@@ -1,6 +1,7 @@
 import postgres, { type Sql } from "postgres";
 import type { MaintainReport } from "./maintain.ts";
 import type { Span } from "./span.ts";
+import type { pgTls } from "./tls.ts";
 
 /**
  * Key of the session-level advisory lock one scheduled maintenance pass holds (`pg_try_advisory_lock(bigint)`): the
@@ -29,8 +30,9 @@ export type PassResult =
  * The dedicated session of the schedule: one connection (so the advisory lock, taken per session, and the steps run
  * on the same backend), logged in as sluice_maintainer.
  */
-export function maintainerSession(url: string): Sql {
+export function maintainerSession(url: string, tls: ReturnType<typeof pgTls> = {}): Sql {
   return postgres(url, {
+    ...tls,
     max: 1,
     connect_timeout: 5,
     idle_timeout: 0,

@@ -19,6 +19,7 @@ type KafkaJsError = Error & { code?: string; originalError?: unknown; cause?: un
  * messages do not carry one.
  */
 export function kafkaSettingsError(e: unknown): SluiceError | undefined {
+  if (!(e instanceof Error) || !e.name.startsWith("KafkaJS")) return untrustedCertificate(e);
   let err = e as KafkaJsError | undefined;
   for (let depth = 0; err && depth < 5; depth++) {
     if (err.name === "KafkaJSSASLAuthenticationError")
@@ -33,4 +34,19 @@ export function kafkaSettingsError(e: unknown): SluiceError | undefined {
     err = (err.originalError ?? err.cause) as KafkaJsError | undefined;
   }
   return undefined;
+}
+
+/**
+ * Another client's (PostgreSQL's, an HTTP API's) certificate failure: which server cannot be told from the error, so
+ * the message names each connection's CA setting.
+ */
+function untrustedCertificate(e: unknown): SluiceError | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" || !TLS_CODES.has(code)) return undefined;
+  return new SluiceError(
+    "TLS_UNTRUSTED",
+    `a server's certificate is not trusted (${code}: ${(e as Error).message}); set the CA file of that connection: ` +
+      "POSTGRES_SSLROOTCERT (the local stack's is <data dir>/secrets/tls/ca.crt), CONNECT_CA_FILE or KAFKA_SSL_CA_FILE",
+    { cause: e },
+  );
 }

@@ -3,6 +3,7 @@ import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
 import type { KafkaSecurity } from "../config/kafka-security.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
+import type { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
 import { registerContract } from "../registry/register.ts";
 import type { ApiKey } from "./auth.ts";
@@ -17,8 +18,9 @@ export const SERVER_APPLICATION_NAME = "sluice serve";
  * logs in as the monitoring role (sluice_monitor) in the real service: everything below works without reading a
  * table's rows.
  */
-export function dbGateway(url: string): DbGateway & { close(): Promise<void> } {
+export function dbGateway(url: string, tls: ReturnType<typeof pgTls> = {}): DbGateway & { close(): Promise<void> } {
   const sql = postgres(url, {
+    ...tls,
     max: 2,
     connect_timeout: 2,
     idle_timeout: 30,
@@ -68,6 +70,8 @@ export interface ServerTarget {
   readonly kafkaSecurity?: KafkaSecurity;
   /** Credentials of Connect's REST API and of the registry (config/http-auth.ts). */
   readonly connectAuth?: HttpAuth;
+  /** TLS to PostgreSQL (db/tls.ts). */
+  readonly postgresTls?: ReturnType<typeof pgTls>;
   readonly registryAuth?: HttpAuth;
   readonly connectUrl: string;
   readonly registryUrl: string;
@@ -84,7 +88,7 @@ export interface ServerTarget {
 /** Real gateways for `target`, and a `close` that releases their connections. */
 export function serverDeps(target: ServerTarget): { deps: ServerDeps; close(): Promise<void> } {
   const kafka = kafkaGateway(target.brokers, { security: target.kafkaSecurity });
-  const db = dbGateway(target.postgresUrl);
+  const db = dbGateway(target.postgresUrl, target.postgresTls);
   const deps: ServerDeps = {
     apiKeys: target.apiKeys,
     topic: target.topic,

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ProviderPolicy } from "../connect/secrets.ts";
+import { jdbcTlsParams } from "../db/tls.ts";
 import { clusterReplication, type WorkerNode, workerNodes } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
@@ -24,7 +25,8 @@ export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
   const { env } = ctx;
   return {
     SLUICE_SINK_JDBC_URL:
-      env.SINK_JDBC_URL ?? `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`,
+      env.SINK_JDBC_URL ??
+      `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}${jdbcTlsParams(env)}`,
     // The sink role (src/db/roles.ts): INSERT/UPDATE on metrics only, never the superuser.
     SLUICE_SINK_DB_USER: "sluice_sink",
     SLUICE_SINK_DB_PASSWORD: rolePassword(ctx, "sink"),

@@ -19,6 +19,7 @@ import { SluiceError } from "../errors.ts";
 import { type Component, logFile, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
 import { spawnDetached } from "./process.ts";
+import { ensureLocalTls, localTlsDir } from "./tls.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -131,6 +132,17 @@ export function postgresComponent(ctx: StackContext): Component {
       const conf = join(pgdata, "sluice.conf");
       copyFileSync(join(ctx.paths.root, "services", "postgres", "postgresql.conf"), conf);
       chmodSync(conf, 0o644);
+      // TLS for clients that ask for it (POSTGRES_SSLMODE): the local CA's server certificate, in the data dir where
+      // PostgreSQL (possibly another user, see unprivileged()) owns it; the key 0600 as PostgreSQL requires.
+      const tls = await ensureLocalTls(localTlsDir(ctx), [ctx.env.SLUICE_HOST, "localhost"]);
+      for (const [from, to] of [
+        [tls.serverCert, "server.crt"],
+        [tls.serverKey, "server.key"],
+      ] as const) {
+        copyFileSync(from, join(pgdata, to));
+        chmodSync(join(pgdata, to), 0o600);
+        own(join(pgdata, to));
+      }
       // Memory settings derived from this machine, included last by postgresql.conf (src/stack/pgtune.ts).
       const memory = join(pgdata, "sluice-memory.conf");
       writeFileSync(memory, renderMemoryConf(totalmem()));
@@ -146,6 +158,12 @@ export function postgresComponent(ctx: StackContext): Component {
         `listen_addresses=${ctx.env.SLUICE_HOST}`,
         "-c",
         "unix_socket_directories=",
+        "-c",
+        "ssl=on",
+        "-c",
+        "ssl_cert_file=server.crt",
+        "-c",
+        "ssl_key_file=server.key",
       ]);
       const env = { ...ctx.baseEnv, ...ctx.childEnv };
       return spawnDetached({ cmd, args, cwd: dir, env, log: logFile(ctx, "postgres") });

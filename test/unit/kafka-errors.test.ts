@@ -20,6 +20,14 @@ describe("kafkajs errors in settings terms", () => {
     expect(kafkaSettingsError(tls)?.code).toBe("KAFKA_TLS");
   });
 
+  test("another client's untrusted certificate names every CA setting, not Kafka's alone", () => {
+    const pg = Object.assign(new Error("self signed certificate in certificate chain"), {
+      code: "SELF_SIGNED_CERT_IN_CHAIN",
+    });
+    expect(kafkaSettingsError(pg)).toMatchObject({ code: "TLS_UNTRUSTED" });
+    expect(kafkaSettingsError(pg)?.message).toContain("POSTGRES_SSLROOTCERT");
+  });
+
   test("anything else is left as it is", () => {
     expect(
       kafkaSettingsError(err("KafkaJSConnectionError", "connect ECONNREFUSED", { code: "ECONNREFUSED" })),

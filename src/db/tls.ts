@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { ConfigError, type Env } from "../config/env.ts";
+
+type TlsEnv = Pick<Env, "POSTGRES_SSLMODE" | "POSTGRES_SSLROOTCERT">;
+
+/**
+ * postgres.js's `ssl` option for POSTGRES_SSLMODE, as libpq means the modes: `require` encrypts without checking the
+ * certificate; `verify-full` checks it against POSTGRES_SSLROOTCERT (else the system's CAs) and the host name.
+ */
+export function pgTls(
+  env: TlsEnv,
+  read: (p: string) => string = (p) => readFileSync(p, "utf8"),
+): {
+  ssl?: false | { rejectUnauthorized: boolean; ca?: string };
+} {
+  const mode = env.POSTGRES_SSLMODE;
+  if (mode !== "verify-full" && env.POSTGRES_SSLROOTCERT)
+    throw new ConfigError(`POSTGRES_SSLROOTCERT is set but POSTGRES_SSLMODE is ${mode}; use verify-full, or unset it.`);
+  if (mode === "disable") return {};
+  if (mode === "require") return { ssl: { rejectUnauthorized: false } };
+  if (!env.POSTGRES_SSLROOTCERT) return { ssl: { rejectUnauthorized: true } };
+  let ca: string;
+  try {
+    ca = read(env.POSTGRES_SSLROOTCERT);
+  } catch (e) {
+    throw new ConfigError(
+      `POSTGRES_SSLROOTCERT is ${env.POSTGRES_SSLROOTCERT}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}); fix the path.`,
+    );
+  }
+  return { ssl: { rejectUnauthorized: true, ca } };
+}
+
+/** The query string the sink's JDBC URL gets for POSTGRES_SSLMODE (pgjdbc's sslmode and sslrootcert). */
+export function jdbcTlsParams(env: TlsEnv): string {
+  if (env.POSTGRES_SSLMODE === "disable") return "";
+  const root = env.POSTGRES_SSLROOTCERT ? `&sslrootcert=${encodeURIComponent(env.POSTGRES_SSLROOTCERT)}` : "";
+  return `?sslmode=${env.POSTGRES_SSLMODE}${root}`;
+}
