@@ -5,6 +5,7 @@ import { connectorsCommand } from "./connectors.ts";
 import { dbCommand } from "./db.ts";
 import { demoCommand } from "./demo.ts";
 import { dlqCommand } from "./dlq.ts";
+import { doctorCommand } from "./doctor.ts";
 import { downCommand } from "./down.ts";
 import { logsCommand } from "./logs.ts";
 import { produceCommand } from "./produce.ts";
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   upCommand,
   downCommand,
   statusCommand,
+  doctorCommand,
   logsCommand,
   setupCommand,
   topicsCommand,

@@ -8,6 +8,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { logLevel } from "kafkajs";
 import { parseEnv } from "../../src/config/env.ts";
 import { kafkaSecurity } from "../../src/config/kafka-security.ts";
 import { kafka } from "../../src/kafka/client.ts";
@@ -158,7 +159,9 @@ beforeAll(async () => {
   );
   const log = openSync(join(dir, "broker.log"), "w");
   broker = spawn("java", java("kafka.Kafka", config), { cwd: dir, stdio: ["ignore", log, log] });
-  const admin = kafka([`127.0.0.1:${port}`], "sluice-sasl-test", kafkaSecurity(parseEnv(secured()))).admin();
+  // Quiet while it waits: the broker refuses connections until it has started.
+  const quiet = { ...kafkaSecurity(parseEnv(secured())), logLevel: logLevel.NOTHING };
+  const admin = kafka([`127.0.0.1:${port}`], "sluice-sasl-test", quiet).admin();
   await eventually(
     "the SASL_SSL broker answers",
     async () => {
@@ -219,6 +222,25 @@ describe("Sluice against a SASL_SSL (SCRAM-SHA-512) cluster", () => {
     expect(r.stderr).toContain("sluice: Kafka refused the credentials");
     expect(r.stderr).toContain("(KAFKA_AUTH)");
     expect(r.stdout + r.stderr).not.toContain("not-the-password");
+  }, 120_000);
+
+  test("sluice doctor: every connection ok with the right settings; a wrong password is an auth verdict", () => {
+    type Row = { component: string; verdict: string; detail: string };
+    const rows = (r: ReturnType<typeof sluice>) => JSON.parse(r.stdout) as Row[];
+    const ok = sluice(secured(), "doctor", "--json");
+    expect(rows(ok).map((r) => [r.component, r.verdict])).toEqual([
+      ["kafka", "ok"],
+      ["connect", "ok"],
+      ["registry", "ok"],
+      ["postgres", "ok"],
+    ]);
+    expect(ok.status).toBe(0);
+    const wrong = sluice(secured(join(dir, "wrong-password")), "doctor", "--json");
+    expect(wrong.status).toBe(1);
+    const kafkaRow = rows(wrong).find((r) => r.component === "kafka")!;
+    expect(kafkaRow.verdict).toBe("auth");
+    expect(kafkaRow.detail).toContain("check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password file");
+    expect(wrong.stdout + wrong.stderr).not.toContain("not-the-password");
   }, 120_000);
 
   test("without the CA file the system's CAs refuse the broker's certificate, and the error names the setting", () => {
