@@ -88,6 +88,12 @@ export const EnvSchema = z.object({
     .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, "must be host:port[,host:port…]")
     .optional(),
   /**
+   * The local stack's Kafka: plaintext (default, the demo) or sasl_ssl: TLS with the stack's own CA, SCRAM-SHA-512
+   * users (admin for the nodes, connect for the worker, sluice for Sluice's commands) made with generated passwords
+   * on first `up`; Sluice's clients then default to the `sluice` user. Fixed per data dir (docs/clusters.md).
+   */
+  SLUICE_SECURITY: z.enum(["plaintext", "sasl_ssl"]).default("plaintext"),
+  /**
    * How every Kafka client of Sluice connects (load tester, setup, topics, dlq, audit, chaos, bench, the admin
    * service): PLAINTEXT (the local stack's default), SSL, SASL_PLAINTEXT or SASL_SSL. See docs/clusters.md.
    */

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ProviderPolicy } from "../connect/secrets.ts";
 import { jdbcTlsParams } from "../db/tls.ts";
@@ -7,6 +7,7 @@ import { type Component, logFile, render, type StackContext } from "./component.
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
+import { kafkaTlsStores, workerSecurityLines } from "./kafka-security.ts";
 import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
@@ -104,6 +105,12 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
           SECRETS_DIR: connectSecretsDir(ctx),
         }),
       );
+      if (ctx.env.SLUICE_SECURITY === "sasl_ssl") {
+        // The worker's Kafka password is in it: readable by the supervisor's user only (never in a connector config).
+        const { truststore } = await kafkaTlsStores(ctx);
+        writeFileSync(config, `\n${workerSecurityLines(ctx, truststore).join("\n")}\n`, { flag: "a" });
+        chmodSync(config, 0o600);
+      }
     },
     start() {
       const tz = ctx.env.CONNECT_TZ ? { TZ: ctx.env.CONNECT_TZ } : {};

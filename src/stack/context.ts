@@ -4,6 +4,7 @@
 import { parseEnv } from "../config/env.ts";
 import { type Log, silentLog } from "../log.ts";
 import type { StackContext } from "./component.ts";
+import { securedClientDefaults } from "./kafka-security.ts";
 import { stackPaths } from "./paths.ts";
 import { baseChildEnv } from "./process.ts";
 import { readVersions } from "./versions.ts";
@@ -31,8 +32,11 @@ export function createStackContext(
   processEnv: Readonly<Record<string, string | undefined>>,
   overrides: StackContextOverrides = {},
 ): StackContext {
-  const env = parseEnv({ ...overrides.envDefaults, ...processEnv });
+  let env = parseEnv({ ...overrides.envDefaults, ...processEnv });
   const paths = stackPaths(env, overrides.root, overrides.home);
+  // A secured local stack: Sluice's commands connect as its `sluice` user, unless the user named other settings.
+  if (env.SLUICE_SECURITY === "sasl_ssl" && !env.KAFKA_BOOTSTRAP && !processEnv.KAFKA_SECURITY_PROTOCOL)
+    env = parseEnv({ ...overrides.envDefaults, ...securedClientDefaults({ paths }), ...processEnv });
   return Object.freeze({
     env,
     paths,

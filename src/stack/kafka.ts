@@ -1,13 +1,24 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { logLevel } from "kafkajs";
+import { parseEnv } from "../config/env.ts";
+import { kafkaSecurity } from "../config/kafka-security.ts";
 import { SluiceError } from "../errors.ts";
+import { kafka } from "../kafka/client.ts";
 import { nodeMetadata } from "../kafka/node-metadata.ts";
 import { type BrokerNode, brokerList, brokerNodes, clusterReplication, quorumVoters } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureKafkaJars } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
+import {
+  brokerSecurityLines,
+  checkSecurityMode,
+  kafkaTlsStores,
+  scramFormatArgs,
+  securedClientDefaults,
+} from "./kafka-security.ts";
 import { spawnDetached } from "./process.ts";
 
 /** Bootstrap addresses for clients, comma-separated (KAFKA_BOOTSTRAP, else every local node). */
@@ -34,6 +45,7 @@ export function clusterIdentity(ctx: StackContext): { clusterId: string } {
   const shapeFile = join(dir, "brokers");
   mkdirSync(dir, { recursive: true });
   const formatted = existsSync(join(dir, "logs", "meta.properties"));
+  checkSecurityMode(ctx, formatted);
   // A data dir formatted before clusters existed holds one node and no shape file.
   const shape = existsSync(shapeFile) ? Number(readFileSync(shapeFile, "utf8").trim()) : formatted ? 1 : undefined;
   const want = ctx.env.SLUICE_BROKERS;
@@ -54,6 +66,30 @@ export function clusterIdentity(ctx: StackContext): { clusterId: string } {
   return { clusterId: readFileSync(idFile, "utf8").trim() };
 }
 
+/**
+ * One node's view over SASL_SSL as the stack's `sluice` user (a secured node speaks nothing else): kafkajs with that
+ * node alone as seed; its metadata names the live brokers and the active controller.
+ */
+async function securedNodeMetadata(
+  ctx: StackContext,
+  port: number,
+): Promise<{ brokers: number[]; controllerId: number }> {
+  const security = kafkaSecurity(parseEnv(securedClientDefaults(ctx)));
+  const admin = kafka([`${ctx.env.SLUICE_HOST}:${port}`], "sluice-health", {
+    ...security,
+    connectionTimeout: 1500,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const c = await admin.describeCluster();
+    return { brokers: c.brokers.map((b) => b.nodeId), controllerId: c.controller ?? -1 };
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
 /** Every Kafka node of the local stack (SLUICE_BROKERS), each a component of its own. */
 export function kafkaComponents(ctx: StackContext): Component[] {
   return brokerNodes(ctx.env).map((node) => kafkaComponent(ctx, node));
@@ -65,6 +101,7 @@ export function kafkaComponent(ctx: StackContext, node: BrokerNode = brokerNodes
   const logs = join(dir, "logs");
   const config = join(dir, "server.properties");
   const { replicationFactor, minInsyncReplicas } = clusterReplication(ctx.env.SLUICE_BROKERS);
+  const secured = ctx.env.SLUICE_SECURITY === "sasl_ssl";
   let jars = "";
 
   const java = (args: string[]) =>
@@ -100,10 +137,16 @@ export function kafkaComponent(ctx: StackContext, node: BrokerNode = brokerNodes
           MIN_ISR: minInsyncReplicas,
         }),
       );
+      if (secured) {
+        // The admin user's password is in it: readable by the supervisor's user only.
+        const lines = brokerSecurityLines(ctx, node, await kafkaTlsStores(ctx));
+        writeFileSync(config, `\n${lines.join("\n")}\n`, { flag: "a" });
+        chmodSync(config, 0o600);
+      }
       const { clusterId } = clusterIdentity(ctx);
       if (existsSync(join(logs, "meta.properties"))) return;
-      ctx.log(`${node.name}: formatting KRaft storage…`);
-      const fmt = java(["format", "-t", clusterId, "-c", config]);
+      ctx.log(`${node.name}: formatting KRaft storage${secured ? " with its SCRAM users" : ""}…`);
+      const fmt = java(["format", "-t", clusterId, "-c", config, ...(secured ? scramFormatArgs(ctx) : [])]);
       if (fmt.status !== 0) {
         throw new SluiceError(
           "KAFKA_FORMAT",
@@ -128,7 +171,9 @@ export function kafkaComponent(ctx: StackContext, node: BrokerNode = brokerNodes
     },
     /** This node answers, counts itself among the live brokers, and names a controller (a quorum). */
     async healthy() {
-      const m = await nodeMetadata(ctx.env.SLUICE_HOST, node.port, 1500);
+      const m = secured
+        ? await securedNodeMetadata(ctx, node.port)
+        : await nodeMetadata(ctx.env.SLUICE_HOST, node.port, 1500);
       return m.brokers.includes(node.id) && m.controllerId >= 0;
     },
   };
