@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   INTERRUPTED: fix(500, "The command was stopped by a signal; run it again."),
   // Kafka, the registry, Kafka Connect.
   KAFKA_AUTH: fix(500, "Check KAFKA_SASL_USERNAME, KAFKA_SASL_MECHANISM and the password (docs/clusters.md)."),
+  KAFKA_ACL: fix(500, "The Kafka user lacks an ACL for this: use a user that has it, or grant it (docs/clusters.md)."),
   KAFKA_TLS: fix(
     500,
     "Set KAFKA_SSL_CA_FILE to the PEM of the CA that signed the brokers' certificates (docs/clusters.md).",

@@ -10,7 +10,7 @@ const TLS_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
-type KafkaJsError = Error & { code?: string; originalError?: unknown; cause?: unknown };
+type KafkaJsError = Error & { code?: string; type?: unknown; originalError?: unknown; cause?: unknown };
 
 /**
  * A kafkajs failure a user fixes in the connection settings, as a SluiceError with the setting to change: refused
@@ -24,6 +24,12 @@ export function kafkaSettingsError(e: unknown): SluiceError | undefined {
   for (let depth = 0; err && depth < 5; depth++) {
     if (err.name === "KafkaJSSASLAuthenticationError")
       return new SluiceError("KAFKA_AUTH", `Kafka refused the credentials: ${err.message}`, { cause: e });
+    if (typeof err.type === "string" && /_AUTHORIZATION_FAILED$/.test(err.type))
+      return new SluiceError(
+        "KAFKA_ACL",
+        `Kafka refused the request: ${err.message} (${err.type}); the user (KAFKA_SASL_USERNAME) has no ACL for it`,
+        { cause: e },
+      );
     if (err.code && TLS_CODES.has(err.code))
       return new SluiceError(
         "KAFKA_TLS",

@@ -2,11 +2,12 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import type { ProviderPolicy } from "../connect/secrets.ts";
 import { jdbcTlsParams } from "../db/tls.ts";
-import { clusterReplication, type WorkerNode, workerNodes } from "./cluster.ts";
+import { brokerList, clusterReplication, type WorkerNode, workerNodes } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
 import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
+import { ensureLocalAcls } from "./kafka-acls.ts";
 import { kafkaTlsStores, workerSecurityLines } from "./kafka-security.ts";
 import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
@@ -106,6 +107,8 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
         }),
       );
       if (ctx.env.SLUICE_SECURITY === "sasl_ssl") {
+        // Kafka refuses everything without an ACL: the worker's must exist before it creates its internal topics.
+        await ensureLocalAcls(ctx, brokerList(ctx.env));
         // The worker's Kafka password is in it: readable by the supervisor's user only (never in a connector config).
         const { truststore } = await kafkaTlsStores(ctx);
         writeFileSync(config, `\n${workerSecurityLines(ctx, truststore).join("\n")}\n`, { flag: "a" });

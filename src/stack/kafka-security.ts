@@ -5,8 +5,11 @@ import { SluiceError } from "../errors.ts";
 import type { StackContext } from "./component.ts";
 import { ensureLocalTls, localTlsDir } from "./tls.ts";
 
-/** The SCRAM users of a secured local stack: the nodes among themselves, the Connect worker, Sluice's commands. */
-export const KAFKA_USERS = ["admin", "connect", "sluice"] as const;
+/**
+ * The SCRAM users of a secured local stack: the nodes among themselves (the only super user), the Connect worker,
+ * Sluice's commands (setup and the tools), and a producer that may only write metrics (load generators, devices).
+ */
+export const KAFKA_USERS = ["admin", "connect", "sluice", "producer"] as const;
 export type KafkaUser = (typeof KAFKA_USERS)[number];
 
 const usersDir = (ctx: Pick<StackContext, "paths">) => join(ctx.paths.secrets, "kafka");
@@ -61,15 +64,24 @@ export function brokerSecurityLines(
   stores: { keystore: string; truststore: string },
 ): string[] {
   const host = ctx.env.SLUICE_HOST;
+  const admin = kafkaPassword(ctx, "admin");
   return [
     "# sasl_ssl (SLUICE_SECURITY): written by the supervisor, readable by its owner only.",
     `listeners=SASL_SSL://${host}:${node.port},CONTROLLER://${host}:${node.controllerPort}`,
     `advertised.listeners=SASL_SSL://${host}:${node.port}`,
-    "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL",
+    "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL",
     "inter.broker.listener.name=SASL_SSL",
     "sasl.enabled.mechanisms=SCRAM-SHA-512",
     "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${jaas("admin", kafkaPassword(ctx, "admin"))}`,
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=${jaas("admin", admin)}`,
+    // Controllers: PLAIN with the admin user alone (SCRAM credentials live in the metadata log they serve).
+    "sasl.mechanism.controller.protocol=PLAIN",
+    "listener.name.controller.sasl.enabled.mechanisms=PLAIN",
+    `listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${admin}" user_admin="${admin}";`,
+    // Nothing without an ACL; only the nodes' own user is a super user (ACLs: kafka-acls.ts).
+    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "super.users=User:admin",
+    "allow.everyone.if.no.acl.found=false",
     "ssl.keystore.type=PEM",
     `ssl.keystore.location=${stores.keystore}`,
     "ssl.truststore.type=PEM",

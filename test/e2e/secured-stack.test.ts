@@ -47,6 +47,27 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     expect(doctor.map((r) => r.verdict)).toEqual(["ok", "ok", "ok", "ok"]);
   }, 600_000);
 
+  test("ACLs: the producer user may write metrics and nothing else; the nodes' user is the only super user", () => {
+    const asProducer = {
+      KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+      KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+      KAFKA_SASL_USERNAME: "producer",
+      KAFKA_SASL_PASSWORD_FILE: join(dir, "secrets", "kafka", "producer.password"),
+      KAFKA_SSL_CA_FILE: join(dir, "secrets", "tls", "ca.crt"),
+    };
+    const run = (...args: string[]) =>
+      spawnSync(join(ctx.paths.root, "bin", "sluice"), args, { env: { ...env, ...asProducer }, encoding: "utf8" });
+    expect(run("produce", "--count", "1000", "--no-manifest").status).toBe(0);
+    const peek = run("dlq", "peek");
+    expect(peek.status).toBe(1);
+    expect(peek.stderr).toContain("(KAFKA_ACL)");
+    const doctor = JSON.parse(run("doctor", "--json").stdout) as { component: string; verdict: string }[];
+    expect(doctor.find((r) => r.component === "kafka")?.verdict).toBe("ACL");
+    const props = readFileSync(join(dir, "kafka", "server.properties"), "utf8");
+    expect(props).toContain("super.users=User:admin\n");
+    expect(props).toContain("allow.everyone.if.no.acl.found=false");
+  }, 120_000);
+
   test("Kafka speaks only SASL_SSL: a PLAINTEXT client gets nothing", async () => {
     const admin = kafka(["127.0.0.1:45092"], "plaintext-probe", {
       connectionTimeout: 2000,
@@ -71,7 +92,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
       expect(statSync(join(users, f)).mode & 0o777).toBe(0o600);
       return readFileSync(join(users, f), "utf8").trim();
     });
-    expect(passwords).toHaveLength(3);
+    expect(passwords).toHaveLength(4);
     for (const f of [join(dir, "kafka", "server.properties"), join(dir, "connect", "worker.properties")])
       expect(statSync(f).mode & 0o777).toBe(0o600);
     const logs = join(dir, "logs");

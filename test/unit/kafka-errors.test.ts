@@ -28,6 +28,13 @@ describe("kafkajs errors in settings terms", () => {
     expect(kafkaSettingsError(pg)?.message).toContain("POSTGRES_SSLROOTCERT");
   });
 
+  test("a request the user's ACLs do not allow is KAFKA_ACL", () => {
+    const acl = err("KafkaJSProtocolError", "Not authorized to access topics: [Topic authorization failed]", {
+      type: "TOPIC_AUTHORIZATION_FAILED",
+    });
+    expect(kafkaSettingsError(acl)).toMatchObject({ code: "KAFKA_ACL" });
+  });
+
   test("anything else is left as it is", () => {
     expect(
       kafkaSettingsError(err("KafkaJSConnectionError", "connect ECONNREFUSED", { code: "ECONNREFUSED" })),

@@ -30,14 +30,15 @@ describe("the secured local stack", () => {
       expect(kafkaPassword(ctx, "sluice")).toBe(p);
       expect(kafkaPassword(ctx, "connect")).not.toBe(p);
       expect(statSync(join(dir, "secrets", "kafka", "sluice.password")).mode & 0o777).toBe(0o600);
-      expect(scramFormatArgs(ctx).filter((a) => a.startsWith("SCRAM-SHA-512=[name="))).toHaveLength(3);
+      expect(scramFormatArgs(ctx).filter((a) => a.startsWith("SCRAM-SHA-512=[name="))).toHaveLength(4);
     }));
 
   test("a node: SASL_SSL for clients and nodes, TLS for the controllers; the worker and its connectors' clients", () =>
     withDir((dir) => {
       const ctx = createStackContext({ SLUICE_DATA_DIR: dir, SLUICE_SECURITY: "sasl_ssl" });
       const node = brokerSecurityLines(ctx, { port: 1, controllerPort: 2 }, { keystore: "/k.pem", truststore: "/ca" });
-      expect(node).toContain("listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL");
+      expect(node).toContain("listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SASL_SSL");
+      expect(node).toContain("super.users=User:admin");
       expect(node).toContain("listeners=SASL_SSL://127.0.0.1:1,CONTROLLER://127.0.0.1:2");
       expect(node.some((l) => l.includes(`username="admin" password="${kafkaPassword(ctx, "admin")}"`))).toBe(true);
       const worker = workerSecurityLines(ctx, "/ca");
@@ -77,4 +78,22 @@ describe("the secured local stack", () => {
       rmSync(join(dir, "kafka", "security"));
       expect(() => checkSecurityMode(secured, true)).toThrow("holds a plaintext Kafka");
     }));
+});
+
+describe("the secured local stack's ACLs", () => {
+  test("each principal gets no more than it needs; nobody but the nodes is a super user", async () => {
+    const { localAcls } = await import("../../src/stack/kafka-acls.ts");
+    const acls = localAcls({ METRICS_TOPIC: "metrics", DLQ_TOPIC: "metrics.dlq" });
+    const of = (user: string) =>
+      acls
+        .filter((a) => a.principal === `User:${user}`)
+        .map((a) => `${a.resourceType}:${a.resourceName}:${a.operation}`);
+    // kafkajs's enums: resource 2 topic, 3 group, 4 cluster; operation 2 all, 3 read, 4 write, 5 create, 8 describe,
+    // 10 describe_configs, 12 idempotent_write.
+    expect(of("producer").sort()).toEqual(["2:metrics:4", "2:metrics:8", "4:kafka-cluster:12"]);
+    expect(of("connect")).toContain("2:metrics:3");
+    expect(of("connect")).toContain("2:metrics.dlq:4");
+    expect(of("connect")).not.toContain("2:metrics:4");
+    expect(acls.some((a) => a.principal === "User:admin")).toBe(false);
+  });
 });
