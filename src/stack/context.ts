@@ -4,7 +4,7 @@
 import { parseEnv } from "../config/env.ts";
 import { type Log, silentLog } from "../log.ts";
 import type { StackContext } from "./component.ts";
-import { securedClientDefaults } from "./kafka-security.ts";
+import { securedClientDefaults, securedPostgresDefaults } from "./kafka-security.ts";
 import { stackPaths } from "./paths.ts";
 import { baseChildEnv } from "./process.ts";
 import { readVersions } from "./versions.ts";
@@ -34,9 +34,13 @@ export function createStackContext(
 ): StackContext {
   let env = parseEnv({ ...overrides.envDefaults, ...processEnv });
   const paths = stackPaths(env, overrides.root, overrides.home);
-  // A secured local stack: Sluice's commands connect as its `sluice` user, unless the user named other settings.
-  if (env.SLUICE_SECURITY === "sasl_ssl" && !env.KAFKA_BOOTSTRAP && !processEnv.KAFKA_SECURITY_PROTOCOL)
-    env = parseEnv({ ...overrides.envDefaults, ...securedClientDefaults({ paths }), ...processEnv });
+  // A secured local stack: Sluice's commands connect to its Kafka as its `sluice` user and to its PostgreSQL over
+  // checked TLS, unless the user named other settings for that component.
+  if (env.SLUICE_SECURITY === "sasl_ssl") {
+    const kafka = !env.KAFKA_BOOTSTRAP && !processEnv.KAFKA_SECURITY_PROTOCOL ? securedClientDefaults({ paths }) : {};
+    const pg = !env.POSTGRES_HOST && !processEnv.POSTGRES_SSLMODE ? securedPostgresDefaults({ paths }) : {};
+    env = parseEnv({ ...overrides.envDefaults, ...kafka, ...pg, ...processEnv });
+  }
   return Object.freeze({
     env,
     paths,

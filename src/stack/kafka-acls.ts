@@ -35,7 +35,8 @@ const { ALL, READ, WRITE, DESCRIBE, CREATE, DESCRIBE_CONFIGS, IDEMPOTENT_WRITE }
 
 /**
  * The secured local stack's ACLs, per principal, each no more than it needs (the nodes' `admin` is the super user):
- * - `connect`: its worker group and internal topics, read metrics (its sink consumer groups `connect-*`), write the DLQ;
+ * - `connect`: its worker group and internal topics, read metrics (its sink consumer groups `connect-*`), write the
+ *   DLQ, and read and write the sandboxes' `t.*` topics;
  * - `sluice`: what setup and the tools need (topics, groups and cluster: create, describe, read, write);
  * - `producer`: write metrics, nothing else.
  */
@@ -46,6 +47,8 @@ export function localAcls(env: Pick<Env, "METRICS_TOPIC" | "DLQ_TOPIC">): Acl[] 
     ...allow("connect", TOPIC, "_sluice-connect-", [ALL], ResourcePatternTypes.PREFIXED),
     ...allow("connect", TOPIC, env.METRICS_TOPIC, [READ, DESCRIBE]),
     ...allow("connect", TOPIC, env.DLQ_TOPIC, [WRITE, DESCRIBE]),
+    // Sandboxes (src/sandbox.ts: topic t.<id>, DLQ t.<id>.dlq) of the tests, the bench and the drills.
+    ...allow("connect", TOPIC, "t.", [READ, WRITE, DESCRIBE], ResourcePatternTypes.PREFIXED),
     ...allow("connect", CLUSTER_TYPE, CLUSTER, [DESCRIBE, DESCRIBE_CONFIGS, IDEMPOTENT_WRITE]),
     ...allow("sluice", TOPIC, "*", [ALL]),
     ...allow("sluice", GROUP, "*", [ALL]),

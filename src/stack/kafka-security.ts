@@ -39,6 +39,11 @@ export function securedClientDefaults(ctx: Pick<StackContext, "paths">): Record<
   };
 }
 
+/** The PostgreSQL settings a secured local stack gives Sluice's clients: TLS checked against the stack's CA. */
+export function securedPostgresDefaults(ctx: Pick<StackContext, "paths">): Record<string, string> {
+  return { POSTGRES_SSLMODE: "verify-full", POSTGRES_SSLROOTCERT: join(localTlsDir(ctx), "ca.crt") };
+}
+
 /** The nodes' PEM keystore (key, then certificate chain) and truststore (the CA), made beside the stack's TLS files. */
 export async function kafkaTlsStores(ctx: StackContext): Promise<{ keystore: string; truststore: string }> {
   const tls = await ensureLocalTls(localTlsDir(ctx), [ctx.env.SLUICE_HOST, "localhost"]);

@@ -15,6 +15,7 @@ import { totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { type LoginRole, ROLE_PASSWORD_ENV } from "../db/roles.ts";
+import { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
 import { type Component, logFile, type StackContext } from "./component.ts";
 import { renderMemoryConf } from "./pgtune.ts";
@@ -83,6 +84,17 @@ export function postgresUrl(ctx: StackContext): string {
   return `postgres://${env.POSTGRES_USER}:${encodeURIComponent(postgresPassword(ctx))}@${host}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}`;
 }
 
+/** pg_hba.conf lines: scram-sha-256 on loopback, TLS required when `tlsOnly` (a secured stack). */
+export function hbaLines(tlsOnly: boolean): string[] {
+  const kind = tlsOnly ? "hostssl" : "host";
+  return [
+    "# Written by the supervisor on every start (src/stack/postgres.ts).",
+    `${kind} all all 127.0.0.1/32 scram-sha-256`,
+    `${kind} all all ::1/128 scram-sha-256`,
+    "",
+  ];
+}
+
 export function postgresComponent(ctx: StackContext): Component {
   const dir = join(ctx.paths.data, "postgres");
   const pgdata = join(dir, "data");
@@ -143,6 +155,10 @@ export function postgresComponent(ctx: StackContext): Component {
         chmodSync(join(pgdata, to), 0o600);
         own(join(pgdata, to));
       }
+      // Who may log in, and how: scram-sha-256 over TCP on loopback; with SLUICE_SECURITY=sasl_ssl over TLS only.
+      const hba = join(pgdata, "sluice-hba.conf");
+      writeFileSync(hba, hbaLines(ctx.env.SLUICE_SECURITY === "sasl_ssl").join("\n"));
+      chmodSync(hba, 0o644);
       // Memory settings derived from this machine, included last by postgresql.conf (src/stack/pgtune.ts).
       const memory = join(pgdata, "sluice-memory.conf");
       writeFileSync(memory, renderMemoryConf(totalmem()));
@@ -159,6 +175,8 @@ export function postgresComponent(ctx: StackContext): Component {
         "-c",
         "unix_socket_directories=",
         "-c",
+        `hba_file=${join(pgdata, "sluice-hba.conf")}`,
+        "-c",
         "ssl=on",
         "-c",
         "ssl_cert_file=server.crt",
@@ -171,7 +189,7 @@ export function postgresComponent(ctx: StackContext): Component {
     async healthy() {
       const { env } = ctx;
       const url = `postgres://${env.POSTGRES_USER}:${encodeURIComponent(postgresPassword(ctx))}@${env.SLUICE_HOST}:${env.POSTGRES_PORT}/postgres`;
-      const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+      const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {}, ...pgTls(ctx.env) });
       try {
         await sql`select 1`;
         const [db] = await sql`select 1 from pg_database where datname = ${ctx.env.POSTGRES_DB}`;

@@ -38,7 +38,20 @@ async function keyPair(): Promise<CryptoKeyPair> {
  * The TLS files in `dir` (the data dir's secrets), made on first use and reused afterwards: a CA valid ten years and
  * a server certificate for `hosts` (IP addresses or names) valid two years, ECDSA P-256. Keys are written 0600.
  */
-export async function ensureLocalTls(dir: string, hosts: readonly string[], now = new Date()): Promise<LocalTls> {
+export function ensureLocalTls(dir: string, hosts: readonly string[], now = new Date()): Promise<LocalTls> {
+  // One generation per folder and process: PostgreSQL and Kafka prepare side by side and must share one CA.
+  let p = making.get(dir);
+  if (!p) {
+    p = makeLocalTls(dir, hosts, now);
+    making.set(dir, p);
+    p.catch(() => making.delete(dir));
+  }
+  return p;
+}
+
+const making = new Map<string, Promise<LocalTls>>();
+
+async function makeLocalTls(dir: string, hosts: readonly string[], now: Date): Promise<LocalTls> {
   const files: LocalTls = {
     caCert: join(dir, "ca.crt"),
     serverCert: join(dir, "server.crt"),

@@ -8,6 +8,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logLevel } from "kafkajs";
+import postgres from "postgres";
+import { parseEnv } from "../../src/config/env.ts";
+import { kafkaSecurity } from "../../src/config/kafka-security.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { ctx } from "./harness.ts";
 
@@ -47,7 +50,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     expect(doctor.map((r) => r.verdict)).toEqual(["ok", "ok", "ok", "ok"]);
   }, 600_000);
 
-  test("ACLs: the producer user may write metrics and nothing else; the nodes' user is the only super user", () => {
+  test("ACLs: the producer user may write metrics and nothing else; the nodes' user is the only super user", async () => {
     const asProducer = {
       KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
       KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
@@ -63,10 +66,53 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     expect(peek.stderr).toContain("(KAFKA_ACL)");
     const doctor = JSON.parse(run("doctor", "--json").stdout) as { component: string; verdict: string }[];
     expect(doctor.find((r) => r.component === "kafka")?.verdict).toBe("ACL");
+    // Nor write Connect's internal topics, nor create a topic.
+    const client = kafka(["127.0.0.1:45092"], "producer-probe", {
+      ...kafkaSecurity(parseEnv(asProducer)),
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = client.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+    const admin = client.admin();
+    await Promise.all([producer.connect(), admin.connect()]);
+    try {
+      const internal = await producer.send({ topic: "_sluice-connect-configs", messages: [{ value: "x" }] }).then(
+        () => "sent",
+        (e: Error) => e.message,
+      );
+      expect(internal).toMatch(/[Aa]uthoriz/);
+      const create = await admin.createTopics({ topics: [{ topic: "producer-made" }] }).then(
+        () => "created",
+        (e: Error & { errors?: { type?: string }[] }) => e.errors?.map((x) => x.type).join(",") ?? e.message,
+      );
+      expect(create).toMatch(/AUTHORIZATION_FAILED/);
+    } finally {
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
+    }
     const props = readFileSync(join(dir, "kafka", "server.properties"), "utf8");
     expect(props).toContain("super.users=User:admin\n");
     expect(props).toContain("allow.everyone.if.no.acl.found=false");
   }, 120_000);
+
+  test("poison-flood through the secured stack: invalid records to the DLQ with reasons, valid ones exactly once", () => {
+    const out = join(dir, "poison.json");
+    expect(sluice("chaos", "poison-flood", "--rate", "1000", "--seconds", "6", "--json", out).status).toBe(0);
+    const [r] = JSON.parse(readFileSync(out, "utf8")) as Record<string, number | boolean>[];
+    expect(r).toMatchObject({ missing: 0, unexpected: 0, wrong: 0, ok: true });
+    expect(r!.dlq).toBeGreaterThan(0);
+  }, 300_000);
+
+  test("PostgreSQL takes TLS logins only: a plaintext connection is refused", async () => {
+    const password = readFileSync(join(dir, "secrets", "postgres-password"), "utf8").trim();
+    const url = `postgres://sluice:${encodeURIComponent(password)}@127.0.0.1:45432/sluice`;
+    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+    const refused = await sql`select 1`.then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    await sql.end({ timeout: 1 });
+    expect(refused).toContain("no encryption");
+  });
 
   test("Kafka speaks only SASL_SSL: a PLAINTEXT client gets nothing", async () => {
     const admin = kafka(["127.0.0.1:45092"], "plaintext-probe", {
@@ -86,19 +132,24 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     expect(refused).toBe(true);
   });
 
-  test("the passwords are generated 0600 files, the configs holding them 0600, and no log shows one", () => {
+  test("the passwords are generated 0600 files, the configs holding them 0600, and no log shows any secret", () => {
     const users = join(dir, "secrets", "kafka");
-    const passwords = readdirSync(users).map((f) => {
-      expect(statSync(join(users, f)).mode & 0o777).toBe(0o600);
-      return readFileSync(join(users, f), "utf8").trim();
-    });
-    expect(passwords).toHaveLength(4);
+    for (const f of readdirSync(users)) expect(statSync(join(users, f)).mode & 0o777).toBe(0o600);
+    expect(readdirSync(users)).toHaveLength(4);
     for (const f of [join(dir, "kafka", "server.properties"), join(dir, "connect", "worker.properties")])
       expect(statSync(f).mode & 0o777).toBe(0o600);
+    // Every secret the stack made (passwords, API keys, private keys' lines; certificates are public), in no log.
+    const secrets = readdirSync(join(dir, "secrets"), { recursive: true, encoding: "utf8" })
+      .map((f) => join(dir, "secrets", f))
+      .filter((f) => statSync(f).isFile() && !f.endsWith(".crt"))
+      .flatMap((f) => readFileSync(f, "utf8").split("\n"))
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 16 && !l.startsWith("-----"));
+    expect(secrets.length).toBeGreaterThan(8);
     const logs = join(dir, "logs");
     for (const log of readdirSync(logs)) {
       const text = readFileSync(join(logs, log), "utf8");
-      for (const p of passwords) expect(text.includes(p)).toBe(false);
+      expect([log, secrets.filter((x) => text.includes(x)).length]).toEqual([log, 0]);
     }
   });
 

@@ -97,3 +97,22 @@ describe("the secured local stack's ACLs", () => {
     expect(acls.some((a) => a.principal === "User:admin")).toBe(false);
   });
 });
+
+describe("the stack's TLS files", () => {
+  test("made once even when PostgreSQL and Kafka ask side by side: one CA signs the server certificate", async () => {
+    const { ensureLocalTls } = await import("../../src/stack/tls.ts");
+    const { X509Certificate } = await import("node:crypto");
+    const dir = mkdtempSync(join(tmpdir(), "sluice-tls-unit-"));
+    try {
+      const [a, b] = await Promise.all([ensureLocalTls(dir, ["127.0.0.1"]), ensureLocalTls(dir, ["127.0.0.1"])]);
+      expect(a).toEqual(b);
+      const ca = new X509Certificate(readFileSync(a.caCert));
+      const server = new X509Certificate(readFileSync(a.serverCert));
+      expect(server.verify(ca.publicKey)).toBe(true);
+      expect(server.checkIP("127.0.0.1")).toBe("127.0.0.1");
+      expect(statSync(a.serverKey).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
