@@ -1,3 +1,4 @@
+import { connectAuth } from "../config/http-auth.ts";
 import { ConnectClient } from "../connect/client.ts";
 import { nodeMetadata } from "../kafka/node-metadata.ts";
 import { encodeKey } from "../producer/encode.ts";
@@ -5,7 +6,7 @@ import { metricAt, type Run } from "../producer/workload.ts";
 import type { Sandbox } from "../sandbox.ts";
 import { brokerNodes } from "../stack/cluster.ts";
 import type { StackContext } from "../stack/component.ts";
-import { connectComponent } from "../stack/connect.ts";
+import { connectComponent, workerUrl } from "../stack/connect.ts";
 import { isAlive, ownedProcess, readPid, removePid, waitUntil, writePid } from "../stack/process.ts";
 import { components, ensureRunning, up } from "../stack/supervisor.ts";
 import { holdComponent, readWatchState } from "../stack/watch-state.ts";
@@ -154,7 +155,7 @@ async function secondWorkerKilled(d: FaultDeps): Promise<void> {
       while (isAlive(pid)) await Bun.sleep(100);
     }
     // Ask the survivor: the killed worker's REST API is gone with it.
-    const via = victim === first ? new ConnectClient(`http://${second}`) : d.connect;
+    const via = victim === first ? new ConnectClient(workerUrl(d.ctx, second), connectAuth(env)) : d.connect;
     await waitUntil(
       `tasks moved to ${survivor}`,
       async () => {

@@ -1,14 +1,21 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+import { connectAuth, fetchAuth } from "../config/http-auth.ts";
 import type { ProviderPolicy } from "../connect/secrets.ts";
 import { jdbcTlsParams } from "../db/tls.ts";
 import { brokerList, clusterReplication, type WorkerNode, workerNodes } from "./cluster.ts";
 import { type Component, logFile, render, type StackContext } from "./component.ts";
-import { ensureDebezium, ensureJmxExporter, ensureKafkaJars, ensureSluicePlugin } from "./fetch.ts";
+import {
+  ensureConnectBasicAuth,
+  ensureDebezium,
+  ensureJmxExporter,
+  ensureKafkaJars,
+  ensureSluicePlugin,
+} from "./fetch.ts";
 import { classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
 import { ensureLocalAcls } from "./kafka-acls.ts";
-import { kafkaTlsStores, workerSecurityLines } from "./kafka-security.ts";
+import { connectRestSecurity, type RestSecurity, workerSecurityLines } from "./kafka-security.ts";
 import { rolePassword } from "./postgres.ts";
 import { spawnDetached } from "./process.ts";
 
@@ -17,7 +24,11 @@ export const SLUICE_SINK_CLASS = "dev.sluice.connect.sink.PgUpsertSinkConnector"
 /** The Debezium JDBC sink, installed beside it (the bench's comparison, and a drop-in alternative). */
 export const JDBC_SINK_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
 export const connectUrl = (ctx: StackContext) =>
-  ctx.env.CONNECT_URL ?? `http://${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`;
+  ctx.env.CONNECT_URL ?? workerUrl(ctx, `${ctx.env.SLUICE_HOST}:${ctx.env.CONNECT_PORT}`);
+
+/** A local worker's REST base URL: HTTPS on a secured stack (SLUICE_SECURITY=sasl_ssl). */
+export const workerUrl = (ctx: StackContext, hostPort: string) =>
+  `${ctx.env.SLUICE_SECURITY === "sasl_ssl" ? "https" : "http"}://${hostPort}`;
 
 /**
  * Environment of the worker process: connector configs read the database location and credentials from it through
@@ -79,6 +90,8 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
   const config = join(dir, "worker.properties");
   let jars = "";
   let jmxAgent = "";
+  let rest: RestSecurity | undefined;
+  let authJar = "";
 
   return {
     name: worker.name,
@@ -109,9 +122,10 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
       if (ctx.env.SLUICE_SECURITY === "sasl_ssl") {
         // Kafka refuses everything without an ACL: the worker's must exist before it creates its internal topics.
         await ensureLocalAcls(ctx, brokerList(ctx.env));
-        // The worker's Kafka password is in it: readable by the supervisor's user only (never in a connector config).
-        const { truststore } = await kafkaTlsStores(ctx);
-        writeFileSync(config, `\n${workerSecurityLines(ctx, truststore).join("\n")}\n`, { flag: "a" });
+        // Passwords are in it: readable by the supervisor's user only (never in a connector config).
+        rest = await connectRestSecurity(ctx);
+        authJar = await ensureConnectBasicAuth(ctx.paths.cache, ctx.versions, ctx.log);
+        writeFileSync(config, `\n${workerSecurityLines(ctx, worker, rest).join("\n")}\n`, { flag: "a" });
         chmodSync(config, 0o600);
       }
     },
@@ -121,8 +135,9 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
         cmd: "java",
         args: [
           "-cp",
-          classpath(jars),
+          authJar ? `${classpath(jars)}:${authJar}` : classpath(jars),
           ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root, ctx.env.JVM_GC),
+          ...(rest ? [`-Djava.security.auth.login.config=${rest.jaas}`] : []),
           jmxAgentArg(jmxAgent, ctx.env.SLUICE_HOST, worker.jmxPort, ctx.paths.root),
           "org.apache.kafka.connect.cli.ConnectDistributed",
           config,
@@ -133,7 +148,10 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
       });
     },
     async healthy() {
-      const res = await fetch(`http://${ctx.env.SLUICE_HOST}:${worker.port}/connector-plugins`, {
+      const { headers, tls } = fetchAuth(connectAuth(ctx.env));
+      const res = await fetch(`${workerUrl(ctx, `${ctx.env.SLUICE_HOST}:${worker.port}`)}/connector-plugins`, {
+        headers,
+        ...(tls ? { tls } : {}),
         signal: AbortSignal.timeout(2000),
       });
       if (!res.ok) return false;

@@ -4,7 +4,7 @@
 import { parseEnv } from "../config/env.ts";
 import { type Log, silentLog } from "../log.ts";
 import type { StackContext } from "./component.ts";
-import { securedClientDefaults, securedPostgresDefaults } from "./kafka-security.ts";
+import { securedClientDefaults, securedConnectDefaults, securedPostgresDefaults } from "./kafka-security.ts";
 import { stackPaths } from "./paths.ts";
 import { baseChildEnv } from "./process.ts";
 import { readVersions } from "./versions.ts";
@@ -39,7 +39,8 @@ export function createStackContext(
   if (env.SLUICE_SECURITY === "sasl_ssl") {
     const kafka = !env.KAFKA_BOOTSTRAP && !processEnv.KAFKA_SECURITY_PROTOCOL ? securedClientDefaults({ paths }) : {};
     const pg = !env.POSTGRES_HOST && !processEnv.POSTGRES_SSLMODE ? securedPostgresDefaults({ paths }) : {};
-    env = parseEnv({ ...overrides.envDefaults, ...kafka, ...pg, ...processEnv });
+    const connect = !env.CONNECT_URL && !processEnv.CONNECT_USERNAME ? securedConnectDefaults({ paths }) : {};
+    env = parseEnv({ ...overrides.envDefaults, ...kafka, ...pg, ...connect, ...processEnv });
   }
   return Object.freeze({
     env,

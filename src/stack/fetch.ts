@@ -182,16 +182,46 @@ export const JMX_EXPORTER_VERSION = "1.0.1";
  * The Prometheus JMX exporter java agent jar (`io.prometheus.jmx:jmx_prometheus_javaagent`), fetched from Maven
  * Central with its published SHA-1 into the cache. Returns the jar's path.
  */
-export async function ensureJmxExporter(cache: string, log: Log): Promise<string> {
-  const ver = JMX_EXPORTER_VERSION;
-  const name = `jmx_prometheus_javaagent-${ver}.jar`;
-  const dir = await cached(join(cache, `jmx-exporter-${ver}`), async (tmp) => {
-    const url = `${CENTRAL}/io/prometheus/jmx/jmx_prometheus_javaagent/${ver}/${name}`;
-    log(`fetching the Prometheus JMX exporter agent ${ver} from Maven Central…`);
+export function ensureJmxExporter(cache: string, log: Log): Promise<string> {
+  return centralJar(
+    cache,
+    "io.prometheus.jmx",
+    "jmx_prometheus_javaagent",
+    JMX_EXPORTER_VERSION,
+    "the Prometheus JMX exporter agent",
+    log,
+  );
+}
+
+/** Kafka Connect's basic-auth REST extension (JAAS property-file logins), for the secured local stack's worker. */
+export function ensureConnectBasicAuth(cache: string, v: Versions, log: Log): Promise<string> {
+  return centralJar(
+    cache,
+    "org.apache.kafka",
+    "connect-basic-auth-extension",
+    v.KAFKA_VERSION,
+    "Connect's basic-auth extension",
+    log,
+  );
+}
+
+/** One jar from Maven Central, checked against its published SHA-1, cached per version; returns its path. */
+async function centralJar(
+  cache: string,
+  group: string,
+  artifact: string,
+  ver: string,
+  what: string,
+  log: Log,
+): Promise<string> {
+  const name = `${artifact}-${ver}.jar`;
+  const dir = await cached(join(cache, `${artifact}-${ver}`), async (tmp) => {
+    const url = `${CENTRAL}/${group.replaceAll(".", "/")}/${artifact}/${ver}/${name}`;
+    log(`fetching ${what} ${ver} from Maven Central…`);
     const fail = (why: string) =>
       new SluiceError(
         "DOWNLOAD_FAILED",
-        `could not fetch the JMX exporter agent ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`,
+        `could not fetch ${what} ${ver} (${url}): ${why}. Check network access to Maven Central, then run \`sluice up\` again.`,
       );
     const [res, sha] = await Promise.all([fetch(url), fetch(`${url}.sha1`)]);
     if (!res.ok || !sha.ok) throw fail(`HTTP ${res.status}/${sha.status}`);

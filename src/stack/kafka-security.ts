@@ -1,6 +1,7 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { SluiceError } from "../errors.ts";
 import type { StackContext } from "./component.ts";
 import { ensureLocalTls, localTlsDir } from "./tls.ts";
@@ -37,6 +38,71 @@ export function securedClientDefaults(ctx: Pick<StackContext, "paths">): Record<
     KAFKA_SASL_PASSWORD_FILE: kafkaPasswordFile(ctx, "sluice"),
     KAFKA_SSL_CA_FILE: join(localTlsDir(ctx), "ca.crt"),
   };
+}
+
+/** Connect's REST API on a secured local stack: HTTPS with the stack's CA, basic auth as the `sluice` REST user. */
+export function securedConnectDefaults(ctx: Pick<StackContext, "paths">): Record<string, string> {
+  return {
+    CONNECT_USERNAME: "sluice",
+    CONNECT_PASSWORD_FILE: join(restDir(ctx), "sluice.password"),
+    CONNECT_CA_FILE: join(localTlsDir(ctx), "ca.crt"),
+  };
+}
+
+const restDir = (ctx: Pick<StackContext, "paths">) => join(ctx.paths.secrets, "connect-rest");
+
+/** A generated secret in `file` (24 random bytes, base64url, 0600), made once. */
+function secretFile(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, "utf8").trim();
+}
+
+/** What the worker's REST server needs: PKCS12 stores (Jetty loads no PEM), their password, the JAAS login file. */
+export interface RestSecurity {
+  readonly keystore: string;
+  readonly truststore: string;
+  readonly storePassword: string;
+  readonly jaas: string;
+}
+
+/**
+ * Makes (once) the worker's REST material: PKCS12 keystore and truststore converted from the stack's PEM files by
+ * services/connect/PemToPkcs12.java (the JDK's source launcher; the password on stdin, never in argv), a property
+ * file of REST users (`sluice`, with its generated password) and the JAAS file that points the basic-auth extension
+ * at it.
+ */
+export async function connectRestSecurity(ctx: StackContext): Promise<RestSecurity> {
+  const tls = await ensureLocalTls(localTlsDir(ctx), [ctx.env.SLUICE_HOST, "localhost"]);
+  const dir = restDir(ctx);
+  const storePassword = secretFile(join(dir, "stores.password"));
+  const keystore = join(dir, "rest-keystore.p12");
+  const truststore = join(dir, "truststore.p12");
+  if (!existsSync(keystore) || !existsSync(truststore)) {
+    const tool = join(ctx.paths.root, "services", "connect", "PemToPkcs12.java");
+    const r = spawnSync("java", [tool, tls.serverKey, tls.serverCert, tls.caCert, keystore, truststore], {
+      input: storePassword,
+      encoding: "utf8",
+    });
+    if (r.status !== 0)
+      throw new SluiceError(
+        "START_FAILED",
+        `connect: could not make the REST keystore:\n${(r.stderr || r.stdout).slice(-800)}`,
+      );
+    chmodSync(keystore, 0o600);
+    chmodSync(truststore, 0o600);
+  }
+  const users = join(dir, "users.properties");
+  writeFileSync(users, `sluice=${secretFile(join(dir, "sluice.password"))}\n`, { mode: 0o600 });
+  const jaas = join(dir, "jaas.conf");
+  writeFileSync(
+    jaas,
+    `KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file="${users}";\n};\n`,
+    { mode: 0o600 },
+  );
+  return { keystore, truststore, storePassword, jaas };
 }
 
 /** The PostgreSQL settings a secured local stack gives Sluice's clients: TLS checked against the stack's CA. */
@@ -99,19 +165,36 @@ export function scramFormatArgs(ctx: StackContext): string[] {
   return KAFKA_USERS.flatMap((u) => ["--add-scram", `SCRAM-SHA-512=[name=${u},password=${kafkaPassword(ctx, u)}]`]);
 }
 
-/** The worker's own clients and its connectors' clients (producer., consumer., admin.) on SASL_SSL as `connect`. */
-export function workerSecurityLines(ctx: StackContext, truststore: string): string[] {
+/**
+ * The worker in sasl_ssl mode: its own and its connectors' Kafka clients (producer., consumer., admin.) on SASL_SSL as
+ * `connect`; its REST API on HTTPS with basic auth (the JAAS file is given to the JVM). PKCS12 truststore: the REST
+ * client that forwards requests to the group's leader loads it through Jetty too.
+ */
+export function workerSecurityLines(ctx: StackContext, node: { port: number }, rest: RestSecurity): string[] {
+  const trust = [
+    "ssl.truststore.type=PKCS12",
+    `ssl.truststore.location=${rest.truststore}`,
+    `ssl.truststore.password=${rest.storePassword}`,
+  ];
   const common = [
     "security.protocol=SASL_SSL",
     "sasl.mechanism=SCRAM-SHA-512",
     `sasl.jaas.config=${jaas("connect", kafkaPassword(ctx, "connect"))}`,
-    "ssl.truststore.type=PEM",
-    `ssl.truststore.location=${truststore}`,
+    ...trust,
   ];
+  const host = ctx.env.SLUICE_HOST;
   return [
     "# sasl_ssl (SLUICE_SECURITY): written by the supervisor, readable by its owner only.",
     ...common,
     ...["producer.", "consumer.", "admin."].flatMap((prefix) => common.map((line) => prefix + line)),
+    `listeners=https://${host}:${node.port}`,
+    "rest.advertised.listener=https",
+    "listeners.https.ssl.keystore.type=PKCS12",
+    `listeners.https.ssl.keystore.location=${rest.keystore}`,
+    `listeners.https.ssl.keystore.password=${rest.storePassword}`,
+    `listeners.https.ssl.key.password=${rest.storePassword}`,
+    ...trust.map((l) => `listeners.https.${l}`),
+    "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
   ];
 }
 

@@ -114,6 +114,23 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     expect(refused).toContain("no encryption");
   });
 
+  test("Connect's REST API: HTTPS with the stack's CA, and 401 without the right credentials", async () => {
+    const ca = readFileSync(join(dir, "secrets", "tls", "ca.crt"), "utf8");
+    const url = "https://127.0.0.1:45383/connectors";
+    const none = await fetch(url, { tls: { ca } });
+    expect(none.status).toBe(401);
+    const wrong = await fetch(url, { tls: { ca }, headers: { authorization: `Basic ${btoa("sluice:wrong")}` } });
+    expect(wrong.status).toBe(401);
+    const password = readFileSync(join(dir, "secrets", "connect-rest", "sluice.password"), "utf8").trim();
+    const ok = await fetch(url, { tls: { ca }, headers: { authorization: `Basic ${btoa(`sluice:${password}`)}` } });
+    expect(await ok.json()).toEqual(["metrics-sink"]);
+    const plain = await fetch("http://127.0.0.1:45383/connectors").then(
+      (r) => r.status,
+      () => "refused",
+    );
+    expect(plain).not.toBe(200);
+  });
+
   test("Kafka speaks only SASL_SSL: a PLAINTEXT client gets nothing", async () => {
     const admin = kafka(["127.0.0.1:45092"], "plaintext-probe", {
       connectionTimeout: 2000,

@@ -41,10 +41,15 @@ describe("the secured local stack", () => {
       expect(node).toContain("super.users=User:admin");
       expect(node).toContain("listeners=SASL_SSL://127.0.0.1:1,CONTROLLER://127.0.0.1:2");
       expect(node.some((l) => l.includes(`username="admin" password="${kafkaPassword(ctx, "admin")}"`))).toBe(true);
-      const worker = workerSecurityLines(ctx, "/ca");
+      const rest = { keystore: "/ks.p12", truststore: "/ts.p12", storePassword: "pw", jaas: "/jaas.conf" };
+      const worker = workerSecurityLines(ctx, { port: 3 }, rest);
       for (const prefix of ["", "producer.", "consumer.", "admin."])
         expect(worker).toContain(`${prefix}security.protocol=SASL_SSL`);
       expect(worker.filter((l) => l.includes('username="connect"'))).toHaveLength(4);
+      expect(worker).toContain("listeners=https://127.0.0.1:3");
+      expect(worker).toContain(
+        "rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
+      );
     }));
 
   test("Sluice's commands default to the stack's `sluice` user; settings the user gave win", () =>
