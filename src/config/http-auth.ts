@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { ConfigError, type Env } from "./env.ts";
+import { passwordSetting, type ReadFile, readFileText, settingFile } from "./setting-file.ts";
 
 /** How Sluice authenticates to an HTTP API: basic auth, and a private CA for its https certificate. */
 export interface HttpAuth {
@@ -9,30 +9,14 @@ export interface HttpAuth {
   readonly ca?: string;
 }
 
-type Read = (path: string) => string;
-const readFile: Read = (p) => readFileSync(p, "utf8");
-
-function fileSetting(variable: string, path: string, read: Read): string {
-  try {
-    return read(path).trim();
-  } catch (e) {
-    throw new ConfigError(
-      `${variable} is ${path}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}); fix the path or unset it.`,
-    );
-  }
-}
-
 /** User and password of `prefix` (REGISTRY or CONNECT): both or neither; the password inline or from its file. */
 function basic(
   env: Partial<Env>,
   prefix: "REGISTRY" | "CONNECT",
-  read: Read,
+  read: ReadFile,
 ): { username?: string; password?: string } {
   const user = env[`${prefix}_USERNAME`];
-  const inline = env[`${prefix}_PASSWORD`];
-  const file = env[`${prefix}_PASSWORD_FILE`];
-  if (inline && file) throw new ConfigError(`${prefix}_PASSWORD and ${prefix}_PASSWORD_FILE are both set; keep one.`);
-  const password = file ? fileSetting(`${prefix}_PASSWORD_FILE`, file, read) : inline;
+  const password = passwordSetting(env, `${prefix}_PASSWORD`, read);
   if (user && !password)
     throw new ConfigError(
       `${prefix}_USERNAME is set but no password; set ${prefix}_PASSWORD_FILE (or ${prefix}_PASSWORD).`,
@@ -43,15 +27,15 @@ function basic(
 }
 
 /** The registry's credentials (REGISTRY_USERNAME, REGISTRY_PASSWORD or _FILE), or undefined when none are set. */
-export function registryAuth(env: Partial<Env>, read: Read = readFile): HttpAuth | undefined {
+export function registryAuth(env: Partial<Env>, read: ReadFile = readFileText): HttpAuth | undefined {
   const b = basic(env, "REGISTRY", read);
   return b.username ? b : undefined;
 }
 
 /** Kafka Connect's REST credentials and CA (CONNECT_USERNAME, CONNECT_PASSWORD or _FILE, CONNECT_CA_FILE). */
-export function connectAuth(env: Partial<Env>, read: Read = readFile): HttpAuth | undefined {
+export function connectAuth(env: Partial<Env>, read: ReadFile = readFileText): HttpAuth | undefined {
   const b = basic(env, "CONNECT", read);
-  const ca = env.CONNECT_CA_FILE ? fileSetting("CONNECT_CA_FILE", env.CONNECT_CA_FILE, read) : undefined;
+  const ca = env.CONNECT_CA_FILE ? settingFile("CONNECT_CA_FILE", env.CONNECT_CA_FILE, read) : undefined;
   return b.username || ca ? { ...b, ...(ca ? { ca } : {}) } : undefined;
 }
 

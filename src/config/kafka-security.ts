@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { KafkaConfig, SASLOptions } from "kafkajs";
 import type { Env } from "./env.ts";
 import { ConfigError } from "./env.ts";
+import { passwordSetting, type ReadFile, readFileText, settingFile } from "./setting-file.ts";
 
 /** What a kafkajs client needs to reach a secured cluster: TLS and SASL options, or nothing for PLAINTEXT. */
 export type KafkaSecurity = Pick<KafkaConfig, "ssl" | "sasl">;
@@ -16,30 +16,10 @@ type SecurityEnv = Pick<
   | "KAFKA_SSL_CA_FILE"
 >;
 
-/** A file's text, or a ConfigError naming the variable that pointed at it (never the file's content). */
-function readSetting(variable: string, path: string, read: (p: string) => string): string {
-  try {
-    return read(path).trim();
-  } catch (e) {
-    throw new ConfigError(
-      `${variable} is ${path}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}); fix the path or unset it.`,
-    );
-  }
-}
-
 /** The SASL password: from KAFKA_SASL_PASSWORD or the file KAFKA_SASL_PASSWORD_FILE names (not both). */
-function saslPassword(env: SecurityEnv, read: (p: string) => string): string {
-  if (env.KAFKA_SASL_PASSWORD && env.KAFKA_SASL_PASSWORD_FILE)
-    throw new ConfigError("KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are both set; keep one.");
-  if (env.KAFKA_SASL_PASSWORD_FILE) {
-    const p = readSetting("KAFKA_SASL_PASSWORD_FILE", env.KAFKA_SASL_PASSWORD_FILE, read);
-    if (!p)
-      throw new ConfigError(
-        `KAFKA_SASL_PASSWORD_FILE (${env.KAFKA_SASL_PASSWORD_FILE}) is empty; write the password in it.`,
-      );
-    return p;
-  }
-  if (env.KAFKA_SASL_PASSWORD) return env.KAFKA_SASL_PASSWORD;
+function saslPassword(env: SecurityEnv, read: ReadFile): string {
+  const p = passwordSetting(env, "KAFKA_SASL_PASSWORD", read);
+  if (p) return p;
   throw new ConfigError(
     `KAFKA_SECURITY_PROTOCOL is ${env.KAFKA_SECURITY_PROTOCOL} but no password is set; set KAFKA_SASL_PASSWORD_FILE (or KAFKA_SASL_PASSWORD).`,
   );
@@ -50,10 +30,7 @@ function saslPassword(env: SecurityEnv, read: (p: string) => string): string {
  * needs a mechanism, a user name and a password; settings for another protocol are refused rather than ignored, so a
  * typo cannot silently send credentials in the clear. Errors name the variable and the fix, never a secret.
  */
-export function kafkaSecurity(
-  env: SecurityEnv,
-  read: (p: string) => string = (p) => readFileSync(p, "utf8"),
-): KafkaSecurity {
+export function kafkaSecurity(env: SecurityEnv, read: ReadFile = readFileText): KafkaSecurity {
   const protocol = env.KAFKA_SECURITY_PROTOCOL;
   const tls = protocol === "SSL" || protocol === "SASL_SSL";
   const sasl = protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL";
@@ -75,7 +52,7 @@ export function kafkaSecurity(
   if (tls) {
     // Certificates are always verified: with a CA file against it, else against the system's CAs.
     out.ssl = env.KAFKA_SSL_CA_FILE
-      ? { ca: [readSetting("KAFKA_SSL_CA_FILE", env.KAFKA_SSL_CA_FILE, read)], rejectUnauthorized: true }
+      ? { ca: [settingFile("KAFKA_SSL_CA_FILE", env.KAFKA_SSL_CA_FILE, read)], rejectUnauthorized: true }
       : { rejectUnauthorized: true };
   }
   if (sasl) {

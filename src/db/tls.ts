@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { ConfigError, type Env } from "../config/env.ts";
+import { type ReadFile, readFileText, settingFile } from "../config/setting-file.ts";
 
 type TlsEnv = Pick<Env, "POSTGRES_SSLMODE" | "POSTGRES_SSLROOTCERT">;
 
@@ -9,7 +9,7 @@ type TlsEnv = Pick<Env, "POSTGRES_SSLMODE" | "POSTGRES_SSLROOTCERT">;
  */
 export function pgTls(
   env: TlsEnv,
-  read: (p: string) => string = (p) => readFileSync(p, "utf8"),
+  read: ReadFile = readFileText,
 ): {
   ssl?: false | { rejectUnauthorized: boolean; ca?: string };
 } {
@@ -19,14 +19,7 @@ export function pgTls(
   if (mode === "disable") return {};
   if (mode === "require") return { ssl: { rejectUnauthorized: false } };
   if (!env.POSTGRES_SSLROOTCERT) return { ssl: { rejectUnauthorized: true } };
-  let ca: string;
-  try {
-    ca = read(env.POSTGRES_SSLROOTCERT);
-  } catch (e) {
-    throw new ConfigError(
-      `POSTGRES_SSLROOTCERT is ${env.POSTGRES_SSLROOTCERT}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? e}); fix the path.`,
-    );
-  }
+  const ca = settingFile("POSTGRES_SSLROOTCERT", env.POSTGRES_SSLROOTCERT, read, true);
   return { ssl: { rejectUnauthorized: true, ca } };
 }
 

@@ -1,3 +1,5 @@
+import { TLS_CODES } from "../kafka/errors.ts";
+
 /** What kind of problem a failed connection check is: the part of the settings (or the network) to look at. */
 export type Verdict = "ok" | "DNS" | "unreachable" | "TLS" | "auth" | "ACL" | "error";
 
@@ -10,15 +12,8 @@ const NETWORK = new Set([
   "ENETUNREACH",
   "ConnectionRefused",
 ]);
-const TLS = new Set([
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-]);
+// Also a TLS client meeting a plaintext server (the wrong protocol setting).
+const TLS = new Set([...TLS_CODES, "ERR_SSL_WRONG_VERSION_NUMBER"]);
 /** PostgreSQL SQLSTATEs of a refused login, and Kafka's authorization errors. */
 const AUTH_STATES = new Set(["28P01", "28000"]);
 const KAFKA_ACL = /(TOPIC|GROUP|CLUSTER|TRANSACTIONAL_ID)_AUTHORIZATION_FAILED|not authorized/i;

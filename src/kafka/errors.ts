@@ -1,7 +1,7 @@
 import { SluiceError } from "../errors.ts";
 
 /** TLS verification failures Node and Bun report as a connection error's code. */
-const TLS_CODES = new Set([
+export const TLS_CODES: ReadonlySet<string> = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
   "UNABLE_TO_VERIFY_LEAF_SIGNATURE",

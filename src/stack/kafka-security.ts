@@ -21,12 +21,7 @@ export const kafkaPasswordFile = (ctx: Pick<StackContext, "paths">, user: KafkaU
 
 /** `user`'s password, generated (24 random bytes, base64url) into its 0600 file on first use. */
 export function kafkaPassword(ctx: Pick<StackContext, "paths">, user: KafkaUser): string {
-  const file = kafkaPasswordFile(ctx, user);
-  if (!existsSync(file)) {
-    mkdirSync(usersDir(ctx), { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600 });
-  }
-  return readFileSync(file, "utf8").trim();
+  return secretFile(kafkaPasswordFile(ctx, user));
 }
 
 /** The client settings a secured local stack gives Sluice's commands (the `sluice` user), unless the user set them. */

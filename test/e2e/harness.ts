@@ -1,5 +1,7 @@
 // Shared by the end-to-end tests: the running stack's context and isolated resources per test (own topic, table,
 // connector and DLQ), so tests share one stack and never see each other's rows.
+
+import { createServer } from "node:net";
 import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
 import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
@@ -42,6 +44,15 @@ export async function deliver(box: Sandbox, run: Run, sample = 500): Promise<voi
   const produce = () => produceRun({ brokers, registryUrl: registry, topic: box.topic }, run);
   assertExact(box.table, run, await roundTrip({ sql, table: box.table, run, sample, stallMs: 60_000, produce }));
 }
+
+/** A TCP port free on loopback right now (for a process a test starts itself). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 
 /** Polls until `check` is true (or fails after `timeoutMs` with `what`). */
 export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {

@@ -4,24 +4,15 @@
 // started with the agent, its endpoint is checked too.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { jmxAgentArg } from "../../src/stack/connect.ts";
 import { ensureJmxExporter } from "../../src/stack/fetch.ts";
 import { connectWorkerFacts } from "../worker.ts";
-import { ctx, eventually } from "./harness.ts";
+import { ctx, eventually, freePort } from "./harness.ts";
 
 let jvm: ChildProcess | undefined;
 let port = 0;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 beforeAll(async () => {
   const jar = await ensureJmxExporter(ctx.paths.cache, () => {});

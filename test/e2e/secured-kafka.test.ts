@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { logLevel } from "kafkajs";
@@ -14,21 +13,13 @@ import { kafkaSecurity } from "../../src/config/kafka-security.ts";
 import { kafka } from "../../src/kafka/client.ts";
 import { ensureKafkaJars } from "../../src/stack/fetch.ts";
 import { classpath } from "../../src/stack/java.ts";
-import { ctx, eventually } from "./harness.ts";
+import { ctx, eventually, freePort } from "./harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "sluice-sasl-"));
 const STOREPASS = "store-pass-for-test";
 const USER_PASSWORD = "producer-pass-for-test";
 let broker: ChildProcess | undefined;
 let port = 0;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { cwd: dir, encoding: "utf8" });
@@ -105,7 +96,7 @@ const sluice = (env: Record<string, string | undefined>, ...args: string[]) =>
 
 beforeAll(async () => {
   const jars = await ensureKafkaJars(ctx.paths.root, ctx.paths.cache, ctx.versions, () => {});
-  [port] = await Promise.all([freePort()]);
+  port = await freePort();
   const controller = await freePort();
   certificates();
   writeFileSync(join(dir, "password"), `${USER_PASSWORD}\n`);
