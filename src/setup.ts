@@ -2,9 +2,11 @@ import postgres from "postgres";
 import { registryAuth } from "./config/http-auth.ts";
 import { applyConnectors } from "./connect/apply.ts";
 import type { ConnectorAction } from "./connect/plan.ts";
-import { VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
+import { CONTRACT, VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
+import { formatRollout, type RolloutPlan } from "./contract/rollout.ts";
+import { checkColumns, planLive, preflight, type RolloutDeps, type RolloutTarget } from "./contract/rollout-live.ts";
 import { syncMetricCodes } from "./db/metric-codes.ts";
-import { migrateDb } from "./db/migrate.ts";
+import { migrateDb, pendingMigrations } from "./db/migrate.ts";
 import { applyRoleLogins } from "./db/roles.ts";
 import { pgTls } from "./db/tls.ts";
 import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
@@ -31,6 +33,41 @@ export interface SetupResult {
   readonly topics: TopicAction[];
   /** The connector plan that was carried out (connectors/*.json). */
   readonly connectors: ConnectorAction[];
+  /** The contract rollout that was carried out (its steps in order). */
+  readonly contract: RolloutPlan;
+}
+
+/** The shipped contract's rollout target: subject metrics-value, table metrics, the main sink of connectors/. */
+export function shippedTarget(ctx: StackContext): RolloutTarget {
+  return {
+    contract: CONTRACT,
+    subject: VALUE_SUBJECT,
+    table: "metrics",
+    codesTable: "metric_codes",
+    connector: desiredConnectors(ctx).find((s) => s.name === MAIN_CONNECTOR),
+  };
+}
+
+/** Runs `f` with the stack's live systems as a rollout sees them; PostgreSQL's connection is closed after. */
+async function withRolloutDeps<T>(ctx: StackContext, f: (deps: RolloutDeps) => Promise<T>): Promise<T> {
+  const sql = postgres(postgresUrl(ctx), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
+  try {
+    return await f({
+      sql,
+      registryUrl: registryUrl(ctx),
+      registryAuth: registryAuth(ctx.env),
+      connect: connectClient(ctx),
+      pendingMigrations: () => pendingMigrations(sql),
+      migrate: () => migrateDatabase(ctx),
+    });
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** What `sluice setup` would do to the contract's database, registry subject and connector, in order (read only). */
+export function planSetup(ctx: StackContext): Promise<RolloutPlan> {
+  return withRolloutDeps(ctx, (deps) => planLive(deps, shippedTarget(ctx)));
 }
 
 /**
@@ -49,13 +86,21 @@ export async function migrateDatabase(ctx: StackContext): Promise<void> {
 }
 
 /**
- * The setup job: migrations → topics apply (services/topics.json) → schema registration → connectors apply
- * (connectors/*.json). Idempotent: with everything in place it changes nothing (no topic or connector write).
- * Connectors on the worker that no file declares are left alone (pruning is an explicit command).
+ * The setup job: the contract's preflight (a change the registry refuses, or a field without a fitting column,
+ * stops it before anything is touched) → migrations → topics apply (services/topics.json) → schema registration →
+ * connectors apply (connectors/*.json). Idempotent: with everything in place it changes nothing (no topic or
+ * connector write). Connectors on the worker that no file declares are left alone (pruning is an explicit command).
  */
 export async function setup(ctx: StackContext): Promise<SetupResult> {
-  ctx.log("setup: migrating the database…");
-  await migrateDatabase(ctx);
+  const target = shippedTarget(ctx);
+  const contract = await withRolloutDeps(ctx, async (deps) => {
+    const plan = await preflight(deps, target);
+    if (plan.steps.length > 0) ctx.log(`setup: ${formatRollout(plan)}`);
+    ctx.log("setup: migrating the database…");
+    await deps.migrate();
+    await checkColumns(deps, target);
+    return plan;
+  });
   const topics = await withAdmin(ctx, (admin) => applyTopics(admin, desiredTopics(ctx)));
   const topicsCreated = topics.flatMap((a) => (a.kind === "create" ? [a.topic.name] : []));
   if (hasTopicChanges(topics)) ctx.log(`setup: topics:\n${formatTopicPlan(topics)}`);
@@ -75,5 +120,10 @@ export async function setup(ctx: StackContext): Promise<SetupResult> {
       .map((a) => `${a.name} ${a.kind}`)
       .join(", ")}; RUNNING`,
   );
-  return { topicsCreated, schemaId, connector, topics, connectors };
+  const producers = contract.steps.find((s) => s.phase === "producers");
+  if (producers)
+    ctx.log(
+      `setup: producers may now send ${[...producers.codes.map((c) => `code ${c}`), ...producers.fields.map((f) => `field ${f}`)].join(", ")}; records sent with them before this are in the DLQ: \`sluice dlq replay\``,
+    );
+  return { topicsCreated, schemaId, connector, topics, connectors, contract };
 }

@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { keyConnectSchema, keyJsonSchema, valueConnectSchema, valueJsonSchema } from "../contract/index.ts";
+import {
+  CONTRACT,
+  type Contract,
+  keyConnectSchema,
+  keyJsonSchema,
+  valueConnectSchema,
+  valueJsonSchema,
+} from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
 import { holdsEmbeddedSecret, isLiteralSecret, type ProviderPolicy, referenceProblems } from "./secrets.ts";
 
@@ -122,12 +129,22 @@ export function renderConnector(
     name,
     config: {
       ...spec.config,
-      "key.converter.schema.content": JSON.stringify(keyConnectSchema()),
-      "value.converter.schema.content": JSON.stringify(valueConnectSchema()),
-      // The contract itself, for dev.sluice.connect.converter.ContractJsonConverter (services/connect/sluice-plugin).
-      "key.converter.contract": JSON.stringify(keyJsonSchema()),
-      "value.converter.contract": JSON.stringify(valueJsonSchema()),
+      ...contractConfig(CONTRACT),
       ...overrides,
     },
+  };
+}
+
+/**
+ * The connector settings a contract implies: its Connect schemas as `*.converter.schema.content` and the contract
+ * itself for dev.sluice.connect.converter.ContractJsonConverter (services/connect/sluice-plugin). A contract change
+ * changes these keys and nothing else.
+ */
+export function contractConfig(contract: Contract): Record<string, string> {
+  return {
+    "key.converter.schema.content": JSON.stringify(keyConnectSchema(contract)),
+    "value.converter.schema.content": JSON.stringify(valueConnectSchema(contract)),
+    "key.converter.contract": JSON.stringify(keyJsonSchema(contract)),
+    "value.converter.contract": JSON.stringify(valueJsonSchema(contract)),
   };
 }

@@ -23,12 +23,17 @@ export function metricNameOf(code: number): MetricName | undefined {
   return byCode.get(code);
 }
 
-/** What a code measures, for people: the unit its values are in and one line about it (table `metric_codes`). */
-export const METRIC_INFO: Readonly<Record<MetricName, { readonly unit: string; readonly description: string }>> = {
-  temperature: { unit: "°C", description: "air temperature" },
-  humidity: { unit: "%", description: "relative humidity" },
-  pressure: { unit: "hPa", description: "air pressure" },
-  co2: { unit: "ppm", description: "carbon dioxide concentration" },
-  light: { unit: "lx", description: "illuminance" },
-  sound: { unit: "dB", description: "sound level" },
+/**
+ * What a code measures, for people: the unit its values are in and one line about it (table `metric_codes`); and the
+ * range the load tester draws its values from. A new code needs an entry here and in METRIC_CODES (docs/contract.md).
+ */
+export const METRIC_INFO: Readonly<
+  Record<MetricName, { readonly unit: string; readonly description: string; readonly range: readonly [number, number] }>
+> = {
+  temperature: { unit: "°C", description: "air temperature", range: [15, 30] },
+  humidity: { unit: "%", description: "relative humidity", range: [20, 90] },
+  pressure: { unit: "hPa", description: "air pressure", range: [950, 1050] },
+  co2: { unit: "ppm", description: "carbon dioxide concentration", range: [400, 2000] },
+  light: { unit: "lx", description: "illuminance", range: [0, 1000] },
+  sound: { unit: "dB", description: "sound level", range: [30, 90] },
 };

@@ -1,3 +1,4 @@
+import { CONTRACT, type Contract } from "./contract.ts";
 import { type JsonSchema, keyJsonSchema, valueJsonSchema } from "./json-schema.ts";
 import { TIMESTAMP_MILLIS } from "./metric.ts";
 
@@ -67,11 +68,11 @@ export function toConnectSchema(s: JsonSchema, optional = false, path = "$"): Co
 }
 
 /** Connect schema of the record value, for `value.converter.schema.content`. */
-export function valueConnectSchema(): ConnectSchema {
-  return { ...toConnectSchema(valueJsonSchema()), name: "sluice.Metric" } as ConnectSchema;
+export function valueConnectSchema(contract: Contract = CONTRACT): ConnectSchema {
+  return { ...toConnectSchema(valueJsonSchema(contract)), name: "sluice.Metric" } as ConnectSchema;
 }
 
 /** Connect schema of the record key, for `key.converter.schema.content`. */
-export function keyConnectSchema(): ConnectSchema {
-  return { ...toConnectSchema(keyJsonSchema()), name: "sluice.MetricKey" } as ConnectSchema;
+export function keyConnectSchema(contract: Contract = CONTRACT): ConnectSchema {
+  return { ...toConnectSchema(keyJsonSchema(contract)), name: "sluice.MetricKey" } as ConnectSchema;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Metric, MetricKey } from "./metric.ts";
+import { CONTRACT, type Contract } from "./contract.ts";
 
 /** Registry subject of the record value (TopicNameStrategy). */
 export const VALUE_SUBJECT = "metrics-value";
@@ -25,11 +25,11 @@ export const ACCEPTED_TIGHTENINGS: readonly string[] = [
  * default 2020-12: Apicurio checks compatibility with the everit validator, which knows drafts 4–7 only and answers
  * "could not determine version" (HTTP 500) for a 2020-12 schema.
  */
-export function valueJsonSchema(): JsonSchema {
-  return z.toJSONSchema(Metric, { target: "draft-7" }) as JsonSchema;
+export function valueJsonSchema(contract: Contract = CONTRACT): JsonSchema {
+  return z.toJSONSchema(contract.value, { target: "draft-7" }) as JsonSchema;
 }
 
 /** JSON Schema of the record key. */
-export function keyJsonSchema(): JsonSchema {
-  return z.toJSONSchema(MetricKey, { target: "draft-7" }) as JsonSchema;
+export function keyJsonSchema(contract: Contract = CONTRACT): JsonSchema {
+  return z.toJSONSchema(contract.key, { target: "draft-7" }) as JsonSchema;
 }

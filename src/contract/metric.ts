@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CODES } from "./codes.ts";
+import { METRIC_CODES } from "./codes.ts";
 
 /**
  * The metric contract: the single source of truth from which the registry's JSON Schema, the Kafka Connect schemas
@@ -34,11 +34,19 @@ export const PublishedAt = z
   .max(MAX_PUBLISHED_AT, { error: "must be epoch milliseconds before year 10000" })
   .meta({ "x-logical-type": TIMESTAMP_MILLIS, description: "When the device published it, epoch milliseconds UTC." });
 
-export const MetricNameCode = z
-  .literal(CODES as unknown as [number, ...number[]], {
-    error: `must be one of the metric codes ${CODES.join(", ")}`,
-  })
-  .meta({ description: "Metric code: temperature 0, humidity 10, pressure 20, co2 30, light 40, sound 50." });
+/** The `metric_name` field for a set of codes (name → code): exactly those numbers. */
+export function metricNameCodeOf(codes: Readonly<Record<string, number>>) {
+  const list = Object.values(codes).sort((a, b) => a - b);
+  return z
+    .literal(list as [number, ...number[]], { error: `must be one of the metric codes ${list.join(", ")}` })
+    .meta({
+      description: `Metric code: ${Object.entries(codes)
+        .map(([name, code]) => `${name} ${code}`)
+        .join(", ")}.`,
+    });
+}
+
+export const MetricNameCode = metricNameCodeOf(METRIC_CODES);
 
 // The bounds are the largest double: JSON Schema cannot say "finite", but a number beyond them (1e400) is one that no
 // double holds, so the registered schema refuses what zod and the sink refuse (both read it as Infinity).
@@ -75,25 +83,43 @@ export const Tags = z
   .max(MAX_TAGS, { error: `must hold at most ${MAX_TAGS} tags` })
   .meta({ description: "Free-form labels." });
 
+/**
+ * The value and key objects of a contract with these codes and, beyond the five fields, these optional ones (in this
+ * order; a record may leave each out, so producers that do not know them keep working). Closed: any other field is
+ * refused.
+ */
+export function metricObjectsOf<O extends Record<string, z.ZodType> = Record<never, z.ZodType>>(
+  codes: Readonly<Record<string, number>>,
+  optional: O = {} as O,
+) {
+  const code = metricNameCodeOf(codes);
+  const extra = Object.fromEntries(Object.entries(optional).map(([k, t]) => [k, t.optional()])) as {
+    [K in keyof O]: z.ZodOptional<O[K]>;
+  };
+  return {
+    value: z
+      .strictObject({
+        device_id: DeviceId,
+        published_at: PublishedAt,
+        metric_name: code,
+        value: Value,
+        tags: Tags,
+        ...extra,
+      })
+      .meta({ title: "Metric", description: "One IoT metric sample." }),
+    key: z
+      .strictObject({ device_id: DeviceId, metric_name: code, published_at: PublishedAt })
+      .meta({ title: "MetricKey" }),
+  };
+}
+
+const shipped = metricObjectsOf(METRIC_CODES);
+
 /** A metric as it travels on the `metrics` topic (the record value). */
-export const Metric = z
-  .strictObject({
-    device_id: DeviceId,
-    published_at: PublishedAt,
-    metric_name: MetricNameCode,
-    value: Value,
-    tags: Tags,
-  })
-  .meta({ title: "Metric", description: "One IoT metric sample." });
+export const Metric = shipped.value;
 
 /** The record key: the composite primary key of the table. */
-export const MetricKey = z
-  .strictObject({
-    device_id: DeviceId,
-    metric_name: MetricNameCode,
-    published_at: PublishedAt,
-  })
-  .meta({ title: "MetricKey" });
+export const MetricKey = shipped.key;
 
 export type Metric = z.infer<typeof Metric>;
 export type MetricKey = z.infer<typeof MetricKey>;

@@ -1,6 +1,6 @@
 import type { Kafka, Producer } from "kafkajs";
 import type { Sql } from "postgres";
-import { keyOf, type Metric } from "../contract/index.ts";
+import { CONTRACT, type Contract, keyOf, type Metric } from "../contract/index.ts";
 import { encodeKey, encodeValue } from "../producer/encode.ts";
 import { partitionFor } from "../producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../producer/send.ts";
@@ -21,8 +21,16 @@ export interface ReplayPlan {
   readonly filtered: number;
 }
 
-/** Splits dead letters into those that now pass the contract (after `fixes`) and those that stay. Pure. */
-export function planReplay(letters: readonly DeadLetter[], fixes: readonly FixName[], where?: string): ReplayPlan {
+/**
+ * Splits dead letters into those that now pass the contract (after `fixes`) and those that stay. Pure. Records of a
+ * contract with optional fields are re-encoded with them (the fast encoder knows the five fields only).
+ */
+export function planReplay(
+  letters: readonly DeadLetter[],
+  fixes: readonly FixName[],
+  where?: string,
+  contract: Contract = CONTRACT,
+): ReplayPlan {
   const replay: ReplayPlan["replay"][number][] = [];
   const keep: ReplayPlan["keep"][number][] = [];
   let filtered = 0;
@@ -31,8 +39,9 @@ export function planReplay(letters: readonly DeadLetter[], fixes: readonly FixNa
       filtered++;
       continue;
     }
-    const v = judge(letter.value, letter.key, fixes);
-    if (v.ok) replay.push({ letter, metric: v.metric, key: encodeKey(keyOf(v.metric)), value: encodeValue(v.metric) });
+    const v = judge(letter.value, letter.key, fixes, contract);
+    const value = (m: Metric) => (contract.optionalFields.length > 0 ? JSON.stringify(m) : encodeValue(m));
+    if (v.ok) replay.push({ letter, metric: v.metric, key: encodeKey(keyOf(v.metric)), value: value(v.metric) });
     else keep.push({ letter, reason: v.reason });
   }
   return { replay, keep, filtered };
@@ -59,6 +68,8 @@ export interface ReplayOptions {
   readonly chunkSize: number;
   readonly stallMs: number;
   readonly schemaId: number;
+  /** The contract records are judged by (default: the shipped one). */
+  readonly contract?: Contract;
 }
 
 type Listed = { readonly offset: string; readonly reason: string };
@@ -109,7 +120,7 @@ export async function replayDeadLetters(deps: { kafka: Kafka; sql: Sql }, o: Rep
       commit: !o.dryRun,
       onChunk: async (letters) => {
         report.read += letters.length;
-        const plan = planReplay(letters, o.fixes, o.where);
+        const plan = planReplay(letters, o.fixes, o.where, o.contract);
         report.filtered += plan.filtered;
         report.kept.push(...plan.keep.map((k) => ({ offset: at(k.letter), reason: k.reason })));
         const stored = await storedRows(

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CODES, MAX_PUBLISHED_AT, type Metric, type MetricCode } from "../contract/index.ts";
+import { CODES, MAX_PUBLISHED_AT, METRIC_INFO, type Metric, type MetricCode, metricNameOf } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
 
 /**
@@ -37,17 +37,12 @@ export interface RunSpec {
 const N_CODES = CODES.length;
 
 /**
- * Realistic range per metric code, indexed like CODES. Values are not rounded: full 53-bit doubles make any lossy
+ * Realistic range per metric code (src/contract/codes.ts METRIC_INFO). Values are not rounded: full 53-bit doubles make any lossy
  * step on the path (float32, a short text rendering of a double) show up as a mismatch in the audit.
  */
-export const RANGES: Readonly<Record<MetricCode, readonly [min: number, max: number]>> = {
-  0: [15, 30], // temperature, °C
-  10: [20, 90], // humidity, %
-  20: [950, 1050], // pressure, hPa
-  30: [400, 2000], // co2, ppm
-  40: [0, 1000], // light, lux
-  50: [30, 90], // sound, dB
-};
+export const RANGES: Readonly<Record<MetricCode, readonly [min: number, max: number]>> = Object.fromEntries(
+  CODES.map((c) => [c, METRIC_INFO[metricNameOf(c)!].range]),
+) as Record<MetricCode, readonly [number, number]>;
 const MIN_BY_INDEX = CODES.map((c) => RANGES[c][0]);
 const SPAN_BY_INDEX = CODES.map((c) => RANGES[c][1] - RANGES[c][0]);
 

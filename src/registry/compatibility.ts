@@ -1,0 +1,85 @@
+import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
+import type { JsonSchema } from "../contract/index.ts";
+import { SluiceError } from "../errors.ts";
+
+/** What the registry says of a schema against what its subject holds. Asked of the registry, never guessed. */
+export type Compatibility =
+  /** Nothing registered under the subject yet: the schema becomes version 1. */
+  | { readonly kind: "new" }
+  /** This very schema is registered already. */
+  | { readonly kind: "registered"; readonly version: number; readonly id: number }
+  /** It may be registered after `latest` under the subject's compatibility level. */
+  | { readonly kind: "compatible"; readonly latest: number; readonly registered: JsonSchema }
+  /** Refused; `diffs` are the registry's reasons (`TYPE at /path`), when it gives them. */
+  | {
+      readonly kind: "incompatible";
+      readonly latest: number;
+      readonly registered: JsonSchema;
+      readonly diffs: readonly string[];
+    };
+
+const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+/**
+ * Asks the registry (Confluent's API; Apicurio's `/apis/ccompat/v7`) whether `schema` may be registered under
+ * `subject`, changing nothing. Confluent names its reasons with `verbose=true`; Apicurio answers only the verdict
+ * there, so its reasons come from a dry run of its own API (`/apis/registry/v3`, `dryRun=true`).
+ */
+export async function checkCompatibility(
+  url: string,
+  subject: string,
+  schema: JsonSchema,
+  auth?: HttpAuth,
+): Promise<Compatibility> {
+  const call = http(url, auth);
+  const s = encodeURIComponent(subject);
+  const body = { schemaType: "JSON", schema: JSON.stringify(schema) };
+  const latest = await call("GET", `/subjects/${s}/versions/latest`);
+  if (latest.status === 404) return { kind: "new" };
+  if (!latest.ok) throw httpError(url, "subject lookup", latest.status, await latest.text());
+  const latestBody = (await latest.json()) as { version: number; schema: string };
+  const found = await call("POST", `/subjects/${s}`, body);
+  if (found.ok) {
+    const f = (await found.json()) as { version: number; id: number };
+    return { kind: "registered", version: f.version, id: f.id };
+  }
+  const registered = JSON.parse(latestBody.schema) as JsonSchema;
+  const verdict = await call("POST", `/compatibility/subjects/${s}/versions/latest?verbose=true`, body);
+  if (!verdict.ok) throw httpError(url, "compatibility check", verdict.status, await verdict.text());
+  const v = (await verdict.json()) as { is_compatible: boolean; messages?: string[] };
+  if (v.is_compatible) return { kind: "compatible", latest: latestBody.version, registered };
+  const diffs = v.messages?.length ? v.messages : await apicurioReasons(url, subject, schema, auth);
+  return { kind: "incompatible", latest: latestBody.version, registered, diffs };
+}
+
+/** Apicurio's reasons for refusing `schema` as the subject's next version, from a dry run (nothing is created). */
+async function apicurioReasons(url: string, subject: string, schema: JsonSchema, auth?: HttpAuth): Promise<string[]> {
+  const native = url.replace(/\/apis\/ccompat\/v\d+\/?$/, "/apis/registry/v3");
+  if (native === url) return [];
+  const res = await fetch(`${native}/groups/default/artifacts/${encodeURIComponent(subject)}/versions?dryRun=true`, {
+    method: "POST",
+    headers: { ...authHeaders(auth), "content-type": "application/json" },
+    body: JSON.stringify({ content: { content: JSON.stringify(schema), contentType: "application/json" } }),
+  }).catch(() => undefined);
+  if (res?.status !== 409) return [];
+  const b = (await res.json().catch(() => ({}))) as { causes?: { description: string; context: string }[] };
+  return (b.causes ?? []).map((c) => `${c.description} at ${c.context}`);
+}
+
+function http(url: string, auth: HttpAuth | undefined) {
+  return (method: string, path: string, body?: unknown) =>
+    fetch(`${url}${path}`, {
+      method,
+      headers: { ...authHeaders(auth), ...(body ? { "content-type": CONTENT_TYPE } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    }).catch((e: Error) => {
+      throw new SluiceError(
+        "REGISTRY_UNREACHABLE",
+        `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`,
+      );
+    });
+}
+
+function httpError(url: string, what: string, status: number, text: string): SluiceError {
+  return new SluiceError("REGISTRY_HTTP", `the schema registry at ${url} failed the ${what}: ${status} ${text}`);
+}
