@@ -17,8 +17,12 @@ export interface Sandbox {
   readonly dlq: string;
   readonly table: string;
   readonly connector: string;
-  /** Applies a sink from connectors/metrics-sink.json reading `topic` into `table`; waits until RUNNING. */
+  /** The sink of connectors/metrics-sink.json reading `topic` into `table`, rendered (not applied). */
+  sinkSpec(name?: string, overrides?: Record<string, string>): ConnectorSpec;
+  /** Applies {@link sinkSpec}; waits until RUNNING. */
   applySink(name?: string, overrides?: Record<string, string>): Promise<ConnectorSpec>;
+  /** Deletes this connector with the sandbox (one applied some other way, e.g. by a contract rollout). */
+  own(connector: string): void;
   /** Deletes the connectors it applied, the table and (with `topics`) the topics. */
   dispose(opts?: { topics?: boolean }): Promise<void>;
 }
@@ -69,22 +73,26 @@ export async function createSandbox(
     }
   }
   const base = readConnectorFile(join(deps.root, "connectors", "metrics-sink.json"));
+  const sinkSpec = (name = connector, overrides: Record<string, string> = {}) =>
+    renderConnector(
+      base,
+      { topics: topic, "collection.name.format": table, "errors.deadletterqueue.topic.name": dlq, ...overrides },
+      name,
+    );
   return {
     id,
     topic,
     dlq,
     table,
     connector,
+    sinkSpec,
     async applySink(name = connector, overrides = {}) {
-      const spec = renderConnector(
-        base,
-        { topics: topic, "collection.name.format": table, "errors.deadletterqueue.topic.name": dlq, ...overrides },
-        name,
-      );
+      const spec = sinkSpec(name, overrides);
       applied.push(name);
       await applyConnector(connect, spec, 90_000);
       return spec;
     },
+    own: (name) => void applied.push(name),
     async dispose(opts = {}) {
       for (const n of applied) await connect.delete(n);
       await sql.unsafe(`drop table if exists ${table}`);

@@ -4,6 +4,7 @@ import { applyConnector } from "../connect/apply.ts";
 import type { ConnectClient } from "../connect/client.ts";
 import type { ConnectorSpec } from "../connect/desired.ts";
 import { contractCodeRows, liveCodeRows, syncMetricCodes } from "../db/metric-codes.ts";
+import { grantSinkColumns, sinkRoleExists, sinkUnreadable } from "../db/roles.ts";
 import { SluiceError } from "../errors.ts";
 import { checkCompatibility } from "../registry/compatibility.ts";
 import { registerContract } from "../registry/register.ts";
@@ -69,10 +70,14 @@ export async function liveColumns(sql: Sql, table: string): Promise<Map<string, 
 export async function gatherState(deps: RolloutDeps, t: RolloutTarget): Promise<RolloutState> {
   const verdict = await checkCompatibility(deps.registryUrl, t.subject, valueJsonSchema(t.contract), deps.registryAuth);
   const codesExist = (await deps.sql`select to_regclass(${t.codesTable}) is not null as ok`)[0]?.ok;
+  const columns = await liveColumns(deps.sql, t.table);
+  const sinkRole = await sinkRoleExists(deps.sql);
   return {
     registry: verdict,
-    columns: await liveColumns(deps.sql, t.table),
+    columns,
     pendingMigrations: await deps.pendingMigrations(),
+    sinkRole,
+    sinkUnreadable: sinkRole && columns ? await sinkUnreadable(deps.sql, t.table, fieldsOf(t.contract)) : [],
     codes: codesExist ? await liveCodeRows(deps.sql, t.codesTable) : [],
     connector: t.connector ? await deps.connect.getConfig(t.connector.name) : undefined,
   };
@@ -91,7 +96,12 @@ export async function preflight(deps: RolloutDeps, t: RolloutTarget): Promise<Ro
   return plan;
 }
 
-/** After the migrations: every field of the contract must now have a column that fits. */
+const fieldsOf = (c: Contract) => Object.keys(c.value.shape);
+
+/**
+ * After the migrations: every field of the contract must now have a column that fits, which the sink's role may
+ * read (granted here; idempotent).
+ */
 export async function checkColumns(deps: RolloutDeps, t: RolloutTarget): Promise<void> {
   const { refusals } = columnProblems(rolloutDesired(t), await liveColumns(deps.sql, t.table), false);
   if (refusals.length > 0)
@@ -99,6 +109,7 @@ export async function checkColumns(deps: RolloutDeps, t: RolloutTarget): Promise
       "CONTRACT_REFUSED",
       `after the migrations the table still does not fit the contract (registry and connector untouched): ${refusals.join("; ")}`,
     );
+  if (await sinkRoleExists(deps.sql)) await grantSinkColumns(deps.sql, t.table, fieldsOf(t.contract));
 }
 
 /**

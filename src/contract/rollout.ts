@@ -65,6 +65,9 @@ export interface RolloutState {
   readonly columns: ReadonlyMap<string, LiveColumn> | undefined;
   /** Migrations not yet applied, by name. */
   readonly pendingMigrations: readonly string[];
+  /** Whether the sink's role (sluice_sink) exists, and the existing contract columns it may not read. */
+  readonly sinkRole: boolean;
+  readonly sinkUnreadable: readonly string[];
   readonly codes: readonly CodeRow[];
   /** The connector's live config; undefined when it does not exist. */
   readonly connector: Readonly<Record<string, string>> | undefined;
@@ -77,6 +80,7 @@ export type RolloutStep =
       readonly migrations: readonly string[];
       readonly mustAdd: readonly string[];
     }
+  | { readonly phase: "database"; readonly action: "grant"; readonly columns: readonly string[] }
   | {
       readonly phase: "database";
       readonly action: "codes";
@@ -267,6 +271,8 @@ export function planRollout(d: RolloutDesired, s: RolloutState): RolloutPlan {
   const steps: RolloutStep[] = [];
   if (s.pendingMigrations.length > 0)
     steps.push({ phase: "database", action: "migrate", migrations: s.pendingMigrations, mustAdd: cols.mustAdd });
+  const grant = s.sinkRole ? [...s.sinkUnreadable, ...cols.mustAdd.filter((c) => !s.sinkUnreadable.includes(c))] : [];
+  if (grant.length > 0) steps.push({ phase: "database", action: "grant", columns: grant });
   const codes = codeChanges(d.codes, s.codes);
   if (codes.upsert.length > 0 || codes.remove.length > 0) steps.push({ phase: "database", action: "codes", ...codes });
   const version = s.registry.kind === "new" ? 1 : s.registry.kind === "registered" ? undefined : s.registry.latest + 1;
@@ -307,12 +313,14 @@ export function formatRollout(plan: RolloutPlan): string {
 function describeStep(s: RolloutStep): string {
   switch (s.phase) {
     case "database":
-      return s.action === "migrate"
-        ? `apply migrations ${s.migrations.join(", ")}${s.mustAdd.length ? ` (they must add columns ${s.mustAdd.join(", ")}; checked after)` : ""}`
-        : `metric_codes: ${[
-            ...s.upsert.map((r) => `set ${r.code} ${r.name} (${r.unit})`),
-            ...s.remove.map((c) => `remove ${c}`),
-          ].join(", ")}`;
+      if (s.action === "migrate")
+        return `apply migrations ${s.migrations.join(", ")}${s.mustAdd.length ? ` (they must add columns ${s.mustAdd.join(", ")}; checked after)` : ""}`;
+      if (s.action === "grant")
+        return `let the sink role read columns ${s.columns.join(", ")} (its upsert compares them)`;
+      return `metric_codes: ${[
+        ...s.upsert.map((r) => `set ${r.code} ${r.name} (${r.unit})`),
+        ...s.remove.map((c) => `remove ${c}`),
+      ].join(", ")}`;
     case "registry":
       return `register ${s.subject} version ${s.version}${s.version > 1 ? ` (BACKWARD compatible with version ${s.version - 1})` : ""}${s.tightenings.length ? ` accepting ${s.tightenings.join("; ")}` : ""}`;
     case "connector":

@@ -44,16 +44,41 @@ export async function applyRoleLogins(sql: Sql, passwordOf: (role: LoginRole) =>
   }
 }
 
+/** The columns of the shipped contract's value, which the sink upserts. */
+export const SINK_COLUMNS = ["device_id", "published_at", "metric_name", "value", "tags"] as const;
+
 /**
  * Lets the sink role upsert into a metrics-shaped table made outside the migrations (test and bench sandboxes,
  * `create table t_x (like metrics including all)`), with the same rights it has on `metrics`. No-op on a database
  * whose migrations have not created the role.
  */
 export async function grantSinkOn(sql: Sql, table: string): Promise<void> {
-  sqlIdentifier(table);
-  const [r] = await sql`select 1 as ok from pg_roles where rolname = ${ROLES.sink}`;
-  if (!r) return;
-  await sql.unsafe(
-    `grant insert, update, select (device_id, published_at, metric_name, value, tags) on ${table} to ${ROLES.sink}`,
-  );
+  if (!(await sinkRoleExists(sql))) return;
+  await sql.unsafe(`grant insert, update on ${sqlIdentifier(table)} to ${ROLES.sink}`);
+  await grantSinkColumns(sql, table, SINK_COLUMNS);
+}
+
+/** Whether the migrations created the sink role on this cluster. */
+export async function sinkRoleExists(sql: Sql): Promise<boolean> {
+  return (await sql`select 1 as ok from pg_roles where rolname = ${ROLES.sink}`).length > 0;
+}
+
+/**
+ * Lets the sink read `columns` of `table`: its upsert compares the stored row with the new one (`WHERE (t.v, …) IS
+ * DISTINCT FROM (EXCLUDED.v, …)`), so a contract field's new column needs SELECT before the connector writes it.
+ * Idempotent.
+ */
+export async function grantSinkColumns(sql: Sql, table: string, columns: readonly string[]): Promise<void> {
+  const cols = columns.map((c) => sqlIdentifier(c, "column name")).join(", ");
+  await sql.unsafe(`grant select (${cols}) on ${sqlIdentifier(table)} to ${ROLES.sink}`);
+}
+
+/** The `columns` (existing ones) of `table` the sink role may not read. */
+export async function sinkUnreadable(sql: Sql, table: string, columns: readonly string[]): Promise<string[]> {
+  const rows = await sql`
+    select attname from pg_attribute
+    where attrelid = to_regclass(${table}) and attname = any(${columns}::text[]) and not attisdropped
+      and not has_column_privilege(${ROLES.sink}, attrelid, attnum, 'SELECT')
+    order by attnum`;
+  return rows.map((r) => r.attname as string);
 }

@@ -33,6 +33,8 @@ export function sandbox(label: string, partitions = 3): Promise<Sandbox> {
   return createSandbox({ root: paths.root, sql, kafka: client, connect, replication }, label, partitions).then(
     (box) => ({
       ...box,
+      sinkSpec: (name?: string, overrides: Record<string, string> = {}) =>
+        box.sinkSpec(name, { "tasks.max": "1", ...overrides }),
       applySink: (name?: string, overrides: Record<string, string> = {}) =>
         box.applySink(name, { "tasks.max": "1", ...overrides }),
     }),

@@ -52,6 +52,8 @@ const live = (over: Partial<RolloutState> = {}): RolloutState => ({
   registry: { kind: "compatible", latest: 1, registered: valueJsonSchema() },
   columns: COLUMNS,
   pendingMigrations: [],
+  sinkRole: true,
+  sinkUnreadable: [],
   codes: contractCodeRows(),
   connector: { name: "metrics-sink", ...contractConfig(CONTRACT) },
   ...over,
@@ -198,7 +200,11 @@ describe("planRollout", () => {
     const p = planRollout(desired(withUnit), live({ pendingMigrations: ["0008_unit"] }));
     expect(p.refusals).toEqual([]);
     expect(p.steps[0]).toEqual({ phase: "database", action: "migrate", migrations: ["0008_unit"], mustAdd: ["unit"] });
+    // The sink's upsert compares the stored unit with the new one: it must be allowed to read it.
+    expect(p.steps[1]).toEqual({ phase: "database", action: "grant", columns: ["unit"] });
     expect(p.steps.at(-1)).toMatchObject({ phase: "producers", fields: ["unit"] });
+    const noRole = planRollout(desired(withUnit), live({ pendingMigrations: ["0008_unit"], sinkRole: false }));
+    expect(noRole.steps.some((s) => "action" in s && s.action === "grant")).toBe(false);
   });
 
   test("the registry's refusal refuses the plan, unless every difference is an accepted tightening", () => {

@@ -109,7 +109,16 @@ final class ContractCheck {
         default: throw new DataException("contract uses an unsupported type: " + type);
       }
     }
-    if (enumValues != null && !inEnum(n)) throw fail(path, "one of " + enumValues, n);
+    if (enumValues != null && !inEnum(n)) throw newer(fail(path, "one of " + enumValues, n));
+  }
+
+  /**
+   * A value or field the connector's contract lacks may belong to a newer contract that producers use before its
+   * rollout reached this connector: say how such a record lands (docs/contract.md).
+   */
+  private static DataException newer(DataException e) {
+    return new DataException(e.getMessage() + "; not in the contract this connector runs: if a newer contract has it,"
+        + " roll that out (sluice setup), then sluice dlq replay");
   }
 
   private boolean inEnum(JsonNode n) {
@@ -129,7 +138,7 @@ final class ContractCheck {
       Map.Entry<String, JsonNode> e = it.next();
       ContractCheck c = properties.get(e.getKey());
       if (c == null) {
-        if (closed) throw new DataException("contract violation at " + join(path, e.getKey()) + ": not a field of the contract (fields: " + properties.keySet() + ")");
+        if (closed) throw newer(new DataException("contract violation at " + join(path, e.getKey()) + ": not a field of the contract (fields: " + properties.keySet() + ")"));
         continue;
       }
       c.validate(e.getValue(), join(path, e.getKey()));

@@ -34,6 +34,17 @@ class ContractCheckTest {
   }
 
   @Test
+  void aCodeOrFieldOfANewerContractSaysHowItLands() throws IOException {
+    String code = violation(ConverterFixtures.VALUE.replace("10,", "60,"));
+    assertTrue(code.contains("not in the contract this connector runs"), code);
+    assertTrue(code.contains("sluice dlq replay"), code);
+    String unknown = violation(ConverterFixtures.VALUE.replace("{", "{\"unit\":\"C\","));
+    assertTrue(unknown.contains("not in the contract this connector runs"), unknown);
+    String tag = violation(ConverterFixtures.VALUE.replace("\"site:1\"", "\"" + "x".repeat(65) + "\""));
+    assertFalse(tag.contains("newer contract"), tag);
+  }
+
+  @Test
   void theUuidAndTagHelpersAgreeWithTheirPatterns() {
     assertTrue(ContractCheck.isUuidPattern("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
     assertFalse(ContractCheck.isUuidPattern("^x$"));
