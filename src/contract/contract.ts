@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { METRIC_CODES, METRIC_INFO, type MetricName } from "./codes.ts";
-import { Metric, MetricKey, metricObjectsOf } from "./metric.ts";
+import { Metric, MetricKey, metricObjectsOf, OPTIONAL_FIELDS } from "./metric.ts";
 
 /** One metric code: its number on the wire and in PostgreSQL, and what it measures (table `metric_codes`). */
 export interface CodeDef {
@@ -48,4 +48,9 @@ export const SHIPPED_CODES: Readonly<Record<string, CodeDef>> = Object.fromEntri
 );
 
 /** The shipped contract: {@link Metric} and {@link MetricKey} themselves. */
-export const CONTRACT: Contract = { codes: SHIPPED_CODES, value: Metric, key: MetricKey, optionalFields: [] };
+export const CONTRACT: Contract = {
+  codes: SHIPPED_CODES,
+  value: Metric,
+  key: MetricKey,
+  optionalFields: Object.keys(OPTIONAL_FIELDS),
+};

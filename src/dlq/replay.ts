@@ -22,8 +22,8 @@ export interface ReplayPlan {
 }
 
 /**
- * Splits dead letters into those that now pass the contract (after `fixes`) and those that stay. Pure. Records of a
- * contract with optional fields are re-encoded with them (the fast encoder knows the five fields only).
+ * Splits dead letters into those that now pass the contract (after `fixes`) and those that stay, re-encoded with the
+ * contract's optional fields they have. Pure.
  */
 export function planReplay(
   letters: readonly DeadLetter[],
@@ -40,9 +40,10 @@ export function planReplay(
       continue;
     }
     const v = judge(letter.value, letter.key, fixes, contract);
-    const value = (m: Metric) => (contract.optionalFields.length > 0 ? JSON.stringify(m) : encodeValue(m));
-    if (v.ok) replay.push({ letter, metric: v.metric, key: encodeKey(keyOf(v.metric)), value: value(v.metric) });
-    else keep.push({ letter, reason: v.reason });
+    if (v.ok) {
+      const value = encodeValue(v.metric, contract.optionalFields);
+      replay.push({ letter, metric: v.metric, key: encodeKey(keyOf(v.metric)), value });
+    } else keep.push({ letter, reason: v.reason });
   }
   return { replay, keep, filtered };
 }

@@ -1,4 +1,4 @@
-import type { Metric } from "../contract/index.ts";
+import { CONTRACT, type Metric } from "../contract/index.ts";
 
 /**
  * The wire encoding of a metric: plain JSON key and value, read by Kafka Connect's JsonConverter with
@@ -42,11 +42,19 @@ export function encodeKey(m: Pick<Metric, "device_id" | "metric_name" | "publish
 }
 
 /**
- * Record value: `{"device_id","published_at","metric_name","value","tags"}`. Throws on a non-finite value: JSON has
- * no NaN or Infinity, and `JSON.stringify` would silently write `null`.
+ * Record value: `{"device_id","published_at","metric_name","value","tags"}`, then each of the contract's `optional`
+ * fields that `m` has, in the contract's order. Throws on a non-finite value: JSON has no NaN or Infinity, and
+ * `JSON.stringify` would silently write `null`.
  */
-export function encodeValue(m: Metric): string {
+export function encodeValue(m: Metric, optional: readonly string[] = CONTRACT.optionalFields): string {
   if (!Number.isFinite(m.value)) throw new RangeError(`metric value must be finite, got ${m.value}`);
   // String(number) gives the same shortest round-trip text as JSON.stringify for every finite number.
-  return `{"device_id":${quotedId(m.device_id)},"published_at":${m.published_at},"metric_name":${m.metric_name},"value":${m.value},"tags":${tagList(m.tags)}}`;
+  const five = `{"device_id":${quotedId(m.device_id)},"published_at":${m.published_at},"metric_name":${m.metric_name},"value":${m.value},"tags":${tagList(m.tags)}`;
+  return optional.length === 0 ? `${five}}` : `${five}${extraFields(m as Record<string, unknown>, optional)}}`;
+}
+
+function extraFields(m: Record<string, unknown>, optional: readonly string[]): string {
+  let out = "";
+  for (const f of optional) if (m[f] !== undefined) out += `,${JSON.stringify(f)}:${JSON.stringify(m[f])}`;
+  return out;
 }

@@ -21,6 +21,7 @@ import {
 } from "../../src/contract/rollout.ts";
 import { contractCodeRows } from "../../src/db/metric-codes.ts";
 import { judge } from "../../src/dlq/fix.ts";
+import { encodeValue } from "../../src/producer/encode.ts";
 
 const withVoltage = defineContract({
   codes: { ...SHIPPED_CODES, voltage: { code: 60, unit: "V", description: "supply voltage" } },
@@ -87,6 +88,21 @@ describe("variant contracts", () => {
     expect(judge(JSON.stringify(u), null, []).ok).toBe(false);
     expect(judge(JSON.stringify(u), null, [], withUnit)).toEqual({ ok: true, metric: u as never });
   });
+});
+
+test("a record's optional fields are encoded after the five, in the contract's order, only when it has them", () => {
+  const m = {
+    device_id: "3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c",
+    published_at: 1,
+    metric_name: 0,
+    value: 2.5,
+    tags: [],
+  };
+  const u = { ...m, unit: 'say "V"' } as typeof m;
+  expect(encodeValue(u, withUnit.optionalFields)).toBe(JSON.stringify(u));
+  expect(JSON.parse(encodeValue(u, withUnit.optionalFields))).toEqual(withUnit.value.parse(u));
+  expect(encodeValue(m, withUnit.optionalFields)).toBe(JSON.stringify(m));
+  expect(encodeValue(u)).toBe(JSON.stringify(m)); // the shipped contract has no optional field
 });
 
 describe("contractChange", () => {
