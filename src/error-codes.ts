@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   REGISTRY_CONFIG: fix(500, "The registry refused the compatibility level; check its log."),
   REGISTRY_REGISTER: retry(503, "Registering the schema failed; check the registry (`sluice status`) and retry."),
   SCHEMA_INCOMPATIBLE: fix(409, "Make the contract change BACKWARD compatible, or register under a new subject."),
+  CONTRACT_NOT_REGISTERED: retry(503, "Roll the contract out first (`sluice setup`), then produce; docs/contract.md."),
   CONTRACT_REFUSED: fix(
     409,
     "Change the contract as the message says (add, do not remove or narrow; give new fields a nullable column); docs/contract.md.",

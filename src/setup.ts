@@ -1,14 +1,23 @@
 import postgres from "postgres";
 import { registryAuth } from "./config/http-auth.ts";
+import { kafkaSecurity } from "./config/kafka-security.ts";
 import { applyConnectors } from "./connect/apply.ts";
 import type { ConnectorAction } from "./connect/plan.ts";
 import { CONTRACT, VALUE_SUBJECT, valueJsonSchema } from "./contract/index.ts";
 import { formatRollout, type RolloutPlan } from "./contract/rollout.ts";
-import { checkColumns, planLive, preflight, type RolloutDeps, type RolloutTarget } from "./contract/rollout-live.ts";
+import {
+  applyContractConnector,
+  checkColumns,
+  planLive,
+  preflight,
+  type RolloutDeps,
+  type RolloutTarget,
+} from "./contract/rollout-live.ts";
 import { syncMetricCodes } from "./db/metric-codes.ts";
 import { migrateDb, pendingMigrations } from "./db/migrate.ts";
 import { applyRoleLogins } from "./db/roles.ts";
 import { pgTls } from "./db/tls.ts";
+import { kafka } from "./kafka/client.ts";
 import { formatTopicPlan, hasTopicChanges, type TopicAction } from "./kafka/topic-plan.ts";
 import {
   applyTopics,
@@ -21,6 +30,7 @@ import {
 } from "./provision.ts";
 import { registerContract } from "./registry/register.ts";
 import type { StackContext } from "./stack/component.ts";
+import { brokerAddresses } from "./stack/kafka.ts";
 import { postgresUrl, rolePassword } from "./stack/postgres.ts";
 import { registryUrl } from "./stack/registry.ts";
 
@@ -59,6 +69,7 @@ async function withRolloutDeps<T>(ctx: StackContext, f: (deps: RolloutDeps) => P
       connect: connectClient(ctx),
       pendingMigrations: () => pendingMigrations(sql),
       migrate: () => migrateDatabase(ctx),
+      kafka: kafka(brokerAddresses(ctx), "sluice-setup", kafkaSecurity(ctx.env)),
     });
   } finally {
     await sql.end({ timeout: 5 });
@@ -91,16 +102,17 @@ export async function migrateDatabase(ctx: StackContext): Promise<void> {
  * connectors apply (connectors/*.json). Idempotent: with everything in place it changes nothing (no topic or
  * connector write). Connectors on the worker that no file declares are left alone (pruning is an explicit command).
  */
-export async function setup(ctx: StackContext): Promise<SetupResult> {
+export function setup(ctx: StackContext): Promise<SetupResult> {
+  return withRolloutDeps(ctx, (deps) => setupWith(ctx, deps));
+}
+
+async function setupWith(ctx: StackContext, deps: RolloutDeps): Promise<SetupResult> {
   const target = shippedTarget(ctx);
-  const contract = await withRolloutDeps(ctx, async (deps) => {
-    const plan = await preflight(deps, target);
-    if (plan.steps.length > 0) ctx.log(`setup: ${formatRollout(plan)}`);
-    ctx.log("setup: migrating the database…");
-    await deps.migrate();
-    await checkColumns(deps, target);
-    return plan;
-  });
+  const contract = await preflight(deps, target);
+  if (contract.steps.length > 0) ctx.log(`setup: ${formatRollout(contract)}`);
+  ctx.log("setup: migrating the database…");
+  await deps.migrate();
+  await checkColumns(deps, target);
   const topics = await withAdmin(ctx, (admin) => applyTopics(admin, desiredTopics(ctx)));
   const topicsCreated = topics.flatMap((a) => (a.kind === "create" ? [a.topic.name] : []));
   if (hasTopicChanges(topics)) ctx.log(`setup: topics:\n${formatTopicPlan(topics)}`);
@@ -111,7 +123,13 @@ export async function setup(ctx: StackContext): Promise<SetupResult> {
   const desired = desiredConnectors(ctx);
   const client = connectClient(ctx);
   await workerCapabilities(client, desired);
-  const connectors = await applyConnectors(client, desired, { log: (line) => ctx.log(`setup: ${line}`) });
+  const apply = () => applyConnectors(client, desired, { log: (line) => ctx.log(`setup: ${line}`) });
+  // A contract change reaches producers only once the sink's tasks restarted with it.
+  const changesSink = contract.steps.some((s) => s.phase === "connector" && s.action === "update");
+  const connectors =
+    changesSink && target.connector
+      ? await applyContractConnector(deps, target.connector, apply, (line) => ctx.log(`setup: ${line}`))
+      : await apply();
   const main = connectors.find((a) => a.name === MAIN_CONNECTOR);
   const connector = main?.kind === "create" ? "created" : main?.kind === "update" ? "updated" : "unchanged";
   ctx.log(

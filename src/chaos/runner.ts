@@ -12,7 +12,7 @@ import { decideHeal, EMPTY_HEAL_STATE } from "../connect/heal.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { planRun } from "../producer/workload.ts";
 import { topicReplication } from "../provision.ts";
-import { registerContract } from "../registry/register.ts";
+import { contractId } from "../registry/compatibility.ts";
 import { createSandbox } from "../sandbox.ts";
 import type { StackContext } from "../stack/component.ts";
 import { brokerAddresses } from "../stack/kafka.ts";
@@ -87,7 +87,7 @@ export async function runScenario(
       devices: 200,
       startMs: Date.UTC(2026, 10, 10),
     });
-    const schemaId = await registerContract(d.registryUrl, VALUE_SUBJECT, valueJsonSchema(), { auth: d.registryAuth });
+    const schemaId = await contractId(d.registryUrl, VALUE_SUBJECT, valueJsonSchema(), d.registryAuth);
     const producer = d.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     let paced: Paced;
     let killProducer: (() => Promise<void>) | undefined;

@@ -10,7 +10,7 @@ import { readDeadLetters } from "../dlq/read.ts";
 import { type ReplayReport, replayDeadLetters } from "../dlq/replay.ts";
 import { SluiceError } from "../errors.ts";
 import { kafka } from "../kafka/client.ts";
-import { registerContract } from "../registry/register.ts";
+import { contractId } from "../registry/compatibility.ts";
 import { brokerAddresses } from "../stack/kafka.ts";
 import { roleUrl } from "../stack/postgres.ts";
 import { registryUrl } from "../stack/registry.ts";
@@ -113,7 +113,7 @@ sluice dlq replay [--where TEXT] [--fix ${Object.keys(FIXES).join(",")}] [--dry-
         const dryRun = flags["dry-run"] ?? false;
         const schemaId = dryRun
           ? 0
-          : await registerContract(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema(), { auth: registryAuth(ctx.env) });
+          : await contractId(registryUrl(ctx), VALUE_SUBJECT, valueJsonSchema(), registryAuth(ctx.env));
         // Read-only: the newer-row check only reads the table, as the analyst role.
         const sql = postgres(roleUrl(ctx, "analyst"), { max: 1, onnotice: () => {}, ...pgTls(ctx.env) });
         let r: ReplayReport;

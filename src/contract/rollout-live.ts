@@ -1,8 +1,10 @@
+import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import type { HttpAuth } from "../config/http-auth.ts";
 import { applyConnector } from "../connect/apply.ts";
 import type { ConnectClient } from "../connect/client.ts";
 import type { ConnectorSpec } from "../connect/desired.ts";
+import { groupMembers, sinkGroup, waitTasksRestarted } from "../connect/task-restart.ts";
 import { contractCodeRows, liveCodeRows, syncMetricCodes } from "../db/metric-codes.ts";
 import { grantSinkColumns, sinkRoleExists, sinkUnreadable } from "../db/roles.ts";
 import { SluiceError } from "../errors.ts";
@@ -37,6 +39,8 @@ export interface RolloutDeps {
   readonly registryUrl: string;
   readonly registryAuth?: HttpAuth;
   readonly connect: ConnectClient;
+  /** To see the sink's consumer group, whose new members show that the tasks restarted with the new contract. */
+  readonly kafka: Kafka;
   pendingMigrations(): Promise<string[]>;
   migrate(): Promise<void>;
 }
@@ -131,6 +135,24 @@ export async function rollout(
   });
   log(`registered ${t.subject} id ${id}`);
   if (t.connector)
-    log(`connector ${t.connector.name} ${await applyConnector(deps.connect, t.connector, 90_000)}; RUNNING`);
+    await applyContractConnector(deps, t.connector, () => applyConnector(deps.connect, t.connector!, 90_000), log);
   return plan;
+}
+
+/**
+ * Applies the connector (by `apply`) and, when that changed a running connector, waits until its tasks restarted:
+ * only then may producers send what the new contract adds.
+ */
+export async function applyContractConnector<T>(
+  deps: Pick<RolloutDeps, "kafka">,
+  spec: ConnectorSpec,
+  apply: () => Promise<T>,
+  log: (line: string) => void,
+): Promise<T> {
+  const group = sinkGroup(spec.name, spec.config);
+  const before = await groupMembers(deps.kafka, group);
+  const result = await apply();
+  await waitTasksRestarted(deps.kafka, group, before);
+  log(`connector ${spec.name} ${String(result)}; its tasks run this contract`);
+  return result;
 }

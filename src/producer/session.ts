@@ -5,7 +5,7 @@ import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import { kafka } from "../kafka/client.ts";
 import type { CompressionName } from "../kafka/codecs.ts";
 import { installFastProduce } from "../kafka/fast-produce.ts";
-import { registerContract } from "../registry/register.ts";
+import { contractId } from "../registry/compatibility.ts";
 import { createDevicePartitioner } from "./partitioner.ts";
 import { type Manifest, manifestOf, produce } from "./send.ts";
 import type { Run } from "./workload.ts";
@@ -34,9 +34,7 @@ export async function produceRun(
     onProgress?: (sent: number) => void;
   } = {},
 ): Promise<Manifest> {
-  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), {
-    auth: target.registryAuth,
-  });
+  const schemaId = await contractId(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), target.registryAuth);
   installFastProduce();
   const client = kafka(target.brokers, "sluice-producer", target.security);
   const admin = client.admin();
@@ -82,9 +80,7 @@ export async function openLoadProducer(
   target: ProducerTarget,
   opts: { maxInFlight: number; partitioner: "device" | "default"; idempotent?: boolean },
 ): Promise<LoadProducer> {
-  const schemaId = await registerContract(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), {
-    auth: target.registryAuth,
-  });
+  const schemaId = await contractId(target.registryUrl, VALUE_SUBJECT, valueJsonSchema(), target.registryAuth);
   // The load tester's records are encoded by fast-produce.ts (marked per message; other producers are untouched).
   installFastProduce();
   const client = kafka(target.brokers, "sluice-load", target.security);

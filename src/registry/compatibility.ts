@@ -1,5 +1,6 @@
 import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
 import type { JsonSchema } from "../contract/index.ts";
+import { contractChange, describeChange } from "../contract/rollout.ts";
 import { SluiceError } from "../errors.ts";
 
 /** What the registry says of a schema against what its subject holds. Asked of the registry, never guessed. */
@@ -82,4 +83,22 @@ function http(url: string, auth: HttpAuth | undefined) {
 
 function httpError(url: string, what: string, status: number, text: string): SluiceError {
   return new SluiceError("REGISTRY_HTTP", `the schema registry at ${url} failed the ${what}: ${status} ${text}`);
+}
+
+/**
+ * The id under which the setup job registered `schema`. Producers look their contract up and never register it: the
+ * registry's new version is the rollout's second step, after the database (docs/contract.md). A contract that is not
+ * registered yet fails with CONTRACT_NOT_REGISTERED saying what differs.
+ */
+export async function contractId(url: string, subject: string, schema: JsonSchema, auth?: HttpAuth): Promise<number> {
+  const c = await checkCompatibility(url, subject, schema, auth);
+  if (c.kind === "registered") return c.id;
+  const what =
+    c.kind === "new"
+      ? `nothing is registered under ${subject}`
+      : `${subject} holds version ${c.latest}, and this contract differs from it (${describeChange(contractChange(c.registered, schema))})`;
+  throw new SluiceError(
+    "CONTRACT_NOT_REGISTERED",
+    `the contract this producer sends is not registered: ${what}. Roll it out first with \`sluice setup\` (database, registry, connector; docs/contract.md), then produce.`,
+  );
 }

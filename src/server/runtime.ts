@@ -5,7 +5,7 @@ import { ConnectClient } from "../connect/client.ts";
 import { VALUE_SUBJECT, valueJsonSchema } from "../contract/index.ts";
 import type { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
-import { registerContract } from "../registry/register.ts";
+import { contractId } from "../registry/compatibility.ts";
 import type { ApiKey } from "./auth.ts";
 import type { DbGateway, RegistryGateway, ServerDeps } from "./deps.ts";
 import { kafkaGateway } from "./kafka.ts";
@@ -55,7 +55,7 @@ export function registryGateway(url: string, auth?: HttpAuth): RegistryGateway {
       if (!res.ok) throw new SluiceError("REGISTRY_HTTP", `schema registry answered ${res.status}`);
     },
     schemaId() {
-      return (id ??= registerContract(url, VALUE_SUBJECT, valueJsonSchema(), { auth }).catch((e) => {
+      return (id ??= contractId(url, VALUE_SUBJECT, valueJsonSchema(), auth).catch((e) => {
         id = undefined;
         throw e;
       }));

@@ -14,6 +14,7 @@ import {
   keyOf,
   type Metric,
   SHIPPED_CODES,
+  valueJsonSchema,
 } from "../../src/contract/index.ts";
 import { formatRollout } from "../../src/contract/rollout.ts";
 import { planLive, type RolloutDeps, type RolloutTarget, rollout } from "../../src/contract/rollout-live.ts";
@@ -25,6 +26,7 @@ import { encodeKey } from "../../src/producer/encode.ts";
 import { partitionFor } from "../../src/producer/partitioner.ts";
 import { SCHEMA_ID_HEADER } from "../../src/producer/send.ts";
 import { metricAt, planRun } from "../../src/producer/workload.ts";
+import { contractId } from "../../src/registry/compatibility.ts";
 import { client, connect, eventually, registry, type Sandbox, sandbox, sql } from "./harness.ts";
 
 const PARTITIONS = 3;
@@ -58,6 +60,7 @@ const deps: RolloutDeps = {
   sql,
   registryUrl: registry,
   connect,
+  kafka: client,
   pendingMigrations: async () => migrations.filter((m) => !applied.has(m.name)).map((m) => m.name),
   migrate: async () => {
     for (const m of migrations.filter((x) => !applied.has(x.name))) {
@@ -257,6 +260,19 @@ describe("contract evolution while a producer of the old contract keeps sending"
     expect(await connect.getConfig(box.connector)).toEqual(before.config!);
     expect(await sql.unsafe(`select * from ${codesTable} order by code`)).toEqual(before.codes);
   }, 120_000);
+
+  test("a producer looks its contract up and never registers it: one not rolled out yet is refused, saying what differs", async () => {
+    expect(await contractId(registry, subject, valueJsonSchema(V3))).toBeGreaterThan(0);
+    const V4 = defineContract({
+      codes: { ...V3.codes, current: { code: 70, unit: "A", description: "supply current" } },
+      optional: { unit: z.string().max(16) },
+    });
+    const e = (await contractId(registry, subject, valueJsonSchema(V4)).catch((x: unknown) => x)) as SluiceError;
+    expect(e.code).toBe("CONTRACT_NOT_REGISTERED");
+    expect(e.message).toContain("codes added 70");
+    expect(e.message).toContain("sluice setup");
+    expect(await registryVersions()).toEqual([1, 2, 3]);
+  });
 
   test("audit: every acknowledged record of every producer landed exactly once with its values, nothing else", async () => {
     steady.stop();
