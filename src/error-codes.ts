@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   REGISTRY_CONFIG: fix(500, "The registry refused the compatibility level; check its log."),
   REGISTRY_REGISTER: retry(503, "Registering the schema failed; check the registry (`sluice status`) and retry."),
   SCHEMA_INCOMPATIBLE: fix(409, "Make the contract change BACKWARD compatible, or register under a new subject."),
+  MIGRATION_ORDER: fix(500, "Give the named migrations a `when` after the last applied one in meta/_journal.json."),
   CONTRACT_NOT_REGISTERED: retry(503, "Roll the contract out first (`sluice setup`), then produce; docs/contract.md."),
   CONTRACT_REFUSED: fix(
     409,

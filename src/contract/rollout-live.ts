@@ -153,6 +153,6 @@ export async function applyContractConnector<T>(
   const before = await groupMembers(deps.kafka, group);
   const result = await apply();
   await waitTasksRestarted(deps.kafka, group, before);
-  log(`connector ${spec.name} ${String(result)}; its tasks run this contract`);
+  log(`connector ${spec.name}: its tasks run this contract`);
   return result;
 }

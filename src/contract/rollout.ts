@@ -92,6 +92,8 @@ export type RolloutStep =
       readonly action: "register";
       readonly subject: string;
       readonly version: number;
+      /** Whether the registry takes it under BACKWARD: yes, with the accepted tightenings, or no (refused). */
+      readonly compatible: boolean;
       readonly tightenings: readonly string[];
     }
   | {
@@ -234,7 +236,7 @@ export function columnProblems(
       if (migrationsPending) mustAdd.push(f.field);
       else
         refusals.push(
-          `field ${f.field} has no column in ${desired.table}: add it with a migration (column ${ddl}; for the shipped table in src/db/schema.ts, then \`npm run db:generate\`), then run this again`,
+          `field ${f.field} has no column in ${desired.table}: add it with a migration (column ${ddl}; for the shipped table in src/db/schema.ts, then \`sluice db generate --name ${f.field}\`), then run this again`,
         );
     } else if (!(FITS[type] ?? []).includes(col.type)) {
       refusals.push(
@@ -277,7 +279,14 @@ export function planRollout(d: RolloutDesired, s: RolloutState): RolloutPlan {
   if (codes.upsert.length > 0 || codes.remove.length > 0) steps.push({ phase: "database", action: "codes", ...codes });
   const version = s.registry.kind === "new" ? 1 : s.registry.kind === "registered" ? undefined : s.registry.latest + 1;
   if (version !== undefined)
-    steps.push({ phase: "registry", action: "register", subject: d.subject, version, tightenings });
+    steps.push({
+      phase: "registry",
+      action: "register",
+      subject: d.subject,
+      version,
+      compatible: s.registry.kind !== "incompatible" || tightenings.length > 0,
+      tightenings,
+    });
   const keys = Object.keys(d.connectorConfig).filter((k) => s.connector?.[k] !== d.connectorConfig[k]);
   if (d.connector && !s.connector) steps.push({ phase: "connector", action: "create", name: d.connector, keys });
   else if (d.connector && keys.length > 0)
@@ -322,9 +331,9 @@ function describeStep(s: RolloutStep): string {
         ...s.remove.map((c) => `remove ${c}`),
       ].join(", ")}`;
     case "registry":
-      return `register ${s.subject} version ${s.version}${s.version > 1 ? ` (BACKWARD compatible with version ${s.version - 1})` : ""}${s.tightenings.length ? ` accepting ${s.tightenings.join("; ")}` : ""}`;
+      return `register ${s.subject} version ${s.version}${s.version === 1 ? "" : s.compatible ? ` (BACKWARD compatible with version ${s.version - 1})` : ` (the registry refuses it: not BACKWARD compatible with version ${s.version - 1})`}${s.tightenings.length ? ` accepting ${s.tightenings.join("; ")}` : ""}`;
     case "connector":
-      return `${s.action} ${s.name}: ${s.keys.join(", ") || "config"}, then wait until it is RUNNING`;
+      return `${s.action} ${s.name}: ${s.keys.join(", ") || "config"}, then wait until ${s.action === "update" ? "its tasks restarted with it" : "it is RUNNING"}`;
     case "producers":
       return `may send ${[
         s.codes.length ? `metric codes ${s.codes.join(", ")}` : "",

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres, { type Sql } from "postgres";
+import { SluiceError } from "../errors.ts";
 import type { pgTls } from "./tls.ts";
 
 /** Folder of the drizzle-kit generated migrations. */
@@ -18,17 +19,43 @@ export async function migrateDb(url: string, tls: ReturnType<typeof pgTls> = {})
   }
 }
 
+/** A migration of drizzle's journal: its tag and its `when` (drizzle records it as `created_at` once applied). */
+export interface JournalEntry {
+  readonly when: number;
+  readonly tag: string;
+}
+
 /**
- * Migrations of the journal not yet applied, by tag: those newer than the last one drizzle recorded (the rule its
- * migrator applies), all of them on a database it never migrated.
+ * Which migrations drizzle's migrator will apply: those newer than the last one it recorded. An unapplied one that is
+ * not newer (generated on another branch, or a `when` in the future in the journal) would be skipped without a word,
+ * so it is named in `skipped` instead. Pure.
  */
-export async function pendingMigrations(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as {
-    entries: { when: number; tag: string }[];
+export function migrationStatus(
+  journal: readonly JournalEntry[],
+  applied: readonly number[],
+): { pending: string[]; skipped: string[] } {
+  const last = applied.length ? Math.max(...applied) : -1;
+  const unapplied = journal.filter((e) => !applied.includes(e.when));
+  return {
+    pending: unapplied.filter((e) => e.when > last).map((e) => e.tag),
+    skipped: unapplied.filter((e) => e.when <= last).map((e) => e.tag),
   };
+}
+
+/** Migrations of the journal not yet applied, by tag; fails with MIGRATION_ORDER on one drizzle would skip. */
+export async function pendingMigrations(sql: Sql, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as { entries: JournalEntry[] };
   const [known] = await sql`select to_regclass('drizzle.__drizzle_migrations') is not null as ok`;
-  const last = known?.ok
-    ? Number((await sql`select coalesce(max(created_at), 0) as at from drizzle.__drizzle_migrations`)[0]?.at ?? 0)
-    : -1;
-  return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
+  const applied = known?.ok
+    ? (await sql`select created_at from drizzle.__drizzle_migrations`).map((r) => Number(r.created_at))
+    : [];
+  const { pending, skipped } = migrationStatus(journal.entries, applied);
+  if (skipped.length > 0) {
+    const last = new Date(Math.max(...applied)).toISOString();
+    throw new SluiceError(
+      "MIGRATION_ORDER",
+      `migrations ${skipped.join(", ")} are not applied but older than the last applied one (${last}), so drizzle would skip them: set their "when" in ${join(dir, "meta", "_journal.json")} after ${Math.max(...applied)}, then run this again`,
+    );
+  }
+  return pending;
 }

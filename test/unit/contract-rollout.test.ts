@@ -20,6 +20,7 @@ import {
   type RolloutState,
 } from "../../src/contract/rollout.ts";
 import { contractCodeRows } from "../../src/db/metric-codes.ts";
+import { migrationStatus } from "../../src/db/migrate.ts";
 import { judge } from "../../src/dlq/fix.ts";
 import { encodeValue } from "../../src/producer/encode.ts";
 
@@ -237,6 +238,7 @@ describe("planRollout", () => {
     );
     expect(refused.refusals).toHaveLength(1);
     expect(formatRollout(refused)).toContain("refused, nothing will be applied");
+    expect(formatRollout(refused)).toContain("version 2 (the registry refuses it");
     const accepted = planRollout(
       desired(),
       live({
@@ -273,5 +275,19 @@ describe("planRollout", () => {
       "registry:register",
       "connector:create",
     ]);
+  });
+});
+
+describe("migrationStatus", () => {
+  const journal = [
+    { when: 100, tag: "0000_init" },
+    { when: 300, tag: "0001_codes" },
+    { when: 200, tag: "0002_unit" },
+  ];
+  test("pending: newer than the last applied; an older unapplied one is named as skipped, as drizzle would skip it", () => {
+    expect(migrationStatus(journal, [])).toEqual({ pending: ["0000_init", "0001_codes", "0002_unit"], skipped: [] });
+    expect(migrationStatus(journal, [100])).toEqual({ pending: ["0001_codes", "0002_unit"], skipped: [] });
+    expect(migrationStatus(journal, [100, 300])).toEqual({ pending: [], skipped: ["0002_unit"] });
+    expect(migrationStatus(journal, [100, 200, 300])).toEqual({ pending: [], skipped: [] });
   });
 });
