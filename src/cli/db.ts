@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 import { z } from "zod";
 import { formatReport, maintain } from "../db/maintain.ts";
+import { orderJournalFile } from "../db/migrate.ts";
 import { parseSpan } from "../db/span.ts";
 import { pgTls } from "../db/tls.ts";
 import { SluiceError } from "../errors.ts";
@@ -96,6 +97,9 @@ sluice db generate --name NAME
           cwd: ctx.paths.root,
           stdio: "inherit",
         });
+        const moved = r.status === 0 ? orderJournalFile() : undefined;
+        // drizzle's migrator skips a migration older than the last one applied (an earlier entry dated ahead).
+        if (moved) out(`${moved}: dated after the previous migration in meta/_journal.json, so it will be applied`);
         return r.status ?? 1;
       }
       default:

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
@@ -40,6 +40,27 @@ export function migrationStatus(
     pending: unapplied.filter((e) => e.when > last).map((e) => e.tag),
     skipped: unapplied.filter((e) => e.when <= last).map((e) => e.tag),
   };
+}
+
+/**
+ * The journal with its newest entry (the one drizzle-kit just wrote, stamped with the clock) moved after every other
+ * entry when the clock put it before one, so drizzle's migrator will not skip it. Pure.
+ */
+export function orderNewest<T extends JournalEntry>(entries: readonly T[]): T[] {
+  const newest = entries.at(-1);
+  if (!newest) return [];
+  const before = Math.max(-1, ...entries.slice(0, -1).map((e) => e.when));
+  return newest.when > before ? [...entries] : [...entries.slice(0, -1), { ...newest, when: before + 1 }];
+}
+
+/** Applies {@link orderNewest} to the journal file; returns the newest entry's tag when it moved it. */
+export function orderJournalFile(dir = MIGRATIONS_DIR): string | undefined {
+  const file = join(dir, "meta", "_journal.json");
+  const journal = JSON.parse(readFileSync(file, "utf8")) as { entries: JournalEntry[] };
+  const ordered = orderNewest(journal.entries);
+  if (ordered.at(-1)?.when === journal.entries.at(-1)?.when) return undefined;
+  writeFileSync(file, `${JSON.stringify({ ...journal, entries: ordered }, null, 2)}\n`);
+  return ordered.at(-1)?.tag;
 }
 
 /** Migrations of the journal not yet applied, by tag; fails with MIGRATION_ORDER on one drizzle would skip. */

@@ -20,7 +20,7 @@ import {
   type RolloutState,
 } from "../../src/contract/rollout.ts";
 import { contractCodeRows } from "../../src/db/metric-codes.ts";
-import { migrationStatus } from "../../src/db/migrate.ts";
+import { migrationStatus, orderNewest } from "../../src/db/migrate.ts";
 import { judge } from "../../src/dlq/fix.ts";
 import { encodeValue } from "../../src/producer/encode.ts";
 
@@ -290,4 +290,17 @@ describe("migrationStatus", () => {
     expect(migrationStatus(journal, [100, 300])).toEqual({ pending: [], skipped: ["0002_unit"] });
     expect(migrationStatus(journal, [100, 200, 300])).toEqual({ pending: [], skipped: [] });
   });
+});
+
+test("a migration generated while an earlier one is dated ahead of the clock is moved after it", () => {
+  const a = { when: 100, tag: "0000_init", idx: 0 };
+  expect(orderNewest([a, { when: 50, tag: "0001_unit", idx: 1 }])).toEqual([
+    a,
+    { when: 101, tag: "0001_unit", idx: 1 },
+  ]);
+  expect(orderNewest([a, { when: 150, tag: "0001_unit", idx: 1 }])).toEqual([
+    a,
+    { when: 150, tag: "0001_unit", idx: 1 },
+  ]);
+  expect(orderNewest([])).toEqual([]);
 });
