@@ -14,13 +14,24 @@ import type { Bench } from "./lib/bench.ts";
 import { bench as partitioner } from "./partitioner.ts";
 import { bench as pgKnobs } from "./pg-knobs.ts";
 import { bench as producer } from "./producer.ts";
+import { bench as queries } from "./queries.ts";
 import { bench as sink } from "./sink.ts";
 
 /** How the bench entry is called, in usage messages. */
 export const BENCH_PROGRAM = "bun bench/main.ts";
 
 /** Every benchmark, in the order `--help` lists them. */
-export const BENCHES: readonly Bench[] = [sink, db, pgKnobs, ingest, producer, partitioner, experiments, growth];
+export const BENCHES: readonly Bench[] = [
+  sink,
+  db,
+  pgKnobs,
+  ingest,
+  producer,
+  partitioner,
+  experiments,
+  growth,
+  queries,
+];
 
 /** The list printed for `--help` and an unknown name. */
 export function benchHelp(): string {

@@ -21,12 +21,15 @@ const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"
 export const queryCommand: Command = {
   name: "query",
   summary: "run an analyst query from the pack (src/db/queries.sql) as the read-only analyst role",
-  usage: `sluice query <name> [--device UUID] [--since 1h|2026-11-23T10:00Z] [--limit N] [--csv | --json]
+  usage: `sluice query <name> [--device UUID] [--since 1h|2026-11-23T10:00Z] [--limit N] [--exact] [--csv | --json]
 sluice query --list
 
   --device UUID   only this device
-  --since S       only data from S on: a span back from now (30m, 6h, 7d) or an ISO instant
+  --since S       only data from S on: a span back from now (30m, 6h, 7d) or an ISO instant (rollup-backed
+                  answers apply it at the minute, percentiles at the hour)
   --limit N       at most N rows (default 1000)
+  --exact         the raw-table answer (total_rows, ingest_rate, p95_hourly): exact to the millisecond and the
+                  value, and as slow as a scan of the table
   --csv, --json   machine-readable output instead of a table
 
 ${loadPack()
@@ -43,6 +46,7 @@ ${loadPack()
         csv: { type: "boolean" },
         json: { type: "boolean" },
         list: { type: "boolean" },
+        exact: { type: "boolean" },
       },
       z.object({
         device: z.uuid().optional(),
@@ -51,6 +55,7 @@ ${loadPack()
         csv: z.boolean().optional(),
         json: z.boolean().optional(),
         list: z.boolean().optional(),
+        exact: z.boolean().optional(),
       }),
     );
     const pack = loadPack();
@@ -74,6 +79,7 @@ ${loadPack()
           limit: flags.limit,
         },
         pack,
+        flags.exact,
       );
       const cols = rows.columns.map((c) => c.name);
       if (flags.json)

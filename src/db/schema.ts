@@ -52,6 +52,14 @@ const rollupColumns = () => ({
   /** Value of the latest metric (by published_at) in the bucket, and its instant. */
   last_value: doublePrecision("last_value").notNull(),
   last_at: timestamp("last_at", { withTimezone: true, precision: 3, mode: "date" }).notNull(),
+  /** Instant of the earliest metric in the bucket (null in rows rolled up before migration 0008 recomputed them). */
+  first_at: timestamp("first_at", { withTimezone: true, precision: 3, mode: "date" }),
+  /**
+   * The bucket's values as a histogram with 1 % relative bins (`sluice_bin`, `sluice_bin_value`, migration 0008):
+   * bin keys ascending and their counts, so percentiles over any set of buckets are within 1 % of the exact ones.
+   */
+  hist_bins: integer("hist_bins").array().notNull().default(sql`'{}'`),
+  hist_counts: integer("hist_counts").array().notNull().default(sql`'{}'`),
 });
 
 /** Per-minute rollup of `metrics`, recomputed for the buckets that changed (src/db/rollup.ts). */
@@ -65,6 +73,20 @@ export const metricsRollup1h = pgTable("metrics_rollup_1h", rollupColumns(), (t)
   primaryKey({ name: "metrics_rollup_1h_pkey", columns: [t.device_id, t.metric_name, t.bucket] }),
   index("metrics_rollup_1h_bucket").on(t.bucket),
 ]);
+
+/**
+ * Rows landed per minute of `created_at` (the database's clock), per source table, kept by `sluice_rollup` for the
+ * rows created before its watermark: the landing rate without scanning the table.
+ */
+export const metricsLanded1m = pgTable(
+  "metrics_landed_1m",
+  {
+    source: text("source").notNull(),
+    minute: timestamp("minute", { withTimezone: true, mode: "date" }).notNull(),
+    rows: bigint("rows", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ name: "metrics_landed_1m_pkey", columns: [t.source, t.minute] })],
+);
 
 /**
  * Freshness of the rollups of one source table: every change of the source with updated_at < watermark is rolled

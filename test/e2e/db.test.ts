@@ -109,6 +109,19 @@ describe("partitions: created ahead, retention, default partition", () => {
     expect([again.created, again.dropped]).toEqual([[], []]);
   });
 
+  test("sluice_retained_from: the oldest kept instant, the default partition's older rows first, then the bounds", async () => {
+    // It runs as the owner of `metrics` and its partitions; this test's table is the test's.
+    await sql.unsafe(`grant select on ${parted}_default to sluice_owner`);
+    const [withDefault] = await sql.unsafe(`select sluice_retained_from('${parted}') as t`);
+    expect((withDefault!.t as Date).toISOString()).toBe("1971-01-01T00:00:00.000Z");
+    const [oldest] = await sql.unsafe(
+      `select min(lower_bound) as t from sluice_partitions('${parted}') where not is_default`,
+    );
+    await sql.unsafe(`delete from ${parted}_default where published_at < '2000-01-01'`);
+    const [bound] = await sql.unsafe(`select sluice_retained_from('${parted}') as t`);
+    expect((bound!.t as Date).getTime()).toBe((oldest!.t as Date).getTime());
+  });
+
   test("a partition created for a range that has rows waiting in the default partition takes them over", async () => {
     const at = new Date(Date.now() + 40 * DAY);
     await upsert(sql, parted, dev(100), at, 10, 1.5);

@@ -5,7 +5,7 @@ import { CODES } from "../../src/contract/codes.ts";
 import { formatReport } from "../../src/db/maintain.ts";
 import { contractCodeRows } from "../../src/db/metric-codes.ts";
 import { MIGRATIONS_DIR } from "../../src/db/migrate.ts";
-import { loadPack, parsePack } from "../../src/db/queries.ts";
+import { loadPack, parsePack, retargetPack } from "../../src/db/queries.ts";
 import { parseSince, parseSpan } from "../../src/db/span.ts";
 import { memorySettings, renderMemoryConf } from "../../src/stack/pgtune.ts";
 
@@ -34,6 +34,21 @@ describe("query pack", () => {
     );
     expect(q).toEqual({ name: "one", about: "does one", sql: "select $1::uuid, $2::timestamptz\n limit $3" });
   });
+  test("retargetPack points every table and the rollup source at another table, leaving metric_codes alone", () => {
+    const [q] = retargetPack(
+      parsePack(
+        "-- name: x\n-- about: y\nselect * from metrics m join metrics_rollup_1h r on true join metric_codes c on true where source = 'metrics' and 'metrics_landed_1m' <> '';\n",
+      ),
+      "t_q",
+    );
+    expect(q!.sql).toBe(
+      "select * from t_q m join t_q_1h r on true join metric_codes c on true where source = 't_q' and 'metrics_landed_1m' <> ''",
+    );
+  });
+  test("a block's `-- exact:` part is its raw-table variant, parsed the same way", () => {
+    const [q] = parsePack("-- name: two\n-- about: x\nselect 1 from r where d = :device;\n-- exact:\nselect :limit;\n");
+    expect(q).toEqual({ name: "two", about: "x", sql: "select 1 from r where d = $1", exact: "select $3" });
+  });
   test("the shipped pack parses, each query has a description and no named parameter left", () => {
     const pack = loadPack();
     expect(pack.map((q) => q.name)).toEqual([
@@ -51,7 +66,9 @@ describe("query pack", () => {
     for (const q of pack) {
       expect(q.about).not.toBe("");
       expect(q.sql).not.toMatch(/(?<!:):[a-z]/);
+      expect(q.exact ?? "").not.toMatch(/(?<!:):[a-z]/);
     }
+    expect(pack.filter((q) => q.exact).map((q) => q.name)).toEqual(["total_rows", "ingest_rate", "p95_hourly"]);
   });
 });
 
