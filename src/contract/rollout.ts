@@ -32,11 +32,18 @@ export interface LiveColumn {
   readonly hasDefault: boolean;
 }
 
-/** The registry's verdict (src/registry/compatibility.ts), reduced to what the plan needs. */
+/**
+ * What the registry says of a schema against what its subject holds (asked by src/registry/compatibility.ts, never
+ * guessed).
+ */
 export type RegistryVerdict =
+  /** Nothing registered under the subject yet: the schema becomes version 1. */
   | { readonly kind: "new" }
-  | { readonly kind: "registered"; readonly version: number }
+  /** This very schema is registered already. */
+  | { readonly kind: "registered"; readonly version: number; readonly id: number }
+  /** It may be registered after `latest` under the subject's compatibility level. */
   | { readonly kind: "compatible"; readonly latest: number; readonly registered: JsonSchema }
+  /** Refused; `diffs` are the registry's reasons (`TYPE at /path`), when it gives them. */
   | {
       readonly kind: "incompatible";
       readonly latest: number;

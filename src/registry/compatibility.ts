@@ -1,23 +1,7 @@
 import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
 import type { JsonSchema } from "../contract/index.ts";
-import { contractChange, describeChange } from "../contract/rollout.ts";
+import { contractChange, describeChange, type RegistryVerdict } from "../contract/rollout.ts";
 import { SluiceError } from "../errors.ts";
-
-/** What the registry says of a schema against what its subject holds. Asked of the registry, never guessed. */
-export type Compatibility =
-  /** Nothing registered under the subject yet: the schema becomes version 1. */
-  | { readonly kind: "new" }
-  /** This very schema is registered already. */
-  | { readonly kind: "registered"; readonly version: number; readonly id: number }
-  /** It may be registered after `latest` under the subject's compatibility level. */
-  | { readonly kind: "compatible"; readonly latest: number; readonly registered: JsonSchema }
-  /** Refused; `diffs` are the registry's reasons (`TYPE at /path`), when it gives them. */
-  | {
-      readonly kind: "incompatible";
-      readonly latest: number;
-      readonly registered: JsonSchema;
-      readonly diffs: readonly string[];
-    };
 
 const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
@@ -31,7 +15,7 @@ export async function checkCompatibility(
   subject: string,
   schema: JsonSchema,
   auth?: HttpAuth,
-): Promise<Compatibility> {
+): Promise<RegistryVerdict> {
   const call = http(url, auth);
   const s = encodeURIComponent(subject);
   const body = { schemaType: "JSON", schema: JSON.stringify(schema) };

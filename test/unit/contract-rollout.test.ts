@@ -194,7 +194,7 @@ describe("columnProblems", () => {
 
 describe("planRollout", () => {
   test("nothing to do when everything holds the contract", () => {
-    const p = planRollout(desired(), live({ registry: { kind: "registered", version: 1 } }));
+    const p = planRollout(desired(), live({ registry: { kind: "registered", version: 1, id: 1 } }));
     expect(p).toMatchObject({ steps: [], refusals: [] });
     expect(formatRollout(p)).toContain("nothing to do");
   });
