@@ -71,11 +71,16 @@ BEGIN
     IF n_1m > 0 THEN
       EXECUTE format($q$
         WITH r AS MATERIALIZED (
-          SELECT m.device_id, m.metric_name, c.bucket, m.published_at, m.value
+          -- One primary-key range scan per changed bucket. OFFSET 0 keeps the planner from flattening it into a join
+          -- it may run as a scan of the whole table: a pass must cost what changed, not what is stored.
+          SELECT c.device_id, c.metric_name, c.bucket, m.published_at, m.value
             FROM pg_temp.sluice_changed c
-            JOIN %2$s m ON m.device_id = c.device_id AND m.metric_name = c.metric_name
-                     AND m.published_at >= c.bucket AND m.published_at < c.bucket + interval '1 minute'
-           WHERE m.created_at < $1
+            CROSS JOIN LATERAL (
+              SELECT x.published_at, x.value FROM %2$s x
+               WHERE x.device_id = c.device_id AND x.metric_name = c.metric_name AND x.created_at < $1
+                 AND x.published_at >= c.bucket AND x.published_at < c.bucket + interval '1 minute'
+              OFFSET 0
+            ) m
         ), bins AS (
           SELECT device_id, metric_name, bucket, sluice_bin(value) AS bin, count(*)::integer AS k FROM r GROUP BY 1, 2, 3, 4
         ), hist AS (
@@ -101,10 +106,14 @@ BEGIN
         WITH hb AS (
           SELECT DISTINCT device_id, metric_name, date_bin('1 hour', bucket, $1) AS hour FROM pg_temp.sluice_changed
         ), r AS MATERIALIZED (
-          SELECT r.device_id, r.metric_name, hb.hour, r.n, r.min_value, r.max_value, r.sum_value, r.last_value,
+          SELECT hb.device_id, hb.metric_name, hb.hour, r.n, r.min_value, r.max_value, r.sum_value, r.last_value,
                  r.last_at, r.first_at, r.hist_bins, r.hist_counts
-            FROM hb JOIN %2$s r ON r.device_id = hb.device_id AND r.metric_name = hb.metric_name
-                               AND r.bucket >= hb.hour AND r.bucket < hb.hour + interval '1 hour'
+            FROM hb CROSS JOIN LATERAL (
+              SELECT x.* FROM %2$s x
+               WHERE x.device_id = hb.device_id AND x.metric_name = hb.metric_name
+                 AND x.bucket >= hb.hour AND x.bucket < hb.hour + interval '1 hour'
+              OFFSET 0
+            ) r
         ), bins AS (
           SELECT r.device_id, r.metric_name, r.hour, b.bin, sum(b.k)::integer AS k
             FROM r, unnest(r.hist_bins, r.hist_counts) AS b(bin, k) GROUP BY 1, 2, 3, 4
