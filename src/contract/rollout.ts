@@ -190,8 +190,11 @@ export function describeChange(c: ContractChange): string {
   return parts.length ? parts.join("; ") : "no change to fields or codes";
 }
 
-/** PostgreSQL column types (as `format_type` prints them) that hold a Connect type exactly, as the sink writes it. */
-const FITS: Readonly<Record<string, readonly string[]>> = {
+/**
+ * Per Connect type: the PostgreSQL column types (as `format_type` prints them) that hold it exactly as the sink writes
+ * it, the first being the one a migration gives a new field.
+ */
+const COLUMN_TYPES: Readonly<Record<string, readonly [string, ...string[]]>> = {
   string: ["text", "character varying", "uuid"],
   int16: ["smallint", "integer", "bigint"],
   int32: ["integer", "bigint"],
@@ -201,19 +204,6 @@ const FITS: Readonly<Record<string, readonly string[]>> = {
   boolean: ["boolean"],
   timestamp: ["timestamp with time zone", "timestamp without time zone"],
   "array<string>": ["text[]", "character varying[]"],
-};
-
-/** The column type a new field gets in a migration. */
-const SUGGESTED: Readonly<Record<string, string>> = {
-  string: "text",
-  int16: "smallint",
-  int32: "integer",
-  int64: "bigint",
-  double: "double precision",
-  float: "real",
-  boolean: "boolean",
-  timestamp: "timestamptz",
-  "array<string>": "text[]",
 };
 
 function connectType(s: ConnectSchema): string {
@@ -238,16 +228,17 @@ export function columnProblems(
   for (const f of desired.connectSchema.fields) {
     const type = connectType(f);
     const col = columns.get(f.field);
-    const ddl = `${f.field} ${SUGGESTED[type] ?? type}${f.optional ? "" : " not null"}`;
+    const fits = COLUMN_TYPES[type] ?? [type];
+    const ddl = `${f.field} ${fits[0]}${f.optional ? "" : " not null"}`;
     if (!col) {
       if (migrationsPending) mustAdd.push(f.field);
       else
         refusals.push(
           `field ${f.field} has no column in ${desired.table}: add it with a migration (column ${ddl}; for the shipped table in src/db/schema.ts, then \`sluice db generate --name ${f.field}\`), then run this again`,
         );
-    } else if (!(FITS[type] ?? []).includes(col.type)) {
+    } else if (!fits.includes(col.type)) {
       refusals.push(
-        `field ${f.field} (${type}) cannot be written to column ${desired.table}.${f.field} of type ${col.type}: the column must be one of ${(FITS[type] ?? []).join(", ")}`,
+        `field ${f.field} (${type}) cannot be written to column ${desired.table}.${f.field} of type ${col.type}: the column must be one of ${fits.join(", ")}`,
       );
     } else if (f.optional && col.notNull && !col.hasDefault) {
       refusals.push(

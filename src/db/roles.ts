@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { CONTRACT } from "../contract/contract.ts";
 import { sqlIdentifier } from "./identifier.ts";
 
 /**
@@ -44,9 +45,6 @@ export async function applyRoleLogins(sql: Sql, passwordOf: (role: LoginRole) =>
   }
 }
 
-/** The columns of the shipped contract's value, which the sink upserts. */
-export const SINK_COLUMNS = ["device_id", "published_at", "metric_name", "value", "tags"] as const;
-
 /**
  * Lets the sink role upsert into a metrics-shaped table made outside the migrations (test and bench sandboxes,
  * `create table t_x (like metrics including all)`), with the same rights it has on `metrics`. No-op on a database
@@ -55,7 +53,8 @@ export const SINK_COLUMNS = ["device_id", "published_at", "metric_name", "value"
 export async function grantSinkOn(sql: Sql, table: string): Promise<void> {
   if (!(await sinkRoleExists(sql))) return;
   await sql.unsafe(`grant insert, update on ${sqlIdentifier(table)} to ${ROLES.sink}`);
-  await grantSinkColumns(sql, table, SINK_COLUMNS);
+  // The shipped contract's fields, which the sink upserts (optional ones included).
+  await grantSinkColumns(sql, table, Object.keys(CONTRACT.value.shape));
 }
 
 /** Whether the migrations created the sink role on this cluster. */

@@ -51,7 +51,8 @@ async function apicurioReasons(url: string, subject: string, schema: JsonSchema,
   return (b.causes ?? []).map((c) => `${c.description} at ${c.context}`);
 }
 
-function http(url: string, auth: HttpAuth | undefined) {
+/** A call of the registry's Confluent-compatible API; an unanswered call is REGISTRY_UNREACHABLE. */
+export function http(url: string, auth: HttpAuth | undefined) {
   return (method: string, path: string, body?: unknown) =>
     fetch(`${url}${path}`, {
       method,

@@ -1,9 +1,10 @@
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
-import { authHeaders, type HttpAuth } from "../config/http-auth.ts";
+import type { HttpAuth } from "../config/http-auth.ts";
 import { ACCEPTED_TIGHTENINGS, type JsonSchema } from "../contract/index.ts";
 import { SluiceError } from "../errors.ts";
+import { http } from "./compatibility.ts";
 
 /**
  * The registry client: JSON Schemas validated with Ajv (draft-07, as the contract is rendered), `format`
@@ -80,16 +81,7 @@ type Level = "BACKWARD" | "NONE";
 async function setCompatibility(url: string, subject: string, level: Level, auth: HttpAuth | undefined): Promise<void> {
   // Apicurio answers GET /config/{subject} with the global level where Confluent answers 404, so the level is set
   // explicitly before the first register instead of relying on the default.
-  const res = await fetch(`${url}/config/${encodeURIComponent(subject)}`, {
-    method: "PUT",
-    headers: { ...authHeaders(auth), "content-type": "application/vnd.schemaregistry.v1+json" },
-    body: JSON.stringify({ compatibility: level }),
-  }).catch((e: Error) => {
-    throw new SluiceError(
-      "REGISTRY_UNREACHABLE",
-      `schema registry at ${url} did not answer (${e.message}); is the stack up (sluice status)?`,
-    );
-  });
+  const res = await http(url, auth)("PUT", `/config/${encodeURIComponent(subject)}`, { compatibility: level });
   if (!res.ok)
     throw new SluiceError(
       "REGISTRY_CONFIG",

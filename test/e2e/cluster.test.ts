@@ -3,43 +3,18 @@
 // leader change loses nothing, and a kill -9 of the node leading the most partitions under load, undone by the
 // watchdog, audited row by row.
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { logLevel } from "kafkajs";
 import { kafka } from "../../src/kafka/client.ts";
 import { isAlive, readPid } from "../../src/stack/process.ts";
 import { holdComponent } from "../../src/stack/watch-state.ts";
-import { ctx } from "./harness.ts";
+import { ownStack } from "./harness.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "sluice-cluster-"));
-// As the stack's own data dir: PostgreSQL may run as another user when the tests run as root (docs/decisions).
-chmodSync(dir, 0o755);
 // Ports apart from the test stack's (1xxxx) and helpers' (2xxxx): nodes step by 100, workers by 10.
-const env = {
-  ...process.env,
-  SLUICE_DATA_DIR: dir,
-  SLUICE_BROKERS: "3",
-  SLUICE_CONNECT_WORKERS: "2",
-  KAFKA_PORT: "43092",
-  KAFKA_CONTROLLER_PORT: "43093",
-  REGISTRY_PORT: "43081",
-  CONNECT_PORT: "43383",
-  CONNECT_JMX_PORT: "43384",
-  POSTGRES_PORT: "43432",
-  ADMIN_PORT: "43300",
-};
-const sluice = (...args: string[]) => {
-  const r = spawnSync(join(ctx.paths.root, "bin", "sluice"), args, { env, encoding: "utf8", timeout: 600_000 });
-  if (r.status !== 0) console.error(`sluice ${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return r;
-};
+const { dir, sluice, remove } = ownStack("cluster", 43, { SLUICE_BROKERS: "3", SLUICE_CONNECT_WORKERS: "2" });
 
-afterAll(() => {
-  sluice("down");
-  rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(remove, 120_000);
 
 describe("a three-node cluster with two workers", () => {
   test("sluice up starts every node and worker, healthy, and the watchdog", () => {

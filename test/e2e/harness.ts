@@ -1,7 +1,11 @@
 // Shared by the end-to-end tests: the running stack's context and isolated resources per test (own topic, table,
 // connector and DLQ), so tests share one stack and never see each other's rows.
 
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { KafkaMessage } from "kafkajs";
 import postgres from "postgres";
 import { assertExact, roundTrip } from "../../src/audit/round-trip.ts";
@@ -81,4 +85,38 @@ export async function readAll(topic: string, expected: number): Promise<KafkaMes
   await eventually(`${expected} messages in ${topic}`, async () => got.length >= expected, 60_000);
   await consumer.disconnect();
   return got;
+}
+
+/**
+ * A stack of its own beside the test stack, driven through the CLI a user runs: its own data dir and ports
+ * `<prefix>092`, `<prefix>093` (Kafka, controller), `<prefix>081` (registry), `<prefix>383`/`<prefix>384` (Connect, JMX),
+ * `<prefix>432` (PostgreSQL), `<prefix>300` (admin), plus `extra` settings. `remove()` stops it and deletes the dir.
+ */
+export function ownStack(label: string, prefix: number, extra: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), `sluice-${label}-`));
+  // As the stack's own data dir: PostgreSQL may run as another user when the tests run as root (docs/decisions).
+  chmodSync(dir, 0o755);
+  const port = (n: string) => `${prefix}${n}`;
+  const env = {
+    ...process.env,
+    SLUICE_DATA_DIR: dir,
+    ...extra,
+    KAFKA_PORT: port("092"),
+    KAFKA_CONTROLLER_PORT: port("093"),
+    REGISTRY_PORT: port("081"),
+    CONNECT_PORT: port("383"),
+    CONNECT_JMX_PORT: port("384"),
+    POSTGRES_PORT: port("432"),
+    ADMIN_PORT: port("300"),
+  };
+  const sluice = (...args: string[]) => {
+    const r = spawnSync(join(ctx.paths.root, "bin", "sluice"), args, { env, encoding: "utf8", timeout: 600_000 });
+    if (r.status !== 0) console.error(`sluice ${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+    return r;
+  };
+  const remove = () => {
+    sluice("down");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, env, sluice, remove };
 }

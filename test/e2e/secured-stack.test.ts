@@ -4,41 +4,18 @@
 // ports, started and stopped through the CLI a user runs.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { logLevel } from "kafkajs";
 import postgres from "postgres";
 import { parseEnv } from "../../src/config/env.ts";
 import { kafkaSecurity } from "../../src/config/kafka-security.ts";
 import { kafka } from "../../src/kafka/client.ts";
-import { ctx } from "./harness.ts";
+import { ctx, ownStack } from "./harness.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "sluice-secured-"));
-// As the stack's own data dir: PostgreSQL may run as another user when the tests run as root (docs/decisions).
-chmodSync(dir, 0o755);
-const env = {
-  ...process.env,
-  SLUICE_DATA_DIR: dir,
-  SLUICE_SECURITY: "sasl_ssl",
-  KAFKA_PORT: "45092",
-  KAFKA_CONTROLLER_PORT: "45093",
-  REGISTRY_PORT: "45081",
-  CONNECT_PORT: "45383",
-  CONNECT_JMX_PORT: "45384",
-  POSTGRES_PORT: "45432",
-  ADMIN_PORT: "45300",
-};
-const sluice = (...args: string[]) => {
-  const r = spawnSync(join(ctx.paths.root, "bin", "sluice"), args, { env, encoding: "utf8", timeout: 600_000 });
-  if (r.status !== 0) console.error(`sluice ${args.join(" ")} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  return r;
-};
+const { dir, env, sluice, remove } = ownStack("secured", 45, { SLUICE_SECURITY: "sasl_ssl" });
 
-afterAll(() => {
-  sluice("down");
-  rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(remove, 120_000);
 
 describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
   test("sluice up starts it healthy, and sluice demo lands every record exactly once through SASL_SSL", () => {
