@@ -150,6 +150,7 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
       await sql.unsafe(`drop table if exists ${t}, ${t}_1m, ${t}_1h cascade`);
       await sql`delete from sluice_rollup_state where source = ${t}`;
       await sql`delete from metrics_landed_1m where source = ${t}`;
+      await sql`delete from metrics_hist_1h where source = ${t}`;
     }
     await sql.end({ timeout: 5 });
   }
@@ -162,7 +163,7 @@ export const bench = defineBench({
 
 Fills a table partitioned like metrics with N rows (1,000 devices × 6 metrics at 1 Hz) in 3M-row slices with a rollup
 pass after each (timed), adds a minute the rollups have not seen, then times each pack query (best/median/worst of --rounds) and, for
-total_rows, ingest_rate and p95_hourly, the raw-table answer (--exact) once. Needs ~170 bytes of disk per row.`,
+total_rows, ingest_rate, p95_hourly and top_noisy, the raw-table answer (--exact) once. Needs ~170 bytes of disk per row.`,
   options,
   schema,
   run,

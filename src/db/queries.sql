@@ -1,6 +1,6 @@
 -- Sluice analyst query pack, version 2 (metric names and units from metric_codes). `sluice query <name> [--device UUID] [--since 1h|ISO] [--limit N]` runs one as
 -- the read-only analyst role. Parameters: :device (uuid or NULL = all devices), :since (timestamptz or NULL = all
--- time), :limit. Every query reads the rollups (metrics_rollup_1m / _1h, metrics_landed_1m; they hold exactly the rows
+-- time), :limit. Every query reads the rollups (metrics_rollup_1m / _1h, metrics_hist_1h, metrics_landed_1m; they hold exactly the rows
 -- created before sluice_rollup_state.watermark) plus, where it needs the newest rows, the tail of the table created
 -- since the watermark (a BRIN range): counts are exact, percentiles within 1 % (histograms with 1 % bins), and
 -- :since is applied at the minute (counts) or hour (percentiles). A block's `-- exact:` part is its raw-table answer,
@@ -112,13 +112,19 @@ select device_id, before + interval '1 minute' as silent_from, after as resumed_
 
 -- name: p95_hourly
 -- about: 95th percentile (nearest rank, within 1 %) of the value per metric (name, unit) per hour, from the histograms
+-- (merged over all devices in metrics_hist_1h; one device's from its hourly rollup)
 with w as (
   select coalesce((select watermark from sluice_rollup_state where source = 'metrics'), '-infinity') as wm,
          sluice_retained_from('metrics') as kept
 ), bins as (
+  select r.metric_name, r.bucket as hour, b.bin, b.k
+    from metrics_hist_1h r, w, unnest(r.hist_bins, r.hist_counts) as b(bin, k)
+   where :device::uuid is null and r.source = 'metrics' and r.last_at >= w.kept
+     and (:since::timestamptz is null or r.bucket >= date_bin('1 hour', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
+  union all
   select r.metric_name, r.bucket as hour, b.bin, b.k::bigint as k
     from metrics_rollup_1h r, w, unnest(r.hist_bins, r.hist_counts) as b(bin, k)
-   where r.last_at >= w.kept and (:device::uuid is null or r.device_id = :device::uuid)
+   where :device::uuid is not null and r.device_id = :device::uuid and r.last_at >= w.kept
      and (:since::timestamptz is null or r.bucket >= date_bin('1 hour', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
   union all
   select m.metric_name, date_bin('1 hour', m.published_at, timestamptz '2000-01-01 00:00:00+00'), sluice_bin(m.value), count(*)
@@ -154,12 +160,47 @@ select coalesce(c.name, m.metric_name::text) as metric, c.unit,
  limit :limit;
 
 -- name: top_noisy
--- about: devices sending the most rows, with their rows per active minute (from the minute rollup)
-select device_id, sum(n)::bigint as rows, count(distinct bucket) as active_minutes,
-       round(sum(n)::numeric / count(distinct bucket), 1) as rows_per_active_minute
-  from metrics_rollup_1m
+-- about: devices sending the most rows, with their rows per active minute (hourly rollups' minute masks + the tail)
+with w as (
+  select coalesce((select watermark from sluice_rollup_state where source = 'metrics'), '-infinity') as wm,
+         date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00') as m0,
+         date_bin('1 hour', :since::timestamptz - interval '1 microsecond', timestamptz '2000-01-01 00:00:00+00') + interval '1 hour' as h0,
+         sluice_retained_from('metrics') as kept
+), parts as (
+  select r.device_id, r.bucket as hour, r.n, r.minute_mask as mask
+    from metrics_rollup_1h r, w
+   where r.last_at >= w.kept
+     and (:device::uuid is null or r.device_id = :device::uuid)
+     and (:since::timestamptz is null or r.bucket >= w.h0)
+  union all
+  select r.device_id, date_bin('1 hour', r.bucket, timestamptz '2000-01-01 00:00:00+00'), r.n,
+         1::bigint << floor(extract(epoch from r.bucket - date_bin('1 hour', r.bucket, timestamptz '2000-01-01 00:00:00+00')) / 60)::integer
+    from metrics_rollup_1m r, w
+   where :since::timestamptz is not null and r.last_at >= w.kept and r.bucket >= w.m0 and r.bucket < w.h0
+     and (:device::uuid is null or r.device_id = :device::uuid)
+  union all
+  select m.device_id, date_bin('1 hour', m.published_at, timestamptz '2000-01-01 00:00:00+00'), count(*),
+         bit_or(1::bigint << floor(extract(epoch from m.published_at - date_bin('1 hour', m.published_at, timestamptz '2000-01-01 00:00:00+00')) / 60)::integer)
+    from metrics m, w
+   where m.created_at >= w.wm
+     and (:device::uuid is null or m.device_id = :device::uuid)
+     and (:since::timestamptz is null or m.published_at >= w.m0)
+   group by 1, 2
+), hours as (
+  select device_id, sum(n) as n, bit_count(bit_or(mask)::bit(64)) as minutes from parts group by device_id, hour
+)
+select device_id, sum(n)::bigint as rows, sum(minutes)::bigint as active_minutes,
+       round(sum(n)::numeric / sum(minutes), 1) as rows_per_active_minute
+  from hours
+ group by device_id
+ order by rows desc, device_id
+ limit :limit;
+-- exact:
+select device_id, count(*) as rows, count(distinct date_bin('1 minute', published_at, timestamptz '2000-01-01 00:00:00+00')) as active_minutes,
+       round(count(*)::numeric / count(distinct date_bin('1 minute', published_at, timestamptz '2000-01-01 00:00:00+00')), 1) as rows_per_active_minute
+  from metrics
  where (:device::uuid is null or device_id = :device::uuid)
-   and (:since::timestamptz is null or bucket >= date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
+   and (:since::timestamptz is null or published_at >= date_bin('1 minute', :since::timestamptz, timestamptz '2000-01-01 00:00:00+00'))
  group by device_id
  order by rows desc, device_id
  limit :limit;

@@ -69,10 +69,39 @@ export const metricsRollup1m = pgTable("metrics_rollup_1m", rollupColumns(), (t)
 ]);
 
 /** Per-hour rollup, recomputed from the per-minute one. */
-export const metricsRollup1h = pgTable("metrics_rollup_1h", rollupColumns(), (t) => [
-  primaryKey({ name: "metrics_rollup_1h_pkey", columns: [t.device_id, t.metric_name, t.bucket] }),
-  index("metrics_rollup_1h_bucket").on(t.bucket),
-]);
+export const metricsRollup1h = pgTable(
+  "metrics_rollup_1h",
+  {
+    ...rollupColumns(),
+    /**
+     * The minutes of the hour that have data, bit k for minute k (migration 0009): a device's active minutes are the
+     * bits set in the OR of its metrics' masks, without reading the minute rollup.
+     */
+    minute_mask: bigint("minute_mask", { mode: "bigint" }).notNull().default(sql`0`),
+  },
+  (t) => [
+    primaryKey({ name: "metrics_rollup_1h_pkey", columns: [t.device_id, t.metric_name, t.bucket] }),
+    index("metrics_rollup_1h_bucket").on(t.bucket),
+  ],
+);
+
+/**
+ * Per-metric hourly histogram of a source table (all devices merged), kept by `sluice_rollup` beside the per-device
+ * rollups (migration 0009): a fleet-wide percentile per hour merges a few hundred bins instead of every device's.
+ */
+export const metricsHist1h = pgTable(
+  "metrics_hist_1h",
+  {
+    source: text("source").notNull(),
+    metric_name: smallint("metric_name").notNull(),
+    bucket: timestamp("bucket", { withTimezone: true, mode: "date" }).notNull(),
+    n: bigint("n", { mode: "number" }).notNull(),
+    last_at: timestamp("last_at", { withTimezone: true, precision: 3, mode: "date" }).notNull(),
+    hist_bins: integer("hist_bins").array().notNull(),
+    hist_counts: bigint("hist_counts", { mode: "number" }).array().notNull(),
+  },
+  (t) => [primaryKey({ name: "metrics_hist_1h_pkey", columns: [t.source, t.metric_name, t.bucket] })],
+);
 
 /**
  * Rows landed per minute of `created_at` (the database's clock), per source table, kept by `sluice_rollup` for the

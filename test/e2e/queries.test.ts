@@ -49,6 +49,7 @@ afterAll(async () => {
   await sql.unsafe(`drop table if exists ${t}, ${t}_1m, ${t}_1h`);
   await sql`delete from sluice_rollup_state where source = ${t}`;
   await sql`delete from metrics_landed_1m where source = ${t}`;
+  await sql`delete from metrics_hist_1h where source = ${t}`;
 });
 
 describe("fast answers equal the exact ones", () => {
@@ -82,10 +83,42 @@ describe("fast answers equal the exact ones", () => {
       expect(Math.abs((f.p95 as number) - e)).toBeLessThanOrEqual(0.01 * Math.abs(e) + 1e-9);
     }
     expect(fast.length).toBe(6 * 3);
+    // One device's percentiles come from its own hourly histograms, not the fleet's.
+    const one = await both("p95_hourly", { device: "00000000-0000-4000-8000-000000000003" });
+    expect(one.fast.map((r) => Number(r.rows))).toEqual(one.exact.map((r) => Number(r.rows)));
+    for (const [i, f] of one.fast.entries()) {
+      const e = one.exact[i]!.p95 as number;
+      expect(Math.abs((f.p95 as number) - e)).toBeLessThanOrEqual(0.01 * Math.abs(e) + 1e-9);
+    }
+    expect(one.fast.length).toBe(6 * 3);
+  });
+
+  test("top_noisy: rows and active minutes per device, overall, for a device and since a minute", async () => {
+    // Devices active every third minute (one rolled up, one in the tail only), so active minutes are not every minute.
+    const sparse = (d: number) =>
+      sql.unsafe(
+        `insert into ${t} (device_id, published_at, metric_name, value, tags)
+         select ('00000000-0000-4000-8000-' || lpad($1::text, 12, '0'))::uuid, to_timestamp(($2::bigint + s * 20000) / 1000.0), 10, s, '{}'
+           from generate_series(0, 3 * 180 - 1) s where (s / 3) % 3 = 0`,
+        [d, start],
+      );
+    await sparse(300);
+    await rollupOnce(sql, t, `${t}_1m`, `${t}_1h`);
+    await sparse(301);
+    for (const params of [
+      {},
+      { device: "00000000-0000-4000-8000-000000000300" },
+      { device: "00000000-0000-4000-8000-000000000301" },
+      { since: new Date(start + HOUR + 17 * 60_000 + 30_000) },
+    ]) {
+      const { fast, exact } = await both("top_noisy", { ...params, limit: 1000 });
+      expect(fast).toEqual(exact);
+      expect(fast.length).toBeGreaterThan(0);
+    }
   });
 
   test("--exact is refused for a query that reads the rollups only, naming those that have it", async () => {
     const e = await runPackQuery(sql, "latest_value", {}, pack, true).catch((x: Error) => x);
-    expect((e as Error).message).toContain("--exact works with: total_rows, ingest_rate, p95_hourly");
+    expect((e as Error).message).toContain("--exact works with: total_rows, ingest_rate, p95_hourly, top_noisy");
   });
 });

@@ -68,7 +68,12 @@ describe("query pack", () => {
       expect(q.sql).not.toMatch(/(?<!:):[a-z]/);
       expect(q.exact ?? "").not.toMatch(/(?<!:):[a-z]/);
     }
-    expect(pack.filter((q) => q.exact).map((q) => q.name)).toEqual(["total_rows", "ingest_rate", "p95_hourly"]);
+    expect(pack.filter((q) => q.exact).map((q) => q.name)).toEqual([
+      "total_rows",
+      "ingest_rate",
+      "p95_hourly",
+      "top_noisy",
+    ]);
   });
 });
 
