@@ -75,10 +75,12 @@ export const TREE_PATH_CONVERTER = {
   "value.converter.fast.path": "false",
 } as const;
 
-const newRun = (b: BenchContext, label: string, count = b.rows): Run =>
+/** A fresh run of `count` rows (1,000 devices) for one scenario. */
+export const newRun = (b: BenchContext, label: string, count = b.rows): Run =>
   planRun({ seed: `bench-${label}-${Date.now()}`, count, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
 
-async function box(
+/** A sandbox (topic, table, connector names) of its own for one scenario, disposed by the caller with the rest. */
+export async function box(
   b: BenchContext,
   label: string,
   partitions = b.partitions,
@@ -93,7 +95,8 @@ async function box(
   return s;
 }
 
-const target = (b: BenchContext, topic: string) => ({
+/** Where Sluice's producer sends for a scenario. */
+export const target = (b: BenchContext, topic: string) => ({
   brokers: b.brokers,
   security: b.security,
   registryUrl: b.registryUrl,
@@ -126,7 +129,7 @@ async function insertCounterReached(b: BenchContext, s: Sandbox, run: Run, what:
 }
 
 /** How a scenario produces and starts its sink; `groups` meters a peer's process as the client. */
-interface MeasuredSteps {
+export interface MeasuredSteps {
   produce(): Promise<unknown>;
   afterProduce?(): Promise<void>;
   /** Fails the wait early (a peer that exited). */
@@ -138,7 +141,7 @@ interface MeasuredSteps {
  * One scenario's round trip on its sandbox: `produce`, then `afterProduce` (the clock starts there when given), every
  * row landed and exact. CPU and memory are metered from the clock's start to the last row.
  */
-async function measured(b: BenchContext, s: Sandbox, run: Run, what: string, steps: MeasuredSteps) {
+export async function measured(b: BenchContext, s: Sandbox, run: Run, what: string, steps: MeasuredSteps) {
   let m: ReturnType<typeof meter> | undefined;
   let usage: ReturnType<typeof withClient> | undefined;
   let cpu0 = process.cpuUsage();
