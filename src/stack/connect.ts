@@ -36,15 +36,22 @@ export const workerUrl = (ctx: StackContext, hostPort: string) =>
  */
 export function workerSecretsEnv(ctx: StackContext): Record<string, string> {
   const { env } = ctx;
+  const url =
+    env.SINK_JDBC_URL ??
+    `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}${jdbcTlsParams(env)}`;
   return {
-    SLUICE_SINK_JDBC_URL:
-      env.SINK_JDBC_URL ??
-      `jdbc:postgresql://${env.SLUICE_HOST}:${env.POSTGRES_PORT}/${env.POSTGRES_DB}${jdbcTlsParams(env)}`,
+    SLUICE_SINK_JDBC_URL: url,
+    // The same database for a sink that writes with JDBC batches (the Debezium alternative): pgjdbc sends a batch of
+    // INSERTs as multi-row statements only with reWriteBatchedInserts, the setting its documentation recommends.
+    SLUICE_SINK_JDBC_URL_BATCHED: withJdbcParam(url, "reWriteBatchedInserts=true"),
     // The sink role (src/db/roles.ts): INSERT/UPDATE on metrics only, never the superuser.
     SLUICE_SINK_DB_USER: "sluice_sink",
     SLUICE_SINK_DB_PASSWORD: rolePassword(ctx, "sink"),
   };
 }
+
+/** `url` with one more query parameter. */
+export const withJdbcParam = (url: string, param: string) => `${url}${url.includes("?") ? "&" : "?"}${param}`;
 
 /**
  * Variables the worker's env config provider resolves for connector configs, matched whole (the worker's

@@ -71,7 +71,12 @@ describe("what a connector config can reach", () => {
       Object.keys(environOf("connect"))
         .filter((k) => k.startsWith("SLUICE_SINK_"))
         .sort(),
-    ).toEqual(["SLUICE_SINK_DB_PASSWORD", "SLUICE_SINK_DB_USER", "SLUICE_SINK_JDBC_URL"]);
+    ).toEqual([
+      "SLUICE_SINK_DB_PASSWORD",
+      "SLUICE_SINK_DB_USER",
+      "SLUICE_SINK_JDBC_URL",
+      "SLUICE_SINK_JDBC_URL_BATCHED",
+    ]);
     // The admin service: its settings and its own credentials (the monitoring role, the maintenance role while its
     // schedule is on, its API keys), nothing else.
     const adminOwn = new Set<string>([

@@ -63,6 +63,21 @@ describe("config provider references", () => {
     }
   });
 
+  test("the Debezium alternative writes JDBC batches as multi-row INSERTs (pgjdbc reWriteBatchedInserts), TLS kept", () => {
+    const file = join(root, "connectors", "alternatives", "debezium", "metrics-sink.json");
+    const url = parseConnectorFile(JSON.parse(readFileSync(file, "utf8")), file).config["connection.url"]!;
+    const name = /^\$\{env:([A-Z0-9_]+)\}$/.exec(url)?.[1];
+    for (const env of [
+      { POSTGRES_SINK_PASSWORD: "sink-password" },
+      { POSTGRES_SINK_PASSWORD: "sink-password", POSTGRES_SSLMODE: "verify-full", POSTGRES_SSLROOTCERT: "/ca.crt" },
+    ]) {
+      const worker = workerSecretsEnv({ ...ctx, env: parseEnv(env) });
+      const resolved = new URL(worker[name!]!.replace(/^jdbc:/, ""));
+      expect(resolved.searchParams.get("reWriteBatchedInserts")).toBe("true");
+      expect(resolved.searchParams.get("sslmode")).toBe(env.POSTGRES_SSLMODE ?? null);
+    }
+  });
+
   test("a variable outside the allowlist, a file outside the folder, another provider: each named with its key", () => {
     const problems = referenceProblems(
       {
