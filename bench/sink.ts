@@ -1,9 +1,10 @@
-// `bun bench/main.ts sink [--rows N] [--scenario copy,drain,…] [--override key=value …]
-//   [--compression none|gzip|lz4|zstd] [--label TEXT] [--keep]` (npm run bench)
-// On the live stack, in one run and one process tree: the COPY baseline, the Sluice sink draining a backlog, the
-// Debezium JDBC sink and Kafka's raw JsonConverter on the same backlog, end to end with the producer at its maximum,
-// produce → row latency at half that rate, and a hand-written Bun consumer as a peer. Prints the table (rows/s, ratio
-// to COPY, CPU seconds per 1M rows per process, peak memory, latency), writes bench/results/<date>.json and .svg.
+// `bun bench/main.ts sink [--rows N] [--rounds 3] [--warmup 200k] [--scenario copy-parallel,drain,…] …` (npm run bench)
+// On the live stack, in one run and one process tree: the baselines (binary COPY in as many parallel streams as the
+// sink has tasks, rows prepared; text COPY in one stream), the Sluice sink draining a backlog, the Debezium JDBC sink
+// and Kafka's raw JsonConverter on the same backlog, peers, end to end with the producer at its maximum, produce → row
+// latency at half that rate. Every scenario is warmed up the same way, then runs --rounds times in rotated order.
+// Prints the table (rows/s median and spread, ratios to both baselines of the same round, CPU seconds per 1M rows per
+// process, peak memory, latency), writes bench/results/<date>.json and .svg.
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
@@ -11,19 +12,22 @@ import { join, resolve } from "node:path";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
-import { BENCH_OPTIONS, type BenchFlags, benchFlagsSchema, SCENARIOS } from "./lib/flags.ts";
+import { BENCH_OPTIONS, type BenchFlags, benchFlagsSchema, SCENARIOS, type Scenario } from "./lib/flags.ts";
 import {
+  median,
   renderChart,
   renderMemory,
   renderTable,
   reportJson,
   type ScenarioResult,
   type Summary,
-  summarize,
+  summarizeRounds,
 } from "./lib/report.ts";
 import {
+  type BenchContext,
   bunConsumer,
   copyBaseline,
+  copyParallel,
   debeziumOverrides,
   drain,
   endToEnd,
@@ -33,7 +37,48 @@ import {
   TREE_PATH_CONVERTER,
 } from "./lib/scenarios.ts";
 
-/** Runs the bench on the live stack (started if needed); returns the summaries and the files written. */
+/** One scenario of the rotation: run with a context (the warm-up's has fewer rows). */
+interface Step {
+  readonly scenario: Scenario;
+  run(b: BenchContext): Promise<ScenarioResult>;
+}
+
+/** The scenarios of `flags` except latency (which follows the rounds at half the end-to-end rate), in flag order. */
+function steps(flags: BenchFlags): Step[] {
+  const o = flags.overrides;
+  const all: Record<Exclude<Scenario, "latency">, Step["run"]> = {
+    "copy-parallel": (b) => copyParallel(b),
+    copy: (b) => copyBaseline(b),
+    drain: (b) => drain(b, "drain", "Sluice sink draining a backlog", { ...o }),
+    "drain-rf1": (b) =>
+      drain(b, "drain-rf1", "Sluice sink draining a backlog, RF 1 topic", { ...o }, b.partitions, RF1),
+    "drain-tree": (b) =>
+      drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", { ...o, ...TREE_PATH_CONVERTER }),
+    "drain-debezium": (b) =>
+      drain(
+        b,
+        "drain-debezium",
+        "Debezium JDBC sink draining a backlog (reWriteBatchedInserts)",
+        debeziumOverrides(b.root),
+      ),
+    "drain-raw": (b) =>
+      drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", { ...RAW_JSON_CONVERTER, ...o }),
+    "bun-consumer": (b) => bunConsumer(b),
+    e2e: (b) => endToEnd(b),
+    "e2e-rf1": (b) => endToEnd(b, "e2e-rf1", "end to end, RF 1 topic", RF1),
+  };
+  return flags.scenarios.flatMap((x) => (x === "latency" ? [] : [{ scenario: x, run: all[x] }]));
+}
+
+/** `xs` rotated left by `k`: round k starts with the k-th scenario, so no scenario always runs first or last. */
+export const rotate = <T>(xs: readonly T[], k: number): T[] =>
+  xs.length ? [...xs.slice(k % xs.length), ...xs.slice(0, k % xs.length)] : [];
+
+/**
+ * Runs the bench on the live stack (started if needed): every scenario once on a warm-up backlog (unreported; a
+ * worker's first batches run on a cold JIT, PostgreSQL's on cold caches), then `rounds` rounds in rotated order,
+ * then latency at half the median end-to-end rate. Returns the summaries and the files written.
+ */
 export async function runBench(
   flags: BenchFlags,
   ctx: StackContext,
@@ -41,56 +86,32 @@ export async function runBench(
   const bench = await openBench(ctx, { rows: flags.rows, overrides: flags.overrides, compression: flags.compression });
   const { b, versions } = bench;
   const paths = ctx.paths;
-  const results: ScenarioResult[] = [];
-  const has = (s: string) => flags.scenarios.includes(s as never);
+  const rounds: ScenarioResult[][] = [];
+  const order = steps(flags);
   try {
-    // The first batches after a worker start run on a cold JIT (about twice the CPU per row): warm it up, unreported.
-    if (flags.scenarios.some((x) => x !== "copy"))
-      await drain({ ...b, rows: Math.min(200_000, b.rows) }, "warmup", "warm-up", { ...flags.overrides });
-    if (has("copy")) results.push(await copyBaseline(b));
-    if (has("drain")) results.push(await drain(b, "drain", "Sluice sink draining a backlog", { ...flags.overrides }));
-    if (has("drain-rf1"))
-      results.push(
-        await drain(
-          b,
-          "drain-rf1",
-          "Sluice sink draining a backlog, RF 1 topic",
-          { ...flags.overrides },
-          b.partitions,
-          RF1,
-        ),
-      );
-    if (has("drain-tree"))
-      results.push(
-        await drain(b, "drain-tree", "Sluice sink, contract converter without its fast path", {
-          ...flags.overrides,
-          ...TREE_PATH_CONVERTER,
-        }),
-      );
-    if (has("drain-debezium"))
-      results.push(
-        await drain(b, "drain-debezium", "Debezium JDBC sink draining a backlog", debeziumOverrides(b.root)),
-      );
-    if (has("drain-raw"))
-      results.push(
-        await drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", {
-          ...RAW_JSON_CONVERTER,
-          ...flags.overrides,
-        }),
-      );
-    if (has("bun-consumer")) results.push(await bunConsumer(b));
-    let e2eRate: number | undefined;
-    if (has("e2e")) {
-      const e = await endToEnd(b);
-      results.push(e);
-      e2eRate = e.rows / e.seconds;
+    const warm = { ...b, rows: Math.min(flags.warmup, b.rows) };
+    for (const step of order) {
+      b.log(`warm-up: ${step.scenario}, ${warm.rows.toLocaleString("en-US")} rows (not reported)`);
+      await step.run(warm);
     }
-    if (has("e2e-rf1")) results.push(await endToEnd(b, "e2e-rf1", "end to end, RF 1 topic", RF1));
-    if (has("latency")) results.push(await latency(b, (e2eRate ?? 40_000) / 2, flags.latencySeconds));
+    for (let r = 0; r < flags.rounds; r++) {
+      const results: ScenarioResult[] = [];
+      for (const step of rotate(order, r)) {
+        b.log(`round ${r + 1}/${flags.rounds}: ${step.scenario}`);
+        results.push(await step.run(b));
+      }
+      rounds.push(results);
+    }
+    if (flags.scenarios.includes("latency")) {
+      const e2e = rounds.flatMap((rs) => rs.filter((x) => x.scenario === "e2e").map((x) => x.rows / x.seconds));
+      rounds[0]!.push(await latency(b, (e2e.length ? median(e2e) : 40_000) / 2, flags.latencySeconds));
+    }
   } finally {
     await bench.close(flags.keep);
   }
-  const summaries = summarize(results);
+  const summaries = summarizeRounds(rounds).sort(
+    (x, y) => flags.scenarios.indexOf(x.scenario as Scenario) - flags.scenarios.indexOf(y.scenario as Scenario),
+  );
   const at = new Date().toISOString();
   const out = resolve(paths.root, flags.out);
   mkdirSync(out, { recursive: true });
@@ -120,6 +141,7 @@ export async function runBench(
       },
       flags,
       results: summaries,
+      rounds,
     }),
   );
   writeFileSync(
@@ -135,9 +157,12 @@ export async function runBench(
 /** `bun bench/main.ts sink` (npm run bench). */
 export const bench = defineBench({
   name: "sink",
-  summary: "COPY baseline, the Sluice sink, Debezium, raw converter, Bun consumer peer, end to end, latency",
-  usage: `bun bench/main.ts sink [--rows N] [--scenario copy,drain,…] [--override key=value …] [--label TEXT] [--keep]
-    [--compression none|gzip|lz4|zstd] [--latency-seconds S] [--out DIR]   (npm run bench)
+  summary: "COPY baselines, the Sluice sink, Debezium, raw converter, peers, end to end, latency; rounds with spread",
+  usage: `bun bench/main.ts sink [--rows N] [--rounds 3] [--warmup 200k] [--scenario copy-parallel,drain,…]
+    [--override key=value …] [--label TEXT] [--keep] [--compression none|gzip|lz4|zstd] [--latency-seconds S]
+    [--out DIR]   (npm run bench)
+  Every scenario runs once on a --warmup backlog (unreported), then --rounds times in rotated order; ratios are taken
+  against the baselines of the same round and shown as median (min–max).
   scenarios: ${SCENARIOS.join(", ")}`,
   options: BENCH_OPTIONS,
   schema: benchFlagsSchema,

@@ -34,7 +34,8 @@ export async function openBench(
   const { env, paths, versions } = ctx;
   await up(ctx);
   await setup(ctx);
-  const sql = postgres(postgresUrl(ctx), { max: 2, onnotice: () => {}, ...pgTls(ctx.env) });
+  // Room for the parallel COPY baseline's streams beside the scenario's own queries.
+  const sql = postgres(postgresUrl(ctx), { max: 6, onnotice: () => {}, ...pgTls(ctx.env) });
   const b: BenchContext = {
     root: paths.root,
     sql,

@@ -5,6 +5,7 @@ import { COMPRESSION, type CompressionName, DEFAULT_COMPRESSION } from "../../sr
 
 /** Every scenario, in the order they run. */
 export const SCENARIOS = [
+  "copy-parallel",
   "copy",
   "drain",
   "drain-rf1",
@@ -22,6 +23,10 @@ export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchFlags {
   readonly rows: number;
+  /** Measured rounds; each runs every scenario once, in an order rotated by one per round. */
+  readonly rounds: number;
+  /** Rows of the unreported warm-up run of every scenario. */
+  readonly warmup: number;
   readonly scenarios: readonly Scenario[];
   readonly keep: boolean;
   readonly out: string;
@@ -36,6 +41,8 @@ export interface BenchFlags {
 
 const raw = z.object({
   rows: countFlag(1_000_000, 50_000_000),
+  rounds: countFlag(3, 20),
+  warmup: countFlag(200_000, 50_000_000),
   scenario: z
     .string()
     .default(SCENARIOS.filter((x) => !OPT_IN_SCENARIOS.includes(x)).join(","))
@@ -68,6 +75,8 @@ const raw = z.object({
 export const benchFlagsSchema = raw.transform(
   (f): BenchFlags => ({
     rows: f.rows,
+    rounds: f.rounds,
+    warmup: f.warmup,
     scenarios: f.scenario,
     keep: f.keep,
     out: f.out,
@@ -83,6 +92,8 @@ export const benchFlagsSchema = raw.transform(
 /** The sink bench's flags for node's parseArgs. */
 export const BENCH_OPTIONS = {
   rows: { type: "string" },
+  rounds: { type: "string" },
+  warmup: { type: "string" },
   scenario: { type: "string" },
   keep: { type: "boolean" },
   out: { type: "string" },

@@ -17,6 +17,7 @@ import { rng } from "../../src/producer/rng.ts";
 import { openLoadProducer, produceRun } from "../../src/producer/session.ts";
 import { metricAt, planRun, type Run } from "../../src/producer/workload.ts";
 import { createSandbox, type Sandbox, type SandboxReplication } from "../../src/sandbox.ts";
+import { copyBinarySql, encodeStream } from "./copy-binary.ts";
 import { meter, type ProcGroup } from "./proc.ts";
 import type { ScenarioResult } from "./report.ts";
 
@@ -207,6 +208,47 @@ export async function copyBaseline(b: BenchContext): Promise<ScenarioResult> {
   const usage = withClient(m.stop(), cpu0);
   await verify(b, s, run);
   return { scenario: "copy", label: "COPY (text, one stream)", rows: run.count, seconds, ...usage };
+}
+
+/** The Sluice sink's tasks (connectors/metrics-sink.json, or a `tasks.max` override): the parallel baseline's streams. */
+export function sinkTasks(b: BenchContext): number {
+  const { config } = readConnectorFile(join(b.root, "connectors", "metrics-sink.json"));
+  return Number(b.overrides["tasks.max"] ?? config["tasks.max"] ?? 1);
+}
+
+/**
+ * The main baseline: as many binary COPY streams as the sink has tasks, each on its own connection, of rows encoded
+ * before the clock starts (a loader with its files ready), into the same kind of table. What the machine's
+ * PostgreSQL takes at most through the sink's degree of parallelism.
+ */
+export async function copyParallel(b: BenchContext, streams = sinkTasks(b)): Promise<ScenarioResult> {
+  const s = await box(b, "copy_parallel", 1);
+  const run = newRun(b, "copy-parallel");
+  b.log(`copy-parallel: encoding ${run.count.toLocaleString("en-US")} rows for ${streams} streams…`);
+  const slices = Array.from({ length: streams }, (_, i) => {
+    const from = Math.floor((run.count * i) / streams);
+    const to = Math.floor((run.count * (i + 1)) / streams);
+    return encodeStream(
+      (function* () {
+        for (let k = from; k < to; k++) yield metricAt(run, k);
+      })(),
+    );
+  });
+  const m = meter(b.groups);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    slices.map(async (chunks) => {
+      const writable = await b.sql.unsafe(copyBinarySql(s.table)).writable();
+      for (const c of chunks) if (!writable.write(c)) await new Promise((r) => writable.once("drain", r));
+      await new Promise<void>((resolve, reject) => writable.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const usage = withClient(m.stop(), cpu0);
+  await verify(b, s, run);
+  const label = `COPY (binary, ${streams} parallel streams, rows prepared)`;
+  return { scenario: "copy-parallel", label, rows: run.count, seconds, ...usage };
 }
 
 /** Sets the "client" group to this process's CPU since `cpu0`, plus `extra` (a child the meter followed). */

@@ -4,13 +4,17 @@ import { z } from "zod";
 import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
 import { cpuSecondsFromStat, groupMemoryMb, memoryFromStatus, parentFromStat } from "../../bench/lib/proc.ts";
 import {
+  median,
   renderChart,
   renderMemory,
   renderTable,
   reportJson,
   type ScenarioResult,
   summarize,
+  summarizeRounds,
+  withSpread,
 } from "../../bench/lib/report.ts";
+import { rotate } from "../../bench/sink.ts";
 
 const result = (
   scenario: string,
@@ -73,7 +77,9 @@ describe("bench flags", () => {
     };
     expect(fail(["--rows", "ten"])).toContain("rows");
     expect(fail(["--rows", "ten"])).toContain("whole number");
-    expect(fail(["--scenario", "copy,warp"])).toContain('unknown scenario "warp"; choose from copy, drain');
+    expect(fail(["--scenario", "copy,warp"])).toContain(
+      'unknown scenario "warp"; choose from copy-parallel, copy, drain',
+    );
     expect(fail(["--override", "batch.size"])).toContain("key=value");
     expect(fail(["--compression", "snappy"])).toContain("compression");
     expect(fail(["--speed", "9"])).toContain("--speed");
@@ -147,6 +153,46 @@ describe("bench report", () => {
     const svg = await renderChart(summarize(results), "test chart");
     expect(svg.startsWith("<svg")).toBe(true);
     for (const s of ["copy", "drain", "latency", "0.80× COPY", "test chart"]) expect(svg).toContain(s);
+  });
+});
+
+describe("bench rounds", () => {
+  test("--rounds and --warmup: 3 and 200,000 by default, named when wrong", () => {
+    expect(parseBenchFlags([])).toMatchObject({ rounds: 3, warmup: 200_000 });
+    expect(parseBenchFlags(["--rounds", "5", "--warmup", "10k"])).toMatchObject({ rounds: 5, warmup: 10_000 });
+    expect(() => parseBenchFlags(["--rounds", "0"])).toThrow(/rounds/);
+  });
+
+  test("each round starts one scenario later, so none is always first or last", () => {
+    const xs = ["copy-parallel", "copy", "drain"];
+    expect([0, 1, 2, 3].map((k) => rotate(xs, k)[0])).toEqual(["copy-parallel", "copy", "drain", "copy-parallel"]);
+    expect(rotate(xs, 2)).toEqual(["drain", "copy-parallel", "copy"]);
+    expect(rotate([], 1)).toEqual([]);
+  });
+
+  test("ratios are taken against the baselines of the same round; medians and spreads over the rounds", () => {
+    // Round 2 is a slow round for everything: the drain's ratio holds although its rate drops.
+    const rounds = [
+      [result("copy-parallel", 1_000_000, 5), result("copy", 1_000_000, 10), result("drain", 1_000_000, 10)],
+      [result("drain", 1_000_000, 20), result("copy-parallel", 1_000_000, 10), result("copy", 1_000_000, 20)],
+      [
+        result("copy", 1_000_000, 10),
+        result("drain", 1_000_000, 8, { cpu: { connect: 4 } }),
+        result("copy-parallel", 1_000_000, 5),
+      ],
+    ];
+    const [par, copy, drain] = summarizeRounds(rounds);
+    expect(par).toMatchObject({ scenario: "copy-parallel", rowsPerSec: 200_000, ratio: 1, ratioToCopy: 2, rounds: 3 });
+    expect(copy).toMatchObject({ ratio: 0.5, ratioToCopy: 1 });
+    expect(drain).toMatchObject({ rowsPerSec: 100_000, ratio: 0.5, ratioToCopy: 1, rounds: 3 });
+    expect(drain!.spread).toEqual({ rowsPerSec: [50_000, 125_000], ratio: [0.5, 0.625], ratioToCopy: [1, 1.25] });
+    expect(drain!.cpuPer1M.connect).toBe(2); // median of 2, 2, 4 CPU s over 1M rows
+    expect(median([3, 1, 2, 10])).toBe(2.5);
+    expect(withSpread(0.5, [0.5, 0.625])).toBe("0.50 (0.50–0.63)");
+    expect(withSpread(0.5, [0.5, 0.5])).toBe("0.50");
+    const text = renderTable(summarizeRounds(rounds));
+    expect(text.split("\n")[0]).toContain("× COPY ∥");
+    expect(text.split("\n").find((l) => l.startsWith("drain"))).toContain("0.50 (0.50–0.63)");
   });
 });
 
