@@ -38,6 +38,7 @@ export async function openBench(
   const sql = postgres(postgresUrl(ctx), { max: 6, onnotice: () => {}, ...pgTls(ctx.env) });
   const b: BenchContext = {
     root: paths.root,
+    dataDir: paths.data,
     sql,
     kafka: kafka(brokerAddresses(ctx), "sluice-bench", kafkaSecurity(env)),
     security: kafkaSecurity(env),

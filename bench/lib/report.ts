@@ -22,6 +22,10 @@ export interface ScenarioResult extends Usage {
     readonly samples: number;
   };
   readonly note?: string;
+  /** PostgreSQL WAL written over the measured span (the bench runs alone on the stack). */
+  readonly walBytes?: number;
+  /** The backlog's bytes on the brokers' disks (every replica), for the scenarios that produce one first. */
+  readonly topicBytes?: number;
 }
 
 export interface Summary extends ScenarioResult {
@@ -42,6 +46,10 @@ export interface Summary extends ScenarioResult {
   readonly rounds: number;
   /** CPU seconds per 1M rows, per process group, median over the rounds. */
   readonly cpuPer1M: Record<string, number>;
+  /** WAL bytes per row (median), where measured. */
+  readonly walBytesPerRow?: number;
+  /** Bytes per row of the backlog on the brokers' disks (median), where measured. */
+  readonly topicBytesPerRow?: number;
 }
 
 const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
@@ -57,6 +65,12 @@ const range = (xs: readonly number[], d = 0): readonly [number, number] => [
   round(Math.min(...xs), d),
   round(Math.max(...xs), d),
 ];
+
+/** Median of `key` per row over the results that have it. */
+function perRow(rs: readonly ScenarioResult[], key: "walBytes" | "topicBytes"): number | undefined {
+  const xs = rs.flatMap((r) => (r[key] === undefined ? [] : [r[key]! / r.rows]));
+  return xs.length ? round(median(xs), 1) : undefined;
+}
 
 /** The main baseline and the one kept for continuity. */
 export const BASELINE = "copy-parallel";
@@ -113,6 +127,14 @@ export function summarizeRounds(rounds: readonly (readonly ScenarioResult[])[]):
         ...(ratioToCopy ? { ratioToCopy: range(ratioToCopy, 3) } : {}),
       },
       rounds: runs.length,
+      walBytesPerRow: perRow(
+        runs.map(({ r }) => r),
+        "walBytes",
+      ),
+      topicBytesPerRow: perRow(
+        runs.map(({ r }) => r),
+        "topicBytes",
+      ),
       cpuPer1M: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1e6) / rows, 1)])),
     };
   });

@@ -1,5 +1,6 @@
 // The bench's scenarios, each on its own sandbox (topic, table, connector) of the live stack.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
@@ -23,6 +24,8 @@ import type { ScenarioResult } from "./report.ts";
 
 export interface BenchContext {
   readonly root: string;
+  /** The stack's data folder (the brokers' log dirs are under it). */
+  readonly dataDir: string;
   readonly sql: Sql;
   readonly kafka: Kafka;
   readonly connect: ConnectClient;
@@ -129,6 +132,29 @@ async function insertCounterReached(b: BenchContext, s: Sandbox, run: Run, what:
   }
 }
 
+/** PostgreSQL's current WAL position, to count the WAL bytes a scenario writes (the bench runs alone). */
+async function walLsn(b: BenchContext): Promise<string> {
+  const [r] = await b.sql`select pg_current_wal_lsn()::text as lsn`;
+  return r!.lsn as string;
+}
+
+async function walSince(b: BenchContext, lsn: string): Promise<number> {
+  const [r] = await b.sql`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${lsn}::pg_lsn)::bigint as n`;
+  return Number(r!.n);
+}
+
+/** Bytes of `topic`'s partition folders on this machine's brokers (every replica), read from their log dirs. */
+export function topicBytesOnDisk(dataDir: string, topic: string): number {
+  const kafka = join(dataDir, "kafka");
+  const brokers = existsSync(join(kafka, "brokers")) ? readdirSync(join(kafka, "brokers")) : [];
+  const logDirs = [join(kafka, "logs"), ...brokers.map((n) => join(kafka, "brokers", n, "logs"))].filter(existsSync);
+  let bytes = 0;
+  for (const dir of logDirs)
+    for (const part of readdirSync(dir).filter((d) => d.startsWith(`${topic}-`) && /-\d+$/.test(d)))
+      for (const f of readdirSync(join(dir, part))) bytes += statSync(join(dir, part, f)).size;
+  return bytes;
+}
+
 /** How a scenario produces and starts its sink; `groups` meters a peer's process as the client. */
 export interface MeasuredSteps {
   produce(): Promise<unknown>;
@@ -146,7 +172,9 @@ export async function measured(b: BenchContext, s: Sandbox, run: Run, what: stri
   let m: ReturnType<typeof meter> | undefined;
   let usage: ReturnType<typeof withClient> | undefined;
   let cpu0 = process.cpuUsage();
-  const startMeter = () => {
+  let lsn = "0/0";
+  const startMeter = async () => {
+    lsn = await walLsn(b);
     m = meter(steps.groups ?? b.groups);
     cpu0 = process.cpuUsage();
   };
@@ -158,13 +186,13 @@ export async function measured(b: BenchContext, s: Sandbox, run: Run, what: stri
     intervalMs: 1000,
     onLanded: (k) => b.log(`${what}: ${k.toLocaleString("en-US")} landed`),
     produce: async () => {
-      if (!steps.afterProduce) startMeter();
+      if (!steps.afterProduce) await startMeter();
       return steps.produce();
     },
     afterProduce:
       steps.afterProduce &&
       (async () => {
-        startMeter();
+        await startMeter();
         await steps.afterProduce!();
       }),
     beforeWait: () => (steps.abort ? Promise.race([counter(), steps.abort]) : counter()),
@@ -174,9 +202,10 @@ export async function measured(b: BenchContext, s: Sandbox, run: Run, what: stri
       usage = withClient(u, cpu0, steps.groups ? (u.cpu.client ?? 0) : 0);
     },
   });
+  const walBytes = await walSince(b, lsn);
   assertExact(s.table, run, r);
   const { firstMs, lastMs } = r.span;
-  return { seconds: (lastMs - r.startMs) / 1000, steadySeconds: (lastMs - firstMs) / 1000, ...usage! };
+  return { seconds: (lastMs - r.startMs) / 1000, steadySeconds: (lastMs - firstMs) / 1000, walBytes, ...usage! };
 }
 
 async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {
@@ -234,6 +263,7 @@ export async function copyParallel(b: BenchContext, streams = sinkTasks(b)): Pro
       })(),
     );
   });
+  const lsn = await walLsn(b);
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -246,9 +276,10 @@ export async function copyParallel(b: BenchContext, streams = sinkTasks(b)): Pro
   );
   const seconds = (performance.now() - t0) / 1000;
   const usage = withClient(m.stop(), cpu0);
+  const walBytes = await walSince(b, lsn);
   await verify(b, s, run);
   const label = `COPY (binary, ${streams} parallel streams, rows prepared)`;
-  return { scenario: "copy-parallel", label, rows: run.count, seconds, ...usage };
+  return { scenario: "copy-parallel", label, rows: run.count, seconds, walBytes, ...usage };
 }
 
 /** Sets the "client" group to this process's CPU since `cpu0`, plus `extra` (a child the meter followed). */
@@ -269,11 +300,15 @@ export async function drain(
   const s = await box(b, scenario, partitions, replication);
   const run = newRun(b, scenario);
   b.log(`${scenario}: producing a backlog of ${run.count.toLocaleString("en-US")}…`);
+  let topicBytes = 0;
   const r = await measured(b, s, run, scenario, {
     produce: () => produceRun(target(b, s.topic), run, { compression: b.compression }),
-    afterProduce: () => s.applySink(undefined, { ...overrides }).then(() => {}),
+    afterProduce: () => {
+      topicBytes = topicBytesOnDisk(b.dataDir, s.topic);
+      return s.applySink(undefined, { ...overrides }).then(() => {});
+    },
   });
-  return { scenario, label, rows: run.count, ...r };
+  return { scenario, label, rows: run.count, topicBytes, ...r };
 }
 
 /** The connector running first, then the producer at its maximum on the same machine; timed from the first send. */

@@ -187,6 +187,9 @@ describe("bench rounds", () => {
     expect(drain).toMatchObject({ rowsPerSec: 100_000, ratio: 0.5, ratioToCopy: 1, rounds: 3 });
     expect(drain!.spread).toEqual({ rowsPerSec: [50_000, 125_000], ratio: [0.5, 0.625], ratioToCopy: [1, 1.25] });
     expect(drain!.cpuPer1M.connect).toBe(2); // median of 2, 2, 4 CPU s over 1M rows
+    expect(drain!.walBytesPerRow).toBeUndefined();
+    const withBytes = summarizeRounds([[result("drain", 1000, 1, { walBytes: 150_000, topicBytes: 40_000 })]]);
+    expect(withBytes[0]).toMatchObject({ walBytesPerRow: 150, topicBytesPerRow: 40 });
     expect(median([3, 1, 2, 10])).toBe(2.5);
     expect(withSpread(0.5, [0.5, 0.625])).toBe("0.50 (0.50–0.63)");
     expect(withSpread(0.5, [0.5, 0.5])).toBe("0.50");
