@@ -6,6 +6,7 @@ import { parseFlags } from "../src/cli/command.ts";
 import { SluiceError } from "../src/errors.ts";
 import { timestampedLog } from "../src/log.ts";
 import { createStackContext } from "../src/stack/context.ts";
+import { bench as capacity } from "./capacity.ts";
 import { bench as db } from "./db.ts";
 import { bench as experiments } from "./experiments.ts";
 import { bench as growth } from "./growth.ts";
@@ -31,6 +32,7 @@ export const BENCHES: readonly Bench[] = [
   experiments,
   growth,
   queries,
+  capacity,
 ];
 
 /** The list printed for `--help` and an unknown name. */

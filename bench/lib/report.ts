@@ -26,6 +26,8 @@ export interface ScenarioResult extends Usage {
   readonly walBytes?: number;
   /** The backlog's bytes on the brokers' disks (every replica), for the scenarios that produce one first. */
   readonly topicBytes?: number;
+  /** The table's bytes with its indexes after the run (a fresh table per scenario). */
+  readonly tableBytes?: number;
 }
 
 export interface Summary extends ScenarioResult {
@@ -50,6 +52,8 @@ export interface Summary extends ScenarioResult {
   readonly walBytesPerRow?: number;
   /** Bytes per row of the backlog on the brokers' disks (median), where measured. */
   readonly topicBytesPerRow?: number;
+  /** Bytes per row of the table with its indexes (median), where measured. */
+  readonly tableBytesPerRow?: number;
 }
 
 const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
@@ -67,7 +71,7 @@ const range = (xs: readonly number[], d = 0): readonly [number, number] => [
 ];
 
 /** Median of `key` per row over the results that have it. */
-function perRow(rs: readonly ScenarioResult[], key: "walBytes" | "topicBytes"): number | undefined {
+function perRow(rs: readonly ScenarioResult[], key: "walBytes" | "topicBytes" | "tableBytes"): number | undefined {
   const xs = rs.flatMap((r) => (r[key] === undefined ? [] : [r[key]! / r.rows]));
   return xs.length ? round(median(xs), 1) : undefined;
 }

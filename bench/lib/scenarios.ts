@@ -143,6 +143,13 @@ async function walSince(b: BenchContext, lsn: string): Promise<number> {
   return Number(r!.n);
 }
 
+/** The table's bytes with its indexes (and partitions, if any). */
+async function tableBytesOf(b: BenchContext, table: string): Promise<number> {
+  const [r] = await b.sql`select (pg_total_relation_size(${table}::regclass)
+    + coalesce((select sum(pg_total_relation_size(inhrelid)) from pg_inherits where inhparent = ${table}::regclass), 0))::bigint as n`;
+  return Number(r!.n);
+}
+
 /** Bytes of `topic`'s partition folders on this machine's brokers (every replica), read from their log dirs. */
 export function topicBytesOnDisk(dataDir: string, topic: string): number {
   const kafka = join(dataDir, "kafka");
@@ -205,7 +212,14 @@ export async function measured(b: BenchContext, s: Sandbox, run: Run, what: stri
   const walBytes = await walSince(b, lsn);
   assertExact(s.table, run, r);
   const { firstMs, lastMs } = r.span;
-  return { seconds: (lastMs - r.startMs) / 1000, steadySeconds: (lastMs - firstMs) / 1000, walBytes, ...usage! };
+  const tableBytes = await tableBytesOf(b, s.table);
+  return {
+    seconds: (lastMs - r.startMs) / 1000,
+    steadySeconds: (lastMs - firstMs) / 1000,
+    walBytes,
+    tableBytes,
+    ...usage!,
+  };
 }
 
 async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {

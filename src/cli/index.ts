@@ -1,4 +1,5 @@
 import { auditCommand } from "./audit.ts";
+import { capacityCommand } from "./capacity.ts";
 import { chaosCommand } from "./chaos.ts";
 import type { Command } from "./command.ts";
 import { connectorsCommand } from "./connectors.ts";
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   dlqCommand,
   chaosCommand,
+  capacityCommand,
   serveCommand,
   watchdogCommand,
 ];

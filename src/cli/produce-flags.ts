@@ -52,7 +52,8 @@ const duration = z.string().transform((s, ctx) => {
   return Math.round(ms);
 });
 
-const rate = z.string().transform((s, ctx) => {
+/** Records per second as text: 20000, 20k, 20k/s. */
+export const rate = z.string().transform((s, ctx) => {
   const n = parseNum(s.trim().replace(/\/s$/, ""));
   if (!Number.isFinite(n) || n < 1 || n > 10_000_000) {
     ctx.addIssue({

@@ -28,7 +28,7 @@ sluice query --list
   --since S       only data from S on: a span back from now (30m, 6h, 7d) or an ISO instant (rollup-backed
                   answers apply it at the minute, percentiles at the hour)
   --limit N       at most N rows (default 1000)
-  --exact         the raw-table answer (total_rows, ingest_rate, p95_hourly): exact to the millisecond and the
+  --exact         the raw-table answer (total_rows, ingest_rate, p95_hourly, top_noisy): exact to the millisecond and the
                   value, and as slow as a scan of the table
   --csv, --json   machine-readable output instead of a table
 
