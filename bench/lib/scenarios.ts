@@ -152,9 +152,11 @@ async function tableBytesOf(b: BenchContext, table: string): Promise<number> {
 
 /** Bytes of `topic`'s partition folders on this machine's brokers (every replica), read from their log dirs. */
 export function topicBytesOnDisk(dataDir: string, topic: string): number {
-  const kafka = join(dataDir, "kafka");
-  const brokers = existsSync(join(kafka, "brokers")) ? readdirSync(join(kafka, "brokers")) : [];
-  const logDirs = [join(kafka, "logs"), ...brokers.map((n) => join(kafka, "brokers", n, "logs"))].filter(existsSync);
+  // Each local node keeps its log dir in <data>/<node name>/logs (kafka, kafka-2, …).
+  const logDirs = readdirSync(dataDir)
+    .filter((n) => n.startsWith("kafka"))
+    .map((n) => join(dataDir, n, "logs"))
+    .filter((d) => existsSync(d) && statSync(d).isDirectory());
   let bytes = 0;
   for (const dir of logDirs)
     for (const part of readdirSync(dir).filter((d) => d.startsWith(`${topic}-`) && /-\d+$/.test(d)))
