@@ -101,7 +101,8 @@ export function summarizeRounds(rounds: readonly (readonly ScenarioResult[])[]):
   const names = [...new Set(rounds.flat().map((r) => r.scenario))];
   return names.map((name) => {
     const runs = rounds.flatMap((rs, i) => rs.filter((r) => r.scenario === name).map((r) => ({ r, round: i })));
-    const rates = runs.map(({ r }) => rateOf(r));
+    const results = runs.map(({ r }) => r);
+    const rates = results.map(rateOf);
     const steady = runs.flatMap(({ r }) => (r.steadySeconds ? [r.rows / r.steadySeconds] : []));
     const ratio = ratiosTo(BASELINE, runs);
     const ratioToCopy = ratiosTo(ONE_STREAM_BASELINE, runs);
@@ -131,14 +132,9 @@ export function summarizeRounds(rounds: readonly (readonly ScenarioResult[])[]):
         ...(ratioToCopy ? { ratioToCopy: range(ratioToCopy, 3) } : {}),
       },
       rounds: runs.length,
-      walBytesPerRow: perRow(
-        runs.map(({ r }) => r),
-        "walBytes",
-      ),
-      topicBytesPerRow: perRow(
-        runs.map(({ r }) => r),
-        "topicBytes",
-      ),
+      walBytesPerRow: perRow(results, "walBytes"),
+      topicBytesPerRow: perRow(results, "topicBytes"),
+      tableBytesPerRow: perRow(results, "tableBytes"),
       cpuPer1M: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round((v * 1e6) / rows, 1)])),
     };
   });
@@ -174,12 +170,13 @@ export function renderTable(summaries: readonly Summary[]): string {
       n(s.rows),
       n(s.rowsPerSec),
       s.rounds > 1 ? `${n(s.spread.rowsPerSec[0])}–${n(s.spread.rowsPerSec[1])}` : "",
-      withSpread(s.ratio, s.spread.ratio),
-      withSpread(s.ratioToCopy, s.spread.ratioToCopy),
+      // An open-loop rate is set, not measured: no ratio for the latency row.
+      s.latency ? "" : withSpread(s.ratio, s.spread.ratio),
+      s.latency ? "" : withSpread(s.ratioToCopy, s.spread.ratioToCopy),
       n(s.steadyRowsPerSec),
       ...GROUPS.map((g) => (s.cpuPer1M[g] === undefined ? "" : s.cpuPer1M[g]!.toFixed(1))),
       n(s.peakTotalMb),
-      s.latency ? `${s.latency.p50 ?? "-"} / ${s.latency.p99 ?? "-"}` : "",
+      s.latency ? `${n(s.latency.p50 ?? undefined) || "-"} / ${n(s.latency.p99 ?? undefined) || "-"}` : "",
     ]),
   );
 }

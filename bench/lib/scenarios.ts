@@ -158,9 +158,13 @@ export function topicBytesOnDisk(dataDir: string, topic: string): number {
     .map((n) => join(dataDir, n, "logs"))
     .filter((d) => existsSync(d) && statSync(d).isDirectory());
   let bytes = 0;
+  // Segments only: a partition's index files are preallocated (10 MB each, sparse) until the segment rolls.
   for (const dir of logDirs)
-    for (const part of readdirSync(dir).filter((d) => d.startsWith(`${topic}-`) && /-\d+$/.test(d)))
-      for (const f of readdirSync(join(dir, part))) bytes += statSync(join(dir, part, f)).size;
+    for (const part of readdirSync(dir).filter(
+      (d) => d.startsWith(`${topic}-`) && /^\d+$/.test(d.slice(topic.length + 1)),
+    ))
+      for (const f of readdirSync(join(dir, part)).filter((x) => x.endsWith(".log")))
+        bytes += statSync(join(dir, part, f)).size;
   return bytes;
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { parseBenchFlags, SCENARIOS } from "../../bench/lib/flags.ts";
@@ -14,6 +16,7 @@ import {
   summarizeRounds,
   withSpread,
 } from "../../bench/lib/report.ts";
+import { topicBytesOnDisk } from "../../bench/lib/scenarios.ts";
 import { rotate } from "../../bench/sink.ts";
 
 const result = (
@@ -188,14 +191,34 @@ describe("bench rounds", () => {
     expect(drain!.spread).toEqual({ rowsPerSec: [50_000, 125_000], ratio: [0.5, 0.625], ratioToCopy: [1, 1.25] });
     expect(drain!.cpuPer1M.connect).toBe(2); // median of 2, 2, 4 CPU s over 1M rows
     expect(drain!.walBytesPerRow).toBeUndefined();
-    const withBytes = summarizeRounds([[result("drain", 1000, 1, { walBytes: 150_000, topicBytes: 40_000 })]]);
-    expect(withBytes[0]).toMatchObject({ walBytesPerRow: 150, topicBytesPerRow: 40 });
+    const withBytes = summarizeRounds([
+      [result("drain", 1000, 1, { walBytes: 150_000, topicBytes: 40_000, tableBytes: 200_000 })],
+    ]);
+    expect(withBytes[0]).toMatchObject({ walBytesPerRow: 150, topicBytesPerRow: 40, tableBytesPerRow: 200 });
     expect(median([3, 1, 2, 10])).toBe(2.5);
     expect(withSpread(0.5, [0.5, 0.625])).toBe("0.50 (0.50–0.63)");
     expect(withSpread(0.5, [0.5, 0.5])).toBe("0.50");
     const text = renderTable(summarizeRounds(rounds));
     expect(text.split("\n")[0]).toContain("× COPY ∥");
     expect(text.split("\n").find((l) => l.startsWith("drain"))).toContain("0.50 (0.50–0.63)");
+  });
+});
+
+describe("topic bytes on disk", () => {
+  test("the segments of the topic's partitions on every local node, not the preallocated indexes or other topics", () => {
+    const data = mkdtempSync(join(tmpdir(), "sluice-topic-bytes-"));
+    const put = (node: string, dir: string, file: string, bytes: number) => {
+      mkdirSync(join(data, node, "logs", dir), { recursive: true });
+      writeFileSync(join(data, node, "logs", dir, file), Buffer.alloc(bytes));
+    };
+    put("kafka", "t-0", "00000000000000000000.log", 1000);
+    put("kafka", "t-0", "00000000000000000000.index", 10_000);
+    put("kafka-2", "t-1", "00000000000000000000.log", 500);
+    put("kafka", "t-other-0", "00000000000000000000.log", 7000);
+    put("kafka", "t.dlq-0", "00000000000000000000.log", 9000);
+    put("connect", "t-0", "00000000000000000000.log", 9000);
+    expect(topicBytesOnDisk(data, "t")).toBe(1500);
+    rmSync(data, { recursive: true, force: true });
   });
 });
 
