@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
+import { withJdbcParam } from "../src/stack/connect.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
@@ -61,7 +62,12 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
     {
       name: "sync-commit-off",
       what: "synchronous_commit=off for the sink's sessions",
-      overrides: { "connection.url": `${sinkJdbcUrl}?options=-c%20synchronous_commit%3Doff` },
+      overrides: { "connection.url": withJdbcParam(sinkJdbcUrl, "options=-c%20synchronous_commit%3Doff") },
+    },
+    {
+      name: "jdbc-tls-prefer",
+      what: "pgjdbc's default sslmode=prefer: TLS whenever the server offers it (the sink's URL before sslmode=disable)",
+      overrides: { "connection.url": sinkJdbcUrl.replace(/[?&]sslmode=disable\b/, "") },
     },
     { name: "debezium", what: "Debezium JDBC sink 3.6 (its best settings)", overrides: debeziumOverrides(root) },
   ];

@@ -9,9 +9,10 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { parseEnv } from "../../src/config/env.ts";
 import { pgTls } from "../../src/db/tls.ts";
+import { planRun } from "../../src/producer/workload.ts";
 import { roleUrl } from "../../src/stack/postgres.ts";
 import { ensureLocalTls, localTlsDir } from "../../src/stack/tls.ts";
-import { ctx } from "./harness.ts";
+import { ctx, deliver, sandbox, sql } from "./harness.ts";
 
 const ca = join(localTlsDir(ctx), "ca.crt");
 const other = mkdtempSync(join(tmpdir(), "sluice-other-ca-"));
@@ -32,6 +33,24 @@ describe("TLS to the local stack's PostgreSQL", () => {
       await sql.end({ timeout: 2 });
     }
   });
+
+  test("POSTGRES_SSLMODE=disable (the default): the sink's JDBC sessions are plain too, not pgjdbc's TLS-if-offered", async () => {
+    const box = await sandbox("sink_plain", 1);
+    try {
+      await box.applySink();
+      await deliver(
+        box,
+        planRun({ seed: `plain-${Date.now()}`, count: 200, devices: 5, startMs: Date.UTC(2026, 10, 9) }),
+      );
+      // The sink keeps its session open between batches: it is there right after the rows landed.
+      const [r] = await sql`select count(*)::int as n, count(*) filter (where s.ssl)::int as tls
+        from pg_stat_activity a join pg_stat_ssl s using (pid) where a.usename = 'sluice_sink'`;
+      expect(r!.n).toBeGreaterThan(0);
+      expect(r!.tls).toBe(0);
+    } finally {
+      await box.dispose();
+    }
+  }, 120_000);
 
   test("sluice query with POSTGRES_SSLMODE=verify-full works; trusting another CA is refused naming the setting", async () => {
     const ok = sluice({ POSTGRES_SSLMODE: "verify-full", POSTGRES_SSLROOTCERT: ca }, "query", "metric_codes");
