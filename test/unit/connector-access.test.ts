@@ -74,7 +74,7 @@ describe("config provider references", () => {
       const worker = workerSecretsEnv({ ...ctx, env: parseEnv(env) });
       const resolved = new URL(worker[name!]!.replace(/^jdbc:/, ""));
       expect(resolved.searchParams.get("reWriteBatchedInserts")).toBe("true");
-      expect(resolved.searchParams.get("sslmode")).toBe(env.POSTGRES_SSLMODE ?? null);
+      expect(resolved.searchParams.get("sslmode")).toBe(env.POSTGRES_SSLMODE ?? "disable");
     }
   });
 
