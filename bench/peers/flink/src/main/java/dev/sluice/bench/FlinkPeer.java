@@ -8,6 +8,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.functions.ScalarFunction;
 
 /**
  * Bench peer 2: what many teams would run instead of Kafka Connect, Apache Flink SQL. One job in a local
@@ -60,14 +61,21 @@ public final class FlinkPeer {
    *   <li>{@code sink.parallelism} 2: two writers, as the Sluice sink runs two tasks.
    * </ul>
    *
-   * The URL carries pgjdbc's {@code reWriteBatchedInserts=true} (its documented setting for batched inserts: one
+   * {@code tags} is declared STRING: Flink's JDBC Postgres dialect reads arrays but refuses to write them ("Writing
+   * ARRAY type is not yet supported in JDBC:PostgreSQL"), so the job renders each tag list as PostgreSQL's array
+   * literal ({@link PgTextArray}) and PostgreSQL parses it into the same {@code text[]} column: same table, same
+   * stored values, at the cost of one small function call per row and PostgreSQL's array input (the Bun consumer
+   * peer sends its tags the same way).
+   *
+   * <p>The URL carries pgjdbc's {@code reWriteBatchedInserts=true} (its documented setting for batched inserts: one
    * multi-row INSERT per batch instead of one statement per row) and {@code stringtype=unspecified} (strings are sent
-   * untyped, so PostgreSQL casts the device id to {@code uuid} itself; Flink has no UUID type).
+   * untyped, so PostgreSQL casts the device id to {@code uuid} and the tag literal to {@code text[]} itself; Flink has
+   * no UUID type).
    */
   static String sinkDdl(Map<String, String> env) {
     return "CREATE TABLE sink ("
         + " device_id STRING NOT NULL, published_at TIMESTAMP(3) NOT NULL, metric_name SMALLINT NOT NULL,"
-        + " `value` DOUBLE, tags ARRAY<STRING>,"
+        + " `value` DOUBLE, tags STRING,"
         + " PRIMARY KEY (device_id, published_at, metric_name) NOT ENFORCED"
         + ") WITH ("
         + " 'connector' = 'jdbc',"
@@ -87,7 +95,34 @@ public final class FlinkPeer {
    */
   static final String SELECT =
       "INSERT INTO sink SELECT device_id, CAST(TO_TIMESTAMP_LTZ(published_at, 3) AS TIMESTAMP(3)), metric_name,"
-          + " `value`, tags FROM src";
+          + " `value`, PG_TEXT_ARRAY(tags) FROM src";
+
+  /**
+   * A tag list as PostgreSQL's array literal: {@code {"a","b"}}, every element quoted with {@code \} and {@code "}
+   * escaped (so any text round-trips), a NULL element unquoted, {@code {}} for none.
+   */
+  public static final class PgTextArray extends ScalarFunction {
+    public String eval(String[] tags) {
+      if (tags == null) return null;
+      StringBuilder out = new StringBuilder(16 * tags.length + 2).append('{');
+      for (int i = 0; i < tags.length; i++) {
+        if (i > 0) out.append(',');
+        String t = tags[i];
+        if (t == null) {
+          out.append("NULL");
+          continue;
+        }
+        out.append('"');
+        for (int k = 0; k < t.length(); k++) {
+          char c = t.charAt(k);
+          if (c == '"' || c == '\\') out.append('\\');
+          out.append(c);
+        }
+        out.append('"');
+      }
+      return out.append('}').toString();
+    }
+  }
 
   /** The given JDBC URL with pgjdbc's batching and untyped-string parameters added. */
   static String jdbcUrl(String url) {
@@ -110,6 +145,9 @@ public final class FlinkPeer {
     Configuration conf = new Configuration();
     conf.setString("table.local-time-zone", "UTC");
     conf.setString("pipeline.name", "sluice-bench-flink-peer");
+    // The mini-cluster's REST endpoint (web UI) on loopback, on any free port: never a fixed 8081 clash.
+    conf.setString("rest.bind-address", "127.0.0.1");
+    conf.setString("rest.bind-port", "0");
     // The local environment starts a mini-cluster with as many slots as the parallelism.
     StreamExecutionEnvironment see = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     see.setParallelism(parallelism);
@@ -117,6 +155,7 @@ public final class FlinkPeer {
     // enough for an idempotent upsert sink and skips barrier alignment. Every 10 s: a few during a drain.
     see.enableCheckpointing(10_000, CheckpointingMode.AT_LEAST_ONCE);
     StreamTableEnvironment tenv = StreamTableEnvironment.create(see);
+    tenv.createTemporarySystemFunction("PG_TEXT_ARRAY", PgTextArray.class);
     tenv.executeSql(sourceDdl(env));
     tenv.executeSql(sinkDdl(env));
     System.out.println("ready");
