@@ -24,7 +24,8 @@ import org.apache.flink.table.functions.ScalarFunction;
  * <p>Handshake on stdio: it prints {@code ready} once the JVM is up and the tables are declared, then waits for a
  * line on stdin before it submits the job. The bench starts it while the backlog is produced and starts its clock at
  * the submission, as it does when it creates a connector on an already running Connect worker: planning the job
- * and starting the mini-cluster are measured, the JVM's own start is not.
+ * and starting the mini-cluster are measured, the JVM's own start is not. When stdin closes (the bench exited, even
+ * without killing it) the process ends.
  */
 public final class FlinkPeer {
   private FlinkPeer() {}
@@ -160,7 +161,23 @@ public final class FlinkPeer {
     tenv.executeSql(sinkDdl(env));
     System.out.println("ready");
     System.out.flush();
-    if (new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine() == null) return;
+    BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    if (stdin.readLine() == null) return;
+    // Stdin closes when the bench exits, also when it dies without killing this process: then stop too.
+    Thread orphan =
+        new Thread(
+            () -> {
+              try {
+                while (stdin.readLine() != null) {}
+              } catch (java.io.IOException e) {
+                // closed either way
+              }
+              System.err.println("flink peer: the bench is gone, stopping");
+              Runtime.getRuntime().halt(0);
+            },
+            "stdin-watch");
+    orphan.setDaemon(true);
+    orphan.start();
     long t0 = System.nanoTime();
     var result = tenv.executeSql(SELECT);
     // Planning and the mini-cluster's start: part of the measured time, reported apart in the bench's log.
