@@ -36,6 +36,7 @@ import {
   RF1,
   TREE_PATH_CONVERTER,
 } from "./lib/scenarios.ts";
+import { flinkSql } from "./peers/flink.ts";
 
 /** One scenario of the rotation: run with a context (the warm-up's has fewer rows). */
 interface Step {
@@ -64,6 +65,7 @@ function steps(flags: BenchFlags): Step[] {
     "drain-raw": (b) =>
       drain(b, "drain-raw", "Sluice sink, raw JsonConverter (no contract check)", { ...RAW_JSON_CONVERTER, ...o }),
     "bun-consumer": (b) => bunConsumer(b),
+    "flink-sql": (b) => flinkSql(b),
     e2e: (b) => endToEnd(b),
     "e2e-rf1": (b) => endToEnd(b, "e2e-rf1", "end to end, RF 1 topic", RF1),
   };

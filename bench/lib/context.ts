@@ -39,6 +39,7 @@ export async function openBench(
   const b: BenchContext = {
     root: paths.root,
     dataDir: paths.data,
+    cache: paths.cache,
     sql,
     kafka: kafka(brokerAddresses(ctx), "sluice-bench", kafkaSecurity(env)),
     security: kafkaSecurity(env),

@@ -13,6 +13,7 @@ export const SCENARIOS = [
   "drain-debezium",
   "drain-raw",
   "bun-consumer",
+  "flink-sql",
   "e2e",
   "e2e-rf1",
   "latency",

@@ -26,6 +26,8 @@ export interface BenchContext {
   readonly root: string;
   /** The stack's data folder (the brokers' log dirs are under it). */
   readonly dataDir: string;
+  /** The download cache (outside the work tree): where a peer that must be built keeps its build. */
+  readonly cache: string;
   readonly sql: Sql;
   readonly kafka: Kafka;
   readonly connect: ConnectClient;
