@@ -106,7 +106,7 @@ How each figure is derived:
 - **memory** = the reference run's resident memory per process, per machine; PostgreSQL's grows with shared_buffers,
   which should hold the current partition's indexes.
 - **disk** = bytes per row × rows per day × days kept: raw rows for the retention, rollups for a year (they outlive
-  the raw rows), the topic for its retention (${fmt(ref.kafkaRetentionMs / 86_400_000)} days as shipped) × RF.
+  the raw rows), the topic for its retention (${ref.kafkaRetentionMs / 86_400_000} days as shipped) × RF.
 - **tasks** = rate ÷ (rows/s one sink task drained in the reference, × utilisation), never fewer than shipped;
   **partitions** twice the tasks, so workers can be added without re-keying the topic.
 - **limits**: the rate at which one machine of each kind reaches the planned utilisation, and the WAL bandwidth
@@ -117,6 +117,11 @@ How each figure is derived:
 ${ladder.join("\n\n---\n\n")}
 
 ## What this does not know
+- How PostgreSQL's ingest scales with cores on one node: we measured two parallel COPY streams on two cores, not
+  sixteen. WAL insertion and index maintenance contend as streams are added, so read the PostgreSQL CPU limit as an
+  upper bound; measure \`copy-parallel\` with more streams on the target machine before relying on it.
+- Rollup size per row depends on how many rows fall into one device × metric × minute (60 in the reference: one
+  sample a second); fewer samples per minute mean more rollup bytes per row.
 - Contention between components on one machine (the reference shares two cores between all of them) and the
   network between machines: the figures are per component, each on its own machine.
 - PostgreSQL beyond one node's CPU and WAL: past the first limit the table is split by device range over several

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { capacityDoc, referenceFrom, type SinkJson } from "../../bench/capacity.ts";
@@ -63,6 +63,23 @@ describe("capacity model", () => {
     ])
       expect(text).toContain(s);
     expect(capacityDoc(ref)).toContain("1,000,000 rows/s");
+  });
+});
+
+describe("the shipped reference", () => {
+  test("src/capacity/reference.json is complete, and docs/capacity.md is what it generates", () => {
+    const root = join(import.meta.dir, "..", "..");
+    const shipped = JSON.parse(
+      readFileSync(join(root, "src", "capacity", "reference.json"), "utf8"),
+    ) as CapacityReference;
+    for (const v of [
+      ...Object.values(shipped.cpuPer1M),
+      ...Object.values(shipped.bytesPerRow),
+      shipped.perTaskRowsPerSec,
+    ])
+      expect(v).toBeGreaterThan(0);
+    for (const f of shipped.source.files) expect(existsSync(join(root, f))).toBe(true);
+    expect(readFileSync(join(root, "docs", "capacity.md"), "utf8")).toBe(capacityDoc(shipped));
   });
 });
 
