@@ -1,13 +1,18 @@
 // `bun bench/main.ts growth [--rows 20m] [--bands 10]`: does the sink's rate hold as the table grows? Fills a topic
-// with N rows, starts the Sluice sink on an empty table and samples PostgreSQL's insert counter every 2 s; prints
+// with N rows (1,000 devices × 6 metrics at 1 Hz), starts the Sluice sink on an empty table partitioned as `metrics`
+// is shipped and samples PostgreSQL's insert counter every 2 s; prints
 // rows/s per band (0 → N/bands, …) and the last band's rate as a ratio to the first. Writes
 // bench/results/growth-<date>.json.
+
+import type { Sql } from "postgres";
 import { z } from "zod";
 import { countLanded, waitLanded } from "../src/audit/landed.ts";
 import { countFlag } from "../src/cli/command.ts";
 import { table } from "../src/cli/table.ts";
+import { grantSinkOn } from "../src/db/roles.ts";
+import { parseSpan } from "../src/db/span.ts";
 import { produceRun } from "../src/producer/session.ts";
-import { planRun } from "../src/producer/workload.ts";
+import { planRun, type Run } from "../src/producer/workload.ts";
 import { createSandbox } from "../src/sandbox.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
@@ -42,6 +47,23 @@ export function bandRates(
   return out;
 }
 
+/**
+ * Replaces the sandbox's plain table by one partitioned as `metrics` is shipped (range on published_at, partitions of
+ * METRICS_PARTITION_INTERVAL over the run's span, a default partition), with the sink's grants.
+ */
+async function partitionLikeMetrics(sql: Sql, table: string, interval: string, run: Run): Promise<void> {
+  const last = run.startMs + Math.ceil(run.count / (6 * run.devices)) * run.stepMs;
+  await sql.unsafe(`drop table ${table}`);
+  await sql.unsafe(`create table ${table} (like metrics including all) partition by range (published_at)`);
+  await sql.unsafe(`create table ${table}_default partition of ${table} default`);
+  await sql.unsafe(`select sluice_ensure_partitions('${table}', $1::interval, $2::timestamptz, $3::timestamptz)`, [
+    parseSpan(interval).pg,
+    new Date(run.startMs),
+    new Date(last + 60_000),
+  ]);
+  await grantSinkOn(sql, table);
+}
+
 const schema = z.object({ rows: countFlag(20_000_000, 100_000_000), bands: countFlag(10, 100) });
 
 async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<void> {
@@ -56,7 +78,15 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
   );
   b.boxes.push(box);
   try {
-    const run = planRun({ seed: `growth-${Date.now()}`, count: rows, devices: 1000, startMs: Date.UTC(2026, 0, 1) });
+    // One sample per device and metric a second, as a fleet sends them: 100M rows span 4.6 hours.
+    const run = planRun({
+      seed: `growth-${Date.now()}`,
+      count: rows,
+      devices: 1000,
+      startMs: Date.UTC(2026, 0, 1),
+      stepMs: 1000,
+    });
+    await partitionLikeMetrics(b.sql, box.table, ctx.env.METRICS_PARTITION_INTERVAL, run);
     let shown = 0;
     const produced = await produceRun({ brokers: b.brokers, registryUrl: b.registryUrl, topic: box.topic }, run, {
       onProgress: (n) => {
@@ -68,8 +98,10 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
     );
     const samples: { t: number; n: number }[] = [];
     const counter = async () => {
+      // A partitioned table's inserts are counted on its partitions.
       const [r] = await b.sql.unsafe(
-        `select n_tup_ins::bigint as n from pg_stat_user_tables where relid = $1::regclass`,
+        `select coalesce(sum(n_tup_ins), 0)::bigint as n from pg_stat_user_tables
+          where relid = $1::regclass or relid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`,
         [box.table],
       );
       return Number(r?.n ?? 0);
