@@ -17,6 +17,7 @@ import { createSandbox } from "../src/sandbox.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
+import { createPartitionedLikeMetrics } from "./lib/tables.ts";
 
 /**
  * Rows/s per band of `size` rows from (time ms, rows stored) samples, interpolating the time each band boundary was
@@ -54,13 +55,13 @@ export function bandRates(
 async function partitionLikeMetrics(sql: Sql, table: string, interval: string, run: Run): Promise<void> {
   const last = run.startMs + Math.ceil(run.count / (6 * run.devices)) * run.stepMs;
   await sql.unsafe(`drop table ${table}`);
-  await sql.unsafe(`create table ${table} (like metrics including all) partition by range (published_at)`);
-  await sql.unsafe(`create table ${table}_default partition of ${table} default`);
-  await sql.unsafe(`select sluice_ensure_partitions('${table}', $1::interval, $2::timestamptz, $3::timestamptz)`, [
+  await createPartitionedLikeMetrics(
+    sql,
+    table,
     parseSpan(interval).pg,
     new Date(run.startMs),
     new Date(last + 60_000),
-  ]);
+  );
   await grantSinkOn(sql, table);
 }
 

@@ -15,6 +15,7 @@ import { pgTls } from "../src/db/tls.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { postgresUrl } from "../src/stack/postgres.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
+import { createPartitionedLikeMetrics } from "./lib/tables.ts";
 
 const DEVICES = 1000;
 const CODES = [0, 10, 20, 30, 40, 50];
@@ -42,15 +43,10 @@ function fillSeconds(sql: Sql, t: string, start: number, s0: number, s1: number)
 }
 
 async function prepare(sql: Sql, t: string, rows: number, start: number, log: (l: string) => void) {
-  await sql.unsafe(`create table ${t} (like metrics including all) partition by range (published_at)`);
-  await sql.unsafe(`create table ${t}_default partition of ${t} default`);
+  const seconds = Math.ceil(rows / (DEVICES * CODES.length));
+  await createPartitionedLikeMetrics(sql, t, "1 day", new Date(start), new Date(start + (seconds + 120) * 1000));
   // sluice_retained_from runs as the owner of metrics and its partitions; this table is the bench's.
   await sql.unsafe(`grant select on ${t}_default to sluice_owner`);
-  const seconds = Math.ceil(rows / (DEVICES * CODES.length));
-  await sql.unsafe(`select sluice_ensure_partitions('${t}', '1 day', $1::timestamptz, $2::timestamptz)`, [
-    new Date(start),
-    new Date(start + (seconds + 120) * 1000),
-  ]);
   await sql.unsafe(`select sluice_track_updates('${t}')`);
   for (const r of ["1m", "1h"]) await sql.unsafe(`create table ${t}_${r} (like metrics_rollup_${r} including all)`);
   const step = Math.max(1, Math.floor(CHUNK / (DEVICES * CODES.length)));

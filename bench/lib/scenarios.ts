@@ -235,6 +235,13 @@ async function verify(b: BenchContext, s: Sandbox, run: Run): Promise<void> {
   assertExact(s.table, run, { landed: await countLanded(b.sql, s.table, run), mismatches });
 }
 
+/** Runs one `COPY … FROM STDIN` on a connection of its own, writing `chunks` with backpressure. */
+async function copyIn(b: BenchContext, copy: string, chunks: Iterable<string | Buffer>): Promise<void> {
+  const writable = await b.sql.unsafe(copy).writable();
+  for (const c of chunks) if (!writable.write(c)) await new Promise((r) => writable.once("drain", r));
+  await new Promise<void>((resolve, reject) => writable.end((e?: Error | null) => (e ? reject(e) : resolve())));
+}
+
 /** COPY in text format, one stream, the same rows generated on the fly: the baseline. */
 export async function copyBaseline(b: BenchContext): Promise<ScenarioResult> {
   const s = await box(b, "copy", 1);
@@ -243,18 +250,20 @@ export async function copyBaseline(b: BenchContext): Promise<ScenarioResult> {
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const writable = await b.sql
-    .unsafe(`copy ${s.table} (device_id, published_at, metric_name, value, tags) from stdin`)
-    .writable();
-  for (let from = 0; from < run.count; from += 5000) {
-    let text = "";
-    for (let k = from; k < Math.min(run.count, from + 5000); k++) {
-      const x = metricAt(run, k);
-      text += `${x.device_id}\t${new Date(x.published_at).toISOString()}\t${x.metric_name}\t${x.value}\t{${x.tags.map((t) => `"${t}"`).join(",")}}\n`;
-    }
-    if (!writable.write(text)) await new Promise((r) => writable.once("drain", r));
-  }
-  await new Promise<void>((resolve, reject) => writable.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  await copyIn(
+    b,
+    `copy ${s.table} (device_id, published_at, metric_name, value, tags) from stdin`,
+    (function* () {
+      for (let from = 0; from < run.count; from += 5000) {
+        let text = "";
+        for (let k = from; k < Math.min(run.count, from + 5000); k++) {
+          const x = metricAt(run, k);
+          text += `${x.device_id}\t${new Date(x.published_at).toISOString()}\t${x.metric_name}\t${x.value}\t{${x.tags.map((t) => `"${t}"`).join(",")}}\n`;
+        }
+        yield text;
+      }
+    })(),
+  );
   const seconds = (performance.now() - t0) / 1000;
   const usage = withClient(m.stop(), cpu0);
   await verify(b, s, run);
@@ -289,13 +298,7 @@ export async function copyParallel(b: BenchContext, streams = sinkTasks(b)): Pro
   const m = meter(b.groups);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await Promise.all(
-    slices.map(async (chunks) => {
-      const writable = await b.sql.unsafe(copyBinarySql(s.table)).writable();
-      for (const c of chunks) if (!writable.write(c)) await new Promise((r) => writable.once("drain", r));
-      await new Promise<void>((resolve, reject) => writable.end((e?: Error | null) => (e ? reject(e) : resolve())));
-    }),
-  );
+  await Promise.all(slices.map((chunks) => copyIn(b, copyBinarySql(s.table), chunks)));
   const seconds = (performance.now() - t0) / 1000;
   const usage = withClient(m.stop(), cpu0);
   const walBytes = await walSince(b, lsn);

@@ -4,21 +4,12 @@
 // Maven into the download cache on first use (keyed by a hash of its sources) and run as a child process of the
 // bench, configured through its environment (credentials never in argv or a log line). Only for the benchmark.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { produceRun } from "../../src/producer/session.ts";
+import { ensureBuilt } from "../../src/stack/fetch.ts";
 import type { ProcGroup } from "../lib/proc.ts";
 import type { ScenarioResult } from "../lib/report.ts";
 import { type BenchContext, box, measured, newRun, target } from "../lib/scenarios.ts";
@@ -48,62 +39,25 @@ export const FLINK_JVM_OPTS = [
   "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
 ];
 
-/** Files under `dir` (no build output), sorted: what the peer's build depends on. */
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? (e.name === "target" ? [] : sources(join(dir, e.name))) : [join(dir, e.name)]))
-    .sort();
-}
-
 /**
  * The peer's classpath (its jar and its dependencies' folder), built by Maven into `<cache>/flink-peer-<hash>` on
- * first use, so an edit of bench/peers/flink rebuilds it and an unchanged tree reuses it. The first build fetches
- * about 140 MB of jars from Maven Central: progress goes to the log every 15 s.
+ * first use the way the stack builds Sluice's plugin (ensureBuilt), so an edit of bench/peers/flink rebuilds it and an
+ * unchanged tree reuses it. The first build fetches about 140 MB of jars from Maven Central.
  */
-export async function ensureFlinkPeer(root: string, cache: string, log: (line: string) => void): Promise<string> {
-  const src = join(root, "bench", "peers", "flink");
-  const hash = createHash("sha1");
-  for (const f of sources(src)) hash.update(f.slice(src.length)).update(readFileSync(f));
-  const dir = join(cache, `flink-peer-${hash.digest("hex").slice(0, 12)}`);
-  const classpath = `${join(dir, "sluice-flink-peer.jar")}:${join(dir, "lib", "*")}`;
-  if (existsSync(join(dir, ".complete"))) return classpath;
-  const build = `${dir}.build-${process.pid}`;
-  rmSync(build, { recursive: true, force: true });
-  log("flink-sql: building the Flink peer (bench/peers/flink) with Maven, once: its jars come from Maven Central…");
-  const t0 = Date.now();
-  const mvn = spawn(
-    "mvn",
-    ["-B", "-q", "-ntp", "-f", join(src, "pom.xml"), "package", "-DskipTests", `-Dsluice.build.dir=${build}`],
-    { stdio: ["ignore", "pipe", "pipe"] },
+export function ensureFlinkPeer(root: string, cache: string, log: (line: string) => void): string {
+  const dir = ensureBuilt(
+    join(root, "bench", "peers", "flink"),
+    cache,
+    (hash) => `flink-peer-${hash}`,
+    [],
+    "flink-sql: building the Flink peer (bench/peers/flink) with Maven, once: its jars come from Maven Central",
+    log,
+    (build, tmp) => {
+      renameSync(join(build, "sluice-flink-peer.jar"), join(tmp, "sluice-flink-peer.jar"));
+      renameSync(join(build, "lib"), join(tmp, "lib"));
+    },
   );
-  let out = "";
-  mvn.stdout!.on("data", (d) => (out += d));
-  mvn.stderr!.on("data", (d) => (out += d));
-  const tick = setInterval(() => log(`flink-sql: still building (${Math.round((Date.now() - t0) / 1000)} s)…`), 15_000);
-  const code = await new Promise<number | null>((resolve) => mvn.once("close", resolve)).finally(() =>
-    clearInterval(tick),
-  );
-  if (code !== 0) {
-    rmSync(build, { recursive: true, force: true });
-    const errors = out
-      .split("\n")
-      .filter((l) => l.includes("ERROR"))
-      .slice(0, 5)
-      .join("\n");
-    throw new Error(`Maven could not build the Flink peer (exit ${code}):\n${errors}`);
-  }
-  // Only the jar and its dependencies are kept; the folder appears whole (renamed) or not at all.
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  renameSync(join(build, "sluice-flink-peer.jar"), join(tmp, "sluice-flink-peer.jar"));
-  renameSync(join(build, "lib"), join(tmp, "lib"));
-  rmSync(build, { recursive: true, force: true });
-  writeFileSync(join(tmp, ".complete"), new Date().toISOString());
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  log(`flink-sql: Flink peer built in ${Math.round((Date.now() - t0) / 1000)} s (${dir})`);
-  return classpath;
+  return `${join(dir, "sluice-flink-peer.jar")}:${join(dir, "lib", "*")}`;
 }
 
 /** A postgres:// URL as pgjdbc's URL (its query kept: sslmode and the like) and the credentials, apart. */
@@ -123,7 +77,7 @@ export function jdbcOf(postgresUrl: string): { url: string; user: string; passwo
  * the client and killed, by pid, after the last row.
  */
 export async function flinkSql(b: BenchContext): Promise<ScenarioResult> {
-  const classpath = await ensureFlinkPeer(b.root, b.cache, b.log);
+  const classpath = ensureFlinkPeer(b.root, b.cache, b.log);
   const s = await box(b, "flink_sql");
   const run = newRun(b, "flink_sql");
   const pg = jdbcOf(b.postgresUrl);

@@ -111,39 +111,36 @@ export function estimate(ref: CapacityReference, input: CapacityInput): Estimate
   const tasks = Math.max(ref.tasks, up(i.rate / (ref.perTaskRowsPerSec * i.utilisation)));
   // Partitions: a multiple of the tasks (each task the same share), at least twice them to grow without re-keying.
   const partitions = tasks * 2;
-  const pgCores = coresFor(c.postgres, i);
-  const connectCores = coresFor(c.connect, i);
-  const kafkaCores = coresFor(c.kafka, i) * (1 + (i.replicationFactor - 1) * 0.5);
+  // Each follower replica fetches what a leader writes: counted at half a leader's CPU.
+  const kafkaPer1M = c.kafka * (1 + (i.replicationFactor - 1) * 0.5);
+  /** A component's cores, its machines (at least `minNodes`) and their memory (`memoryMb` per machine). */
+  const sized = (cpuPer1M: number, memoryMb: number, minNodes = 1) => {
+    const cores = coresFor(cpuPer1M, i);
+    const nodes = Math.max(minNodes, up(cores / i.nodeCores));
+    return { cores, nodes, memoryGb: (memoryMb / 1024) * nodes };
+  };
   const needs: ComponentNeed[] = [
     {
       component: "producers",
-      cores: coresFor(c.producer, i),
-      nodes: up(coresFor(c.producer, i) / i.nodeCores),
-      memoryGb: 0,
+      ...sized(c.producer, 0),
       diskGb: 0,
       note: "Sluice's load tester as the producer; a device fleet spreads this over its gateways",
     },
     {
       component: "Kafka brokers",
-      cores: kafkaCores,
-      nodes: Math.max(i.replicationFactor, up(kafkaCores / i.nodeCores)),
-      memoryGb: (ref.memoryMb.kafka / 1024) * Math.max(i.replicationFactor, up(kafkaCores / i.nodeCores)),
+      ...sized(kafkaPer1M, ref.memoryMb.kafka, i.replicationFactor),
       diskGb: (ref.bytesPerRow.kafka * rowsPerDay * kafkaDays * i.replicationFactor) / GB,
       note: `${kafkaDays} days of topic retention × RF ${i.replicationFactor}; follower fetches counted at half a leader's CPU`,
     },
     {
       component: "Connect workers",
-      cores: connectCores,
-      nodes: up(connectCores / i.nodeCores),
-      memoryGb: (ref.memoryMb.connect / 1024) * up(connectCores / i.nodeCores),
+      ...sized(c.connect, ref.memoryMb.connect),
       diskGb: 0,
       note: `${tasks} sink tasks over ${partitions} partitions`,
     },
     {
       component: "PostgreSQL",
-      cores: pgCores,
-      nodes: up(pgCores / i.nodeCores),
-      memoryGb: (ref.memoryMb.postgres / 1024) * up(pgCores / i.nodeCores),
+      ...sized(c.postgres, ref.memoryMb.postgres),
       diskGb: (ref.bytesPerRow.table * rowsPerDay * i.retentionDays + ref.bytesPerRow.rollups * rowsPerDay * 365) / GB,
       note: `${i.retentionDays} days of raw rows + a year of rollups; WAL ${fmt((ref.bytesPerRow.wal * i.rate) / 1e6)} MB/s`,
     },
@@ -167,7 +164,7 @@ export function estimate(ref: CapacityReference, input: CapacityInput): Estimate
     },
     {
       what: `Kafka at RF ${i.replicationFactor} on ${i.replicationFactor} ${i.nodeCores}-core brokers`,
-      rate: rateFor(c.kafka * (1 + (i.replicationFactor - 1) * 0.5), i.nodeCores * i.replicationFactor, i),
+      rate: rateFor(kafkaPer1M, i.nodeCores * i.replicationFactor, i),
       wayPast: "more brokers and partitions",
     },
   ];

@@ -144,35 +144,48 @@ function sourceFiles(dir: string): string[] {
 }
 
 /**
- * Sluice's own Connect plugin (services/connect/sluice-plugin: the contract-enforcing converter and the key/value
- * check), built with Maven into the cache under a hash of its sources, so an edit rebuilds it and an unchanged tree
- * reuses it. Returns a folder for Connect's `plugin.path`.
+ * A Maven project of this repository (`src`) built into the cache under a hash of its sources, so an edit rebuilds
+ * it and an unchanged tree reuses it: `package` with `args` into a build folder, then `keep(build, tmp)` moves what
+ * is kept into the folder that becomes `<cache>/<dirName(hash)>`. Returns that folder.
  */
-export function ensureSluicePlugin(root: string, cache: string, v: Versions, log: Log): string {
-  const src = join(root, "services", "connect", "sluice-plugin");
+export function ensureBuilt(
+  src: string,
+  cache: string,
+  dirName: (hash: string) => string,
+  args: readonly string[],
+  what: string,
+  log: Log,
+  keep: (build: string, tmp: string) => void,
+): string {
   const hash = createHash("sha1");
   for (const f of sourceFiles(src)) hash.update(f.slice(src.length)).update(readFileSync(f));
-  const dir = join(cache, `sluice-plugin-${hash.digest("hex").slice(0, 12)}-kafka-${v.KAFKA_VERSION}`);
-  return cached(dir, (tmp) => {
+  return cached(join(cache, dirName(hash.digest("hex").slice(0, 12))), (tmp) => {
     const build = `${tmp}-build`;
-    mvn(
-      [
-        "-f",
-        join(src, "pom.xml"),
-        "package",
-        "-DskipTests",
-        `-Dkafka.version=${v.KAFKA_VERSION}`,
-        `-Dsluice.build.dir=${build}`,
-      ],
-      "building the Sluice Connect plugin (services/connect/sluice-plugin)",
-      log,
-    );
-    mkdirSync(join(tmp, "sluice"), { recursive: true });
-    renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
-    // Its bundled dependencies (the PostgreSQL driver of the COPY sink) go beside it in the plugin folder.
-    for (const jar of readdirSync(join(build, "lib"))) renameSync(join(build, "lib", jar), join(tmp, "sluice", jar));
+    mvn(["-f", join(src, "pom.xml"), "package", "-DskipTests", ...args, `-Dsluice.build.dir=${build}`], what, log);
+    keep(build, tmp);
     rmSync(build, { recursive: true, force: true });
   }) as string;
+}
+
+/**
+ * Sluice's own Connect plugin (services/connect/sluice-plugin: the contract-enforcing converter and the key/value
+ * check), built with Maven into the cache (ensureBuilt). Returns a folder for Connect's `plugin.path`.
+ */
+export function ensureSluicePlugin(root: string, cache: string, v: Versions, log: Log): string {
+  return ensureBuilt(
+    join(root, "services", "connect", "sluice-plugin"),
+    cache,
+    (hash) => `sluice-plugin-${hash}-kafka-${v.KAFKA_VERSION}`,
+    [`-Dkafka.version=${v.KAFKA_VERSION}`],
+    "building the Sluice Connect plugin (services/connect/sluice-plugin)",
+    log,
+    (build, tmp) => {
+      mkdirSync(join(tmp, "sluice"), { recursive: true });
+      renameSync(join(build, "sluice-connect-plugin.jar"), join(tmp, "sluice", "sluice-connect-plugin.jar"));
+      // Its bundled dependencies (the PostgreSQL driver of the COPY sink) go beside it in the plugin folder.
+      for (const jar of readdirSync(join(build, "lib"))) renameSync(join(build, "lib", jar), join(tmp, "sluice", jar));
+    },
+  );
 }
 
 /** Prometheus JMX exporter agent in the Connect worker (services/connect/jmx-exporter.yml). */
