@@ -1,6 +1,8 @@
 package dev.sluice.connect.converter;
 
 import com.fasterxml.jackson.core.io.NumberInput;
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.sink.pg.CopyBinary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.List;
  */
 final class ByteReader {
   private final ReadPlan root;
+  private Encoded scratch;
 
   ByteReader(ReadPlan root) {
     this.root = root;
@@ -29,6 +32,52 @@ final class ByteReader {
     c.ws();
     if (c.i != b.length) throw ReadPlan.UNSURE;
     return v;
+  }
+
+  /**
+   * The record as one binary COPY tuple ({@code copy.rows}; the plan must have a {@link ReadPlan#layout}), or {@link
+   * ReadPlan#UNSURE}. Not thread-safe: the fields are encoded into one scratch buffer, then put in schema order.
+   */
+  CopyRow row(byte[] b) throws ReadPlan.Unsure {
+    Cursor c = new Cursor(b);
+    c.ws();
+    if (scratch == null) scratch = new Encoded(root.fields.length);
+    scratch.buf.n = 0;
+    long seen = fields(c, root, null, scratch);
+    c.ws();
+    if (c.i != b.length || (seen & root.requiredMask) != root.requiredMask) throw ReadPlan.UNSURE;
+    int count = root.fields.length;
+    int size = 2;
+    for (int k = 0; k < count; k++) size += (seen & (1L << k)) != 0 ? scratch.to[k] - scratch.from[k] : 4;
+    byte[] out = new byte[size];
+    int[] starts = new int[count];
+    out[0] = (byte) (count >>> 8);
+    out[1] = (byte) count;
+    int p = 2;
+    for (int k = 0; k < count; k++) {
+      starts[k] = p;
+      if ((seen & (1L << k)) != 0) {
+        int len = scratch.to[k] - scratch.from[k];
+        System.arraycopy(scratch.buf.a, scratch.from[k], out, p, len);
+        p += len;
+      } else {
+        out[p] = out[p + 1] = out[p + 2] = out[p + 3] = (byte) 0xff; // null: an absent optional field
+        p += 4;
+      }
+    }
+    return new CopyRow(root.layout, out, starts);
+  }
+
+  /** Fields encoded in the order they came, with their bounds in the buffer by field index. */
+  private static final class Encoded {
+    final CopyBinary.Buf buf = new CopyBinary.Buf(4096);
+    final int[] from;
+    final int[] to;
+
+    Encoded(int fields) {
+      from = new int[fields];
+      to = new int[fields];
+    }
   }
 
   /** Position in the record; every read past the end is "unsure". */
@@ -108,101 +157,215 @@ final class ByteReader {
 
   private static Object read(Cursor c, ReadPlan n) throws ReadPlan.Unsure {
     switch (n.kind) {
-      case STRUCT: return struct(c, n);
+      case STRUCT: {
+        Object[] values = new Object[n.fields.length];
+        Object st = n.struct(values, fields(c, n, values, null));
+        if (st == null) throw ReadPlan.UNSURE;
+        return st;
+      }
       case ARRAY: {
-        c.expect('[');
-        c.ws();
         List<Object> out = new ArrayList<>();
-        if (c.peek() == ']') {
-          c.i++;
-        } else {
-          for (;;) {
-            if (out.size() == n.maxItems) throw ReadPlan.UNSURE;
-            out.add(read(c, n.item));
-            c.ws();
-            int x = c.peek();
-            c.i++;
-            if (x == ']') break;
-            if (x != ',') throw ReadPlan.UNSURE;
-            c.ws();
-          }
-        }
-        if (out.size() < n.minItems) throw ReadPlan.UNSURE;
+        elements(c, n, out, null);
         return out;
       }
       case STRING: {
         int start = c.i + 1;
-        int end = c.stringEnd();
-        int len = end - start; // ASCII only: bytes are characters are code points
-        if (len < n.minLength || len > n.maxLength) throw ReadPlan.UNSURE;
-        if (n.uuid && !ContractCheck.isLowercaseUuid(c.b, start, len)) throw ReadPlan.UNSURE;
-        String s = new String(c.b, start, len, StandardCharsets.ISO_8859_1);
+        int end = string(c, n);
+        String s = new String(c.b, start, end - start, StandardCharsets.ISO_8859_1);
         if (!n.uuid && n.pattern != null && !n.pattern.test(s)) throw ReadPlan.UNSURE;
         c.i = end + 1;
         return s;
       }
+      case INTEGER: return n.box.apply(integer(c, n));
+      case DOUBLE: return number(c, n);
+      default:
+        throw ReadPlan.UNSURE;
+    }
+  }
+
+  /**
+   * Encodes one field's value as PostgreSQL's binary COPY does (length word included), for the column type the plan
+   * names ({@link ReadPlan#pgType}); the same checks as {@link #read}, without the Java objects.
+   */
+  private static void encode(Cursor c, ReadPlan n, CopyBinary.Buf b) throws ReadPlan.Unsure {
+    switch (n.kind) {
+      case ARRAY: {
+        int at = b.n;
+        b.i32(0); // length, patched below
+        b.i32(1); // dimensions (0 when empty)
+        b.i32(0); // no nulls: the scanner never reads one
+        b.i32(CopyBinary.TEXT_OID);
+        b.i32(0); // element count, patched below
+        b.i32(1); // lower bound
+        int count = elements(c, n, null, b);
+        if (count == 0) {
+          b.n = at + 16;
+          b.i32At(at + 4, 0);
+        } else {
+          b.i32At(at + 16, count);
+        }
+        b.i32At(at, b.n - at - 4);
+        return;
+      }
+      case STRING: {
+        int start = c.i + 1;
+        int end = string(c, n);
+        if (n.uuid) {
+          b.i32(16);
+          b.i64(hex(c.b, start, 0, 8, 9, 13, 14, 18));
+          b.i64(hex(c.b, start, 19, 23, 24, 36, 0, 0));
+        } else {
+          if (!n.asciiMatches && !n.pattern.test(new String(c.b, start, end - start, StandardCharsets.ISO_8859_1))) throw ReadPlan.UNSURE;
+          b.i32(end - start); // ASCII: the bytes are the UTF-8 text
+          b.bytes(c.b, start, end - start);
+        }
+        c.i = end + 1;
+        return;
+      }
       case INTEGER: {
-        int start = c.i;
-        int end = c.numberEnd();
-        // Plain integers of up to 18 characters only: they cannot overflow a long. Fractions and exponents (10.0,
-        // 1e1) are the next reader's to judge.
-        if (!c.integral || end - start > 18) throw ReadPlan.UNSURE;
-        long v = parseLong(c.b, start, end);
-        if (!n.accepts(v)) throw ReadPlan.UNSURE;
-        c.i = end;
-        return n.box.apply(v);
+        long v = integer(c, n);
+        switch (n.pgType) {
+          case "int2": b.i32(2); b.i16((int) v); return;
+          case "int4": b.i32(4); b.i32((int) v); return;
+          case "int8": b.i32(8); b.i64(v); return;
+          case "timestamptz": {
+            b.i32(8);
+            try {
+              b.i64(Math.multiplyExact(v - CopyRow.PG_EPOCH_MS, 1000L)); // microseconds since PostgreSQL's epoch
+            } catch (ArithmeticException e) {
+              throw ReadPlan.UNSURE; // the sink refuses it from the struct, with the reason
+            }
+            return;
+          }
+          default: throw ReadPlan.UNSURE;
+        }
       }
       case DOUBLE: {
-        int start = c.i;
-        int end = c.numberEnd();
-        double d;
-        if (c.integral) {
-          // As Jackson: an integer token is read as a long, then converted (so -0 is 0.0, not -0.0). More than 18
-          // characters could overflow: Jackson reads those as BigInteger, the next reader's case.
-          if (end - start > 18) throw ReadPlan.UNSURE;
-          d = (double) parseLong(c.b, start, end);
-        } else {
-          // The grammar was checked above, so Java's extra spellings (0x1p3, NaN, 1d) never get here. Jackson's fast
-          // parser (FastDoubleParser) is correctly rounded like Double.parseDouble, which the tree path uses: the
-          // same double, without the JDK's big-integer arithmetic for 17-digit values (~6 % of the worker's samples).
-          d = NumberInput.parseDouble(new String(c.b, start, end - start, StandardCharsets.ISO_8859_1), true);
-        }
-        if (!n.accepts(d)) throw ReadPlan.UNSURE;
-        c.i = end;
-        return d;
+        double d = number(c, n);
+        b.i32(8);
+        b.i64(Double.doubleToRawLongBits(d));
+        return;
       }
       default:
         throw ReadPlan.UNSURE;
     }
   }
 
-  private static Object struct(Cursor c, ReadPlan n) throws ReadPlan.Unsure {
+  /**
+   * Reads a struct's fields: each into {@code values} by index, or (values null) encoded into {@code e}'s buffer with
+   * its bounds. Returns the mask of the fields seen.
+   */
+  private static long fields(Cursor c, ReadPlan n, Object[] values, Encoded e) throws ReadPlan.Unsure {
     c.expect('{');
-    Object[] values = new Object[n.fields.length];
     long seen = 0;
     c.ws();
     if (c.peek() == '}') {
       c.i++;
-    } else {
-      for (int k = -1;;) {
-        k = field(c, n.names, k + 1);
-        if ((seen & (1L << k)) != 0) throw ReadPlan.UNSURE; // repeated
-        seen |= 1L << k;
-        c.ws();
-        c.expect(':');
-        c.ws();
+      return seen;
+    }
+    for (int k = -1;;) {
+      k = field(c, n.names, k + 1);
+      if ((seen & (1L << k)) != 0) throw ReadPlan.UNSURE; // repeated
+      seen |= 1L << k;
+      c.ws();
+      c.expect(':');
+      c.ws();
+      if (values != null) {
         values[k] = read(c, n.children[k]);
+      } else {
+        e.from[k] = e.buf.n;
+        encode(c, n.children[k], e.buf);
+        e.to[k] = e.buf.n;
+      }
+      c.ws();
+      int x = c.peek();
+      c.i++;
+      if (x == '}') return seen;
+      if (x != ',') throw ReadPlan.UNSURE;
+      c.ws();
+    }
+  }
+
+  /** Reads an array's items into {@code out}, or (out null) encoded into {@code b}; returns their number. */
+  private static int elements(Cursor c, ReadPlan n, List<Object> out, CopyBinary.Buf b) throws ReadPlan.Unsure {
+    c.expect('[');
+    c.ws();
+    int count = 0;
+    if (c.peek() == ']') {
+      c.i++;
+    } else {
+      for (;;) {
+        if (count == n.maxItems) throw ReadPlan.UNSURE;
+        if (out != null) out.add(read(c, n.item));
+        else encode(c, n.item, b);
+        count++;
         c.ws();
         int x = c.peek();
         c.i++;
-        if (x == '}') break;
+        if (x == ']') break;
         if (x != ',') throw ReadPlan.UNSURE;
         c.ws();
       }
     }
-    Object st = n.struct(values, seen);
-    if (st == null) throw ReadPlan.UNSURE;
-    return st;
+    if (count < n.minItems) throw ReadPlan.UNSURE;
+    return count;
+  }
+
+  /** The end of a string's text (the cursor at its opening quote), checked for length and, for a uuid, its form. */
+  private static int string(Cursor c, ReadPlan n) throws ReadPlan.Unsure {
+    int start = c.i + 1;
+    int end = c.stringEnd();
+    int len = end - start; // ASCII only: bytes are characters are code points
+    if (len < n.minLength || len > n.maxLength) throw ReadPlan.UNSURE;
+    if (n.uuid && !ContractCheck.isLowercaseUuid(c.b, start, len)) throw ReadPlan.UNSURE;
+    return end;
+  }
+
+  /** An integer the contract accepts (the cursor then past it). */
+  private static long integer(Cursor c, ReadPlan n) throws ReadPlan.Unsure {
+    int start = c.i;
+    int end = c.numberEnd();
+    // Plain integers of up to 18 characters only: they cannot overflow a long. Fractions and exponents (10.0,
+    // 1e1) are the next reader's to judge.
+    if (!c.integral || end - start > 18) throw ReadPlan.UNSURE;
+    long v = parseLong(c.b, start, end);
+    if (!n.accepts(v)) throw ReadPlan.UNSURE;
+    c.i = end;
+    return v;
+  }
+
+  /** A double the contract accepts (the cursor then past it). */
+  private static double number(Cursor c, ReadPlan n) throws ReadPlan.Unsure {
+    int start = c.i;
+    int end = c.numberEnd();
+    double d;
+    if (c.integral) {
+      // As Jackson: an integer token is read as a long, then converted (so -0 is 0.0, not -0.0). More than 18
+      // characters could overflow: Jackson reads those as BigInteger, the next reader's case.
+      if (end - start > 18) throw ReadPlan.UNSURE;
+      d = (double) parseLong(c.b, start, end);
+    } else {
+      // The grammar was checked above, so Java's extra spellings (0x1p3, NaN, 1d) never get here. Jackson's fast
+      // parser (FastDoubleParser) is correctly rounded like Double.parseDouble, which the tree path uses: the
+      // same double, without the JDK's big-integer arithmetic for 17-digit values (~6 % of the worker's samples).
+      d = NumberInput.parseDouble(new String(c.b, start, end - start, StandardCharsets.ISO_8859_1), true);
+    }
+    if (!n.accepts(d)) throw ReadPlan.UNSURE;
+    c.i = end;
+    return d;
+  }
+
+  /** The 64 bits of the hex digits of a checked lowercase uuid at {@code off}, in up to three ranges [from, to). */
+  private static long hex(byte[] b, int off, int f1, int t1, int f2, int t2, int f3, int t3) {
+    long v = 0;
+    for (int i = f1; i < t1; i++) v = (v << 4) | digit(b[off + i]);
+    for (int i = f2; i < t2; i++) v = (v << 4) | digit(b[off + i]);
+    for (int i = f3; i < t3; i++) v = (v << 4) | digit(b[off + i]);
+    return v;
+  }
+
+  private static int digit(byte x) {
+    return x <= '9' ? x - '0' : x - 'a' + 10;
   }
 
   /**

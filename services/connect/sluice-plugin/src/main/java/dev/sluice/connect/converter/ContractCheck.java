@@ -208,6 +208,14 @@ final class ContractCheck {
     return -1;
   }
 
+  /**
+   * Whether a pattern holds for every ASCII text without control characters below 0x20, the only text the byte
+   * scanner reads: the contract's no-NUL and tag patterns do, so the scanner need not test them.
+   */
+  static boolean holdsForScannedAscii(String patternText) {
+    return NO_NUL_PATTERN.equals(patternText) || TAG_PATTERN.equals(patternText);
+  }
+
   /** Whether a pattern is the contract's lowercase-uuid pattern (which readers may check without a regex). */
   static boolean isUuidPattern(String patternText) {
     return UUID_PATTERN.equals(patternText);

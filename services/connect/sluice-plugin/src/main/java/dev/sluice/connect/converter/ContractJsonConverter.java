@@ -38,17 +38,23 @@ import org.apache.kafka.connect.storage.Converter;
  * FastReader} does the same from Jackson's tokens (escapes, non-ASCII text, unusual numbers); the tree path parses
  * into a JSON tree (with duplicate-key detection), where {@link ContractCheck} names the violation. Every DLQ reason
  * comes from the tree path.
+ *
+ * <p>With {@code copy.rows=true} the byte scanner's records become {@link dev.sluice.connect.row.CopyRow}s, the
+ * value already encoded as a binary COPY tuple, which the Sluice sink copies as it is (the struct it would build
+ * and the sink would take apart again were a third of the worker's CPU); the other readers still give structs.
  */
 public class ContractJsonConverter implements Converter {
   /** See {@link ContractJsonConverterConfig}. */
   public static final String SCHEMA_CONTENT = ContractJsonConverterConfig.SCHEMA_CONTENT;
   public static final String CONTRACT = ContractJsonConverterConfig.CONTRACT;
   public static final String FAST_PATH = ContractJsonConverterConfig.FAST_PATH;
+  public static final String COPY_ROWS = ContractJsonConverterConfig.COPY_ROWS;
 
   private ObjectReader reader;
   private Schema schema;
   private ContractCheck check;
   private ByteReader bytes;
+  private boolean rows;
   private FastReader fast;
   private long streamReads;
   private long treeReads;
@@ -69,6 +75,7 @@ public class ContractJsonConverter implements Converter {
       // The token reader gets its own factory: the mapper's detects duplicate keys, which the plan does by field index.
       ReadPlan plan = config.fastPath ? ReadPlan.compile(schema, check) : null;
       bytes = plan == null ? null : new ByteReader(plan);
+      rows = config.copyRows && plan != null && plan.layout != null;
       fast = plan == null ? null : new FastReader(JsonFactory.builder().disable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build(), plan);
     } catch (JsonProcessingException e) {
       throw new DataException("ContractJsonConverter: " + SCHEMA_CONTENT + " or " + CONTRACT + " is not valid JSON: " + e.getOriginalMessage(), e);
@@ -91,7 +98,7 @@ public class ContractJsonConverter implements Converter {
     if (value == null) throw new DataException("empty record (tombstone): the metric contract has no deletes");
     if (bytes != null) {
       try {
-        return new SchemaAndValue(schema, bytes.read(value));
+        return new SchemaAndValue(schema, rows ? bytes.row(value) : bytes.read(value));
       } catch (ReadPlan.Unsure e) {
         // the next reader decides
       }

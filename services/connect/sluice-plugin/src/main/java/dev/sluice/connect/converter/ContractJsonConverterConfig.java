@@ -18,6 +18,8 @@ public final class ContractJsonConverterConfig extends AbstractConfig {
   public static final String CONTRACT = "contract";
   /** Whether the fast readers run first. */
   public static final String FAST_PATH = "fast.path";
+  /** Whether the byte scanner emits binary COPY rows instead of structs. */
+  public static final String COPY_ROWS = "copy.rows";
 
   /** The documented settings (Connect shows them in its config validation). */
   public static final ConfigDef CONFIG = new ConfigDef()
@@ -27,11 +29,16 @@ public final class ContractJsonConverterConfig extends AbstractConfig {
           "JSON Schema every record must satisfy (rendered by sluice from src/contract)")
       .define(FAST_PATH, Type.BOOLEAN, true, Importance.LOW,
           "Read records with the byte scanner and the token reader first (the JSON tree only for records they cannot "
-              + "vouch for); false: always build the JSON tree, as a comparison");
+              + "vouch for); false: always build the JSON tree, as a comparison")
+      .define(COPY_ROWS, Type.BOOLEAN, false, Importance.LOW,
+          "For the Sluice sink only: records the byte scanner reads become PostgreSQL binary COPY rows "
+              + "(dev.sluice.connect.row.CopyRow) that the sink copies as they are, instead of structs it would encode "
+              + "again; other records stay structs. Other sinks and transforms need structs: leave it false for them");
 
   final String schemaContent;
   final String contract;
   final boolean fastPath;
+  final boolean copyRows;
 
   /** Parses {@code props}; throws a DataException when a schema is missing, a ConfigException on a bad value. */
   public ContractJsonConverterConfig(Map<?, ?> props) {
@@ -39,6 +46,7 @@ public final class ContractJsonConverterConfig extends AbstractConfig {
     schemaContent = getString(SCHEMA_CONTENT);
     contract = getString(CONTRACT);
     fastPath = getBoolean(FAST_PATH);
+    copyRows = getBoolean(COPY_ROWS);
     if (schemaContent == null || contract == null) {
       throw new DataException("ContractJsonConverter needs both " + SCHEMA_CONTENT + " and " + CONTRACT
           + " (rendered by sluice from src/contract)");

@@ -1,6 +1,8 @@
 package dev.sluice.connect.converter;
 
 import java.nio.charset.StandardCharsets;
+import dev.sluice.connect.row.RowLayout;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.function.LongFunction;
@@ -28,9 +30,13 @@ final class ReadPlan {
   enum Kind { STRUCT, ARRAY, STRING, INTEGER, DOUBLE }
 
   final Kind kind;
+  // The PostgreSQL type a value is encoded as in a CopyRow (RowLayout.TYPES), or null: not encodable.
+  String pgType;
   // STRUCT: the struct's fields with their plans and names, and which are required. Every contract field is a struct
   // field and the object is closed, so a name the plan does not know is a violation, never something to skip.
   Schema schema;
+  /** STRUCT: the layout of its CopyRows, or null when a field has no pgType (the struct is then always built). */
+  RowLayout layout;
   Field[] fields;
   ReadPlan[] children;
   byte[][] names;
@@ -42,6 +48,8 @@ final class ReadPlan {
   // STRING
   Predicate<String> pattern;
   boolean uuid;
+  /** The pattern holds for any text the byte scanner reads (ASCII, no control characters), so it need not be tested there. */
+  boolean asciiMatches;
   int minLength;
   int maxLength = Integer.MAX_VALUE;
   // INTEGER: bounds at least as strict as the contract's and the Connect type's; the Java value of a long
@@ -71,6 +79,7 @@ final class ReadPlan {
         if (item == null) return null;
         ReadPlan p = new ReadPlan(Kind.ARRAY);
         p.item = item;
+        p.pgType = "text".equals(item.pgType) ? "_text" : null;
         if (c.minItems != null) p.minItems = c.minItems;
         if (c.maxItems != null) p.maxItems = c.maxItems;
         return p;
@@ -80,16 +89,22 @@ final class ReadPlan {
         ReadPlan p = new ReadPlan(Kind.STRING);
         p.pattern = c.pattern;
         p.uuid = ContractCheck.isUuidPattern(c.patternText);
+        p.asciiMatches = c.patternText == null || ContractCheck.holdsForScannedAscii(c.patternText);
+        p.pgType = p.uuid ? "uuid" : "text";
         if (c.minLength != null) p.minLength = c.minLength;
         if (c.maxLength != null) p.maxLength = c.maxLength;
         return p;
       }
-      case INT16: return integer(c, allowed, Short.MIN_VALUE, Short.MAX_VALUE, v -> (short) v);
-      case INT32: return integer(c, allowed, Integer.MIN_VALUE, Integer.MAX_VALUE, v -> (int) v);
-      case INT64: return integer(c, allowed, Long.MIN_VALUE, Long.MAX_VALUE, Timestamp.LOGICAL_NAME.equals(s.name()) ? Date::new : v -> v);
+      case INT16: return integer(c, allowed, Short.MIN_VALUE, Short.MAX_VALUE, v -> (short) v, "int2");
+      case INT32: return integer(c, allowed, Integer.MIN_VALUE, Integer.MAX_VALUE, v -> (int) v, "int4");
+      case INT64: {
+        boolean ts = Timestamp.LOGICAL_NAME.equals(s.name());
+        return integer(c, allowed, Long.MIN_VALUE, Long.MAX_VALUE, ts ? Date::new : v -> v, ts ? "timestamptz" : "int8");
+      }
       case FLOAT64: {
         if (!"number".equals(c.type)) return null;
         ReadPlan p = new ReadPlan(Kind.DOUBLE);
+        p.pgType = "float8";
         if (c.minimum != null) p.low = c.minimum;
         if (c.maximum != null) p.high = c.maximum;
         p.allowed = allowed;
@@ -100,9 +115,10 @@ final class ReadPlan {
     }
   }
 
-  private static ReadPlan integer(ContractCheck c, double[] allowed, long lo, long hi, LongFunction<Object> box) {
+  private static ReadPlan integer(ContractCheck c, double[] allowed, long lo, long hi, LongFunction<Object> box, String pgType) {
     if (!"integer".equals(c.type) && !"number".equals(c.type)) return null;
     ReadPlan p = new ReadPlan(Kind.INTEGER);
+    p.pgType = pgType;
     // Rounded inwards: the tree path compares with the bounds truncated, so these are never looser.
     p.min = c.minimum == null ? lo : Math.max(lo, (long) Math.ceil(c.minimum));
     p.max = c.maximum == null ? hi : Math.min(hi, (long) Math.floor(c.maximum));
@@ -129,6 +145,8 @@ final class ReadPlan {
       else if (!p.fields[i].schema().isOptional()) return null;
     }
     for (String r : c.required) if (s.field(r) == null) return null;
+    List<String> types = Arrays.stream(p.children).map(ch -> ch.pgType).toList();
+    p.layout = types.contains(null) ? null : new RowLayout(s, types);
     return p;
   }
 

@@ -1,5 +1,6 @@
 package dev.sluice.connect.sink;
 
+import dev.sluice.connect.row.CopyRow;
 import dev.sluice.connect.sink.pg.CopyBinary;
 import dev.sluice.connect.sink.pg.PgSession;
 import dev.sluice.connect.sink.pg.PgTable;
@@ -10,7 +11,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.SinkRecord;
@@ -172,11 +172,11 @@ final class PgBatchWriter implements AutoCloseable {
         + "cause, then restart the task (sluice connectors restart)", e, false);
   }
 
-  /** The records whose value is a struct; any other (a tombstone) goes to the DLQ. */
+  /** The records whose value is a struct or a {@link CopyRow}; any other (a tombstone) goes to the DLQ. */
   private List<SinkRecord> structs(List<SinkRecord> records) {
     List<SinkRecord> out = new ArrayList<>(records.size());
     for (SinkRecord r : records) {
-      if (r.value() instanceof Struct) out.add(r);
+      if (CopyRow.schemaOf(r.value()) != null) out.add(r);
       else report(r, new DataException("the record value must be a struct (got " + (r.value() == null ? "null, a tombstone; deletes are not supported" : r.value().getClass().getSimpleName()) + ")"));
     }
     return out;
@@ -185,7 +185,7 @@ final class PgBatchWriter implements AutoCloseable {
   /** The last record of each key wins, as it would with one upsert per record; PostgreSQL refuses a key twice in one statement. */
   private List<SinkRecord> dedupe(PgTable t, List<SinkRecord> records) {
     Map<Object, SinkRecord> last = new LinkedHashMap<>(records.size() * 2);
-    for (SinkRecord r : records) last.put(t.keyOf((Struct) r.value()), r);
+    for (SinkRecord r : records) last.put(t.keyOf(r.value()), r);
     return last.size() == records.size() ? records : new ArrayList<>(last.values());
   }
 
@@ -196,7 +196,7 @@ final class PgBatchWriter implements AutoCloseable {
     for (SinkRecord r : records) {
       int mark = buf.n;
       try {
-        t.encode(buf, (Struct) r.value());
+        t.encode(buf, r.value());
         ok.add(r);
       } catch (DataException | ArithmeticException e) {
         buf.n = mark;

@@ -1,10 +1,12 @@
 package dev.sluice.connect.transform;
 
+import dev.sluice.connect.row.CopyRow;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.ConnectRecord;
 import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.transforms.Transformation;
@@ -17,16 +19,18 @@ import org.apache.kafka.connect.transforms.Transformation;
 public class KeyMatchesValue<R extends ConnectRecord<R>> implements Transformation<R> {
   @Override
   public R apply(R record) {
-    if (!(record.key() instanceof Struct) || !(record.value() instanceof Struct)) {
+    Schema keySchema = CopyRow.schemaOf(record.key());
+    Schema valueSchema = CopyRow.schemaOf(record.value());
+    if (keySchema == null || valueSchema == null) {
       throw new DataException("key and value must both be structs (got " + kind(record.key()) + " and " + kind(record.value()) + ")");
     }
-    Struct key = (Struct) record.key();
-    Struct value = (Struct) record.value();
-    for (Field f : key.schema().fields()) {
-      Field vf = value.schema().field(f.name());
+    for (Field f : keySchema.fields()) {
+      Field vf = valueSchema.field(f.name());
       if (vf == null) throw new DataException("key field " + f.name() + " is not in the value");
-      Object k = key.get(f);
-      Object v = value.get(vf);
+      // Two CopyRows compare their bytes: each value has exactly one encoding, so equal bytes are equal values.
+      if (record.key() instanceof CopyRow k && record.value() instanceof CopyRow v && k.sameValue(f.index(), v, vf.index())) continue;
+      Object k = CopyRow.valueOf(record.key(), f);
+      Object v = CopyRow.valueOf(record.value(), vf);
       if (!Objects.equals(k, v)) {
         throw new DataException("key and value disagree on " + f.name() + ": key has " + k + ", value has " + v);
       }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowFixtures;
+import java.util.HexFormat;
 import java.util.List;
 import org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,22 @@ class ByteReaderTest {
     Struct k = (Struct) read("key", "{\"device_id\":\"3f2b6c1e-8a4d-4f7e-9c2a-1b3d5e7f9a0c\",\"metric_name\":0,"
         + "\"published_at\":1}");
     assertEquals((short) 0, k.get("metric_name"));
+  }
+
+  @Test
+  void encodesAPlainRecordAsTheSinkWouldEncodeItsStruct() throws Exception {
+    ReadPlan plan = ConverterFixtures.plan("value");
+    ByteReader reader = new ByteReader(plan);
+    for (String json : List.of(ConverterFixtures.VALUE, ConverterFixtures.VALUE.replace("[\"site:1\",\"fw:1.2\"]", "[ ]"),
+        ConverterFixtures.VALUE.replace("21.5", "-0"), ConverterFixtures.VALUE.replace("1780272000000", "0"))) {
+      Struct s = (Struct) reader.read(ConverterFixtures.utf8(json));
+      CopyRow r = reader.row(ConverterFixtures.utf8(json));
+      assertEquals(HexFormat.of().formatHex(RowFixtures.bytes(RowFixtures.of(plan.layout, s))),
+          HexFormat.of().formatHex(RowFixtures.bytes(r)), json);
+      assertEquals(s, r.toStruct());
+    }
+    assertEquals("sluice.Metric[uuid, timestamptz, int2, float8, _text]", plan.layout.toString());
+    assertThrows(ReadPlan.Unsure.class, () -> reader.row(ConverterFixtures.utf8(ConverterFixtures.VALUE.replace("10,", "11,"))));
   }
 
   @Test

@@ -25,6 +25,9 @@ class ContractJsonConverterConfigTest {
     assertFalse(new ContractJsonConverterConfig(p).fastPath);
     p.put("fast.path", false);
     assertFalse(new ContractJsonConverterConfig(p).fastPath);
+    assertFalse(c.copyRows, "structs by default");
+    p.put("copy.rows", "true");
+    assertTrue(new ContractJsonConverterConfig(p).copyRows);
   }
 
   @Test
@@ -39,7 +42,7 @@ class ContractJsonConverterConfigTest {
   @Test
   void theConverterShowsTheDocumentedDefinition() {
     ConfigDef def = new ContractJsonConverter().config();
-    assertEquals(java.util.Set.of("schema.content", "contract", "fast.path"), def.names());
+    assertEquals(java.util.Set.of("schema.content", "contract", "fast.path", "copy.rows"), def.names());
     for (ConfigDef.ConfigKey k : def.configKeys().values()) assertTrue(k.documentation.length() > 20, k.name);
   }
 }

@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowFixtures;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +34,16 @@ class ConverterDiffTest {
   private record Outcome(String result, String path) {}
 
   private static ContractJsonConverter converter(JsonNode config, boolean isKey, boolean fast) {
+    return converter(config, isKey, fast, false);
+  }
+
+  private static ContractJsonConverter converter(JsonNode config, boolean isKey, boolean fast, boolean rows) {
     ContractJsonConverter c = new ContractJsonConverter();
     c.configure(Map.of(
         ContractJsonConverter.SCHEMA_CONTENT, config.get("schema.content").textValue(),
         ContractJsonConverter.CONTRACT, config.get("contract").textValue(),
-        ContractJsonConverter.FAST_PATH, String.valueOf(fast)), isKey);
+        ContractJsonConverter.FAST_PATH, String.valueOf(fast),
+        ContractJsonConverter.COPY_ROWS, String.valueOf(rows)), isKey);
     return c;
   }
 
@@ -99,6 +107,50 @@ class ConverterDiffTest {
     assertTrue(acceptedBy(mutants, "tree") > 0, "tree");
     assertTrue(mutants.stream().filter(o -> o.result().startsWith("err ")).count() > 1000, "errors");
     if (!isKey) assertTrue(all.size() > 9_000, "the doubles are in the corpus");
+  }
+
+  /**
+   * With copy.rows, every record the byte scanner takes becomes a row whose bytes are the tree path's struct encoded
+   * by the sink's own column encoders, and whose struct is the tree path's; every other record gives the tree path's
+   * value or error, as without copy.rows.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"value", "key"})
+  void copyRowsAreTheTreePathsValueEncodedAsTheSinkWould(String side) throws IOException {
+    JsonNode config = new ObjectMapper().readTree(VECTORS.resolve("contract-schemas.json").toFile()).get(side);
+    boolean isKey = side.equals("key");
+    ContractJsonConverter rows = converter(config, isKey, true, true);
+    ContractJsonConverter tree = converter(config, isKey, false);
+    ConverterCorpus corpus = new ConverterCorpus(side.hashCode() + 1);
+    List<String> own = corpus.producerRecords(400).stream().map(r -> r[isKey ? 1 : 0]).toList();
+    List<String> differ = new ArrayList<>();
+    int asRows = 0;
+    for (String text : corpus.corpus(own, !isKey)) {
+      byte[] record = text.getBytes(StandardCharsets.UTF_8);
+      Object expected = value(tree, record);
+      Object got = value(rows, record);
+      if (got instanceof CopyRow r) {
+        asRows++;
+        boolean same = expected instanceof Struct s
+            && Arrays.equals(RowFixtures.bytes(RowFixtures.of(r.layout(), s)), RowFixtures.bytes(r))
+            && describe(s).equals(describe(r.toStruct())) && s.equals(r.toStruct());
+        if (!same) differ.add(text + "\n  row: " + r + "\n  tree: " + expected);
+      } else if (!String.valueOf(got).equals(String.valueOf(expected)) || !describe(got).equals(describe(expected))) {
+        differ.add(text + "\n  rows converter: " + got + "\n  tree: " + expected);
+      }
+    }
+    assertEquals(List.of(), differ.subList(0, Math.min(5, differ.size())), differ.size() + " records differ");
+    int n = asRows;
+    assertTrue(n > own.size() + 100, () -> "rows: " + n);
+  }
+
+  /** The converter's value for a record, or its error as text. */
+  private static Object value(ContractJsonConverter c, byte[] record) {
+    try {
+      return c.toConnectData("t", record).value();
+    } catch (RuntimeException e) {
+      return "err " + e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
   }
 
   private static long acceptedBy(List<Outcome> outcomes, String path) {

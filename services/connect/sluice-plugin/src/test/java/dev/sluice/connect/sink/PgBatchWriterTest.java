@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.connect.row.RowFixtures;
+import dev.sluice.connect.row.RowLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
@@ -44,6 +47,23 @@ class PgBatchWriterTest {
     batch.add(FakeDatabase.record(3, 1, "newer"));
     w.write(batch);
     assertEquals(Map.of(0L, "ok", 1L, "newer", 2L, "ok"), db.rows());
+  }
+
+  @Test
+  void copyRowsAndStructsMixInOneBatchAndShareKeys() throws Exception {
+    PgBatchWriter w = writer("copy-upsert", 100, true);
+    RowLayout layout = RowFixtures.layout(FakeDatabase.VALUE, "int8", "float8", "text", "int4");
+    List<SinkRecord> batch = new ArrayList<>();
+    for (SinkRecord r : FakeDatabase.records(0, 4)) {
+      batch.add(r.kafkaOffset() % 2 == 0 ? r : r.newRecord(r.topic(), r.kafkaPartition(), r.keySchema(), r.key(),
+          r.valueSchema(), RowFixtures.of(layout, (Struct) r.value()), r.timestamp()));
+    }
+    SinkRecord newer = FakeDatabase.record(4, 1, "newer");
+    batch.add(newer.newRecord("t", 0, newer.keySchema(), newer.key(), newer.valueSchema(), RowFixtures.of(layout, (Struct) newer.value()), null));
+    batch.add(FakeDatabase.record(5, 2, "newest"));
+    w.write(batch);
+    assertEquals(Map.of(0L, "ok", 1L, "newer", 2L, "newest", 3L, "ok"), db.rows());
+    assertEquals(List.of(), w.takeDeadLetters());
   }
 
   @Test

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowFixtures;
+import java.util.List;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
@@ -25,6 +28,22 @@ class KeyMatchesValueTest {
   void aRecordWhoseKeyAgreesPassesUnchanged() {
     SinkRecord r = record(new Struct(KEY).put("id", "a"), new Struct(VALUE).put("id", "a").put("v", 1.0));
     assertSame(r, smt.apply(r));
+  }
+
+  @Test
+  void copyRowsAreComparedWithEachOtherAndWithStructs() {
+    Struct key = new Struct(KEY).put("id", "a");
+    Struct value = new Struct(VALUE).put("id", "a").put("v", 1.0);
+    CopyRow keyRow = RowFixtures.of(RowFixtures.layout(KEY, "text"), key);
+    CopyRow valueRow = RowFixtures.of(RowFixtures.layout(VALUE, "text", "float8"), value);
+    for (SinkRecord r : List.of(record(keyRow, valueRow), record(key, valueRow), record(keyRow, value))) {
+      assertSame(r, smt.apply(r));
+    }
+    CopyRow otherRow = RowFixtures.of(RowFixtures.layout(VALUE, "text", "float8"), new Struct(VALUE).put("id", "b").put("v", 1.0));
+    for (SinkRecord r : List.of(record(keyRow, otherRow), record(key, otherRow))) {
+      assertTrue(assertThrows(DataException.class, () -> smt.apply(r)).getMessage()
+          .contains("disagree on id: key has a, value has b"));
+    }
   }
 
   @Test

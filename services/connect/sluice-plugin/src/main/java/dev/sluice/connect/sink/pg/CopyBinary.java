@@ -1,5 +1,6 @@
 package dev.sluice.connect.sink.pg;
 
+import dev.sluice.connect.row.CopyRow;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Date;
@@ -14,10 +15,8 @@ import org.apache.kafka.connect.errors.DataException;
  */
 public final class CopyBinary {
   private static final byte[] HEADER = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0};
-  /** 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix milliseconds. */
-  private static final long PG_EPOCH_MS = 946_684_800_000L;
   /** pg_type oids of text and varchar: an array names its element type, and PostgreSQL refuses another one. */
-  private static final int TEXT_OID = 25;
+  public static final int TEXT_OID = 25;
   private static final int VARCHAR_OID = 1043;
 
   private CopyBinary() {}
@@ -31,9 +30,19 @@ public final class CopyBinary {
   /** A growable big-endian byte buffer that can be reset to a mark (to drop a half-written row). */
   public static final class Buf {
     /** The bytes; the first {@link #n} are written. */
-    public byte[] a = new byte[1 << 20];
+    public byte[] a;
     /** Bytes written; set it back to a mark to drop what was written after it. */
     public int n;
+
+    /** A buffer of 1 MiB to start with (a COPY batch). */
+    public Buf() {
+      this(1 << 20);
+    }
+
+    /** A buffer of {@code capacity} bytes to start with; it grows as needed. */
+    public Buf(int capacity) {
+      a = new byte[capacity];
+    }
 
     /** Starts a COPY stream: resets the buffer and writes the signature and header. */
     public void header() {
@@ -46,7 +55,8 @@ public final class CopyBinary {
       i16(-1);
     }
 
-    private void room(int k) {
+    /** Makes room for {@code k} more bytes. */
+    public void room(int k) {
       if (n + k > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, n + k));
     }
 
@@ -70,9 +80,21 @@ public final class CopyBinary {
     }
 
     public void bytes(byte[] b) {
-      room(b.length);
-      System.arraycopy(b, 0, a, n, b.length);
-      n += b.length;
+      bytes(b, 0, b.length);
+    }
+
+    public void bytes(byte[] b, int off, int len) {
+      room(len);
+      System.arraycopy(b, off, a, n, len);
+      n += len;
+    }
+
+    /** Overwrites the 32-bit value at {@code at} (a length written before its data was known). */
+    public void i32At(int at, int v) {
+      a[at] = (byte) (v >>> 24);
+      a[at + 1] = (byte) (v >>> 16);
+      a[at + 2] = (byte) (v >>> 8);
+      a[at + 3] = (byte) v;
     }
   }
 
@@ -116,7 +138,7 @@ public final class CopyBinary {
     else throw wrongType(v, "timestamp");
     b.i32(8);
     // Integer microseconds since PostgreSQL's epoch: the same instant whatever the JVM's or the session's zone.
-    b.i64(Math.multiplyExact(ms - PG_EPOCH_MS, 1000L));
+    b.i64(Math.multiplyExact(ms - CopyRow.PG_EPOCH_MS, 1000L));
   }
 
   private static void text(Buf b, Object v, String typname) {
@@ -143,11 +165,7 @@ public final class CopyBinary {
         b.bytes(bytes);
       }
     }
-    int len = b.n - start - 4;
-    b.a[start] = (byte) (len >>> 24);
-    b.a[start + 1] = (byte) (len >>> 16);
-    b.a[start + 2] = (byte) (len >>> 8);
-    b.a[start + 3] = (byte) len;
+    b.i32At(start, b.n - start - 4);
   }
 
   private static byte[] utf8(String s) {

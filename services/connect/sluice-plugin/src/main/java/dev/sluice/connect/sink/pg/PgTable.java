@@ -1,8 +1,11 @@
 package dev.sluice.connect.sink.pg;
 
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
@@ -29,15 +32,20 @@ public final class PgTable {
   private final Field[] fields;
   private final CopyBinary.Encoder[] encoders;
   private final Field[] keyFields;
+  /** The columns' types (pg_type.typname) by name; the last row layout checked against them, and whether it fits. */
+  private final Map<String, String> columnTypes;
+  private RowLayout checked;
+  private boolean fits;
 
   private PgTable(String name, Schema schema, Field[] fields, CopyBinary.Encoder[] encoders, Field[] keyFields,
-      String stage, String createStage) {
+      Map<String, String> columnTypes, String stage, String createStage) {
     this.name = name;
     this.createStage = createStage;
     this.schema = schema;
     this.fields = fields;
     this.encoders = encoders;
     this.keyFields = keyFields;
+    this.columnTypes = columnTypes;
     columnList = String.join(", ", Arrays.stream(fields).map(f -> quote(f.name())).toList());
     keyList = String.join(", ", Arrays.stream(keyFields).map(f -> quote(f.name())).toList());
     List<String> rest = Arrays.stream(fields).map(Field::name).filter(n -> Arrays.stream(keyFields).noneMatch(k -> k.name().equals(n))).map(PgTable::quote).toList();
@@ -58,7 +66,9 @@ public final class PgTable {
    * ({@link #createStage}) in the session before the first write.
    */
   public static PgTable plan(String table, PgSession.Columns columns, SinkRecord sample) {
-    if (!(sample.value() instanceof Struct value) || !(sample.key() instanceof Struct key)) {
+    Schema schema = CopyRow.schemaOf(sample.value());
+    Schema keySchema = CopyRow.schemaOf(sample.key());
+    if (schema == null || keySchema == null) {
       throw new ConnectException("the sink needs struct keys and values (a Connect schema from the converter); got "
           + kind(sample.key()) + " and " + kind(sample.value())
           + ". Use the contract converter (dev.sluice.connect.converter.ContractJsonConverter)");
@@ -68,7 +78,6 @@ public final class PgTable {
           + "`sluice db migrate`, or fix collection.name.format");
     }
     String regclass = columns.regclass();
-    Schema schema = value.schema();
     List<Field> fields = new ArrayList<>();
     List<CopyBinary.Encoder> encoders = new ArrayList<>();
     for (Field f : schema.fields()) {
@@ -87,7 +96,7 @@ public final class PgTable {
       encoders.add(enc);
     }
     List<Field> keys = new ArrayList<>();
-    for (Field k : key.schema().fields()) {
+    for (Field k : keySchema.fields()) {
       Field vf = schema.field(k.name());
       if (vf == null) {
         throw new ConnectException("key field " + k.name() + " is not in the record value: the sink writes the value "
@@ -100,11 +109,43 @@ public final class PgTable {
     String ddl = "CREATE TEMP TABLE IF NOT EXISTS " + stage + " (" + String.join(", ", fields.stream()
         .map(f -> quote(f.name()) + " " + columns.declared().get(f.name())).toList()) + ") ON COMMIT DELETE ROWS";
     return new PgTable(regclass, schema, fields.toArray(Field[]::new), encoders.toArray(CopyBinary.Encoder[]::new),
-        keys.toArray(Field[]::new), stage, ddl);
+        keys.toArray(Field[]::new), columns.types(), stage, ddl);
   }
 
-  /** Appends one row to the COPY buffer. */
-  public void encode(CopyBinary.Buf b, Struct v) {
+  /**
+   * Appends one row to the COPY buffer: a {@link CopyRow} as it is when its layout is the table's (its fields in
+   * the same order, each encoded as its column's type), any other value through the column encoders.
+   */
+  public void encode(CopyBinary.Buf b, Object value) {
+    if (value instanceof CopyRow r && fits(r.layout())) {
+      b.room(r.length());
+      r.copyTo(b.a, b.n);
+      b.n += r.length();
+    } else {
+      encodeStruct(b, value instanceof CopyRow r ? r.toStruct() : (Struct) value);
+    }
+  }
+
+  /** Whether rows of {@code layout} can be copied as they are (decided once per layout: a converter has one). */
+  private boolean fits(RowLayout layout) {
+    if (layout != checked) {
+      checked = layout;
+      fits = layout.size() == fields.length;
+      for (int i = 0; fits && i < fields.length; i++) {
+        fits = layout.field(i).name().equals(fields[i].name()) && sameEncoding(layout.pgType(i), columnTypes.get(fields[i].name()));
+      }
+    }
+    return fits;
+  }
+
+  /** timestamp and varchar take the bytes of timestamptz and text (varchar checks its length limit itself). */
+  private static boolean sameEncoding(String rowType, String columnType) {
+    return rowType.equals(columnType) || (rowType.equals("timestamptz") && columnType.equals("timestamp"))
+        || (rowType.equals("text") && columnType.equals("varchar"));
+  }
+
+  /** Appends one struct to the COPY buffer. */
+  private void encodeStruct(CopyBinary.Buf b, Struct v) {
     b.i16(fields.length);
     boolean same = v.schema() == schema; // the converter reuses one schema; any other is read by field name
     for (int i = 0; i < fields.length; i++) {
@@ -114,10 +155,13 @@ public final class PgTable {
     }
   }
 
-  /** The record's primary key, for de-duplicating a batch. */
-  public Object keyOf(Struct v) {
+  /** The record's primary key (the same for a struct and a {@link CopyRow} of equal values), for de-duplicating a batch. */
+  public Object keyOf(Object v) {
     Object[] k = new Object[keyFields.length];
-    for (int i = 0; i < k.length; i++) k[i] = v.get(keyFields[i].name());
+    for (int i = 0; i < k.length; i++) {
+      String name = keyFields[i].name(); // by name: the value's schema may be another one of the same fields
+      k[i] = v instanceof CopyRow r ? r.get(name) : ((Struct) v).get(name);
+    }
     return Arrays.asList(k);
   }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowFixtures;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.connect.data.Schema;
@@ -60,6 +62,28 @@ class PgTableTest {
         .map(Byte::intValue).toList());
     assertEquals(-1, a.a[14]);
     assertEquals(java.util.HexFormat.of().formatHex(a.a, 0, a.n), java.util.HexFormat.of().formatHex(b.a, 0, b.n));
+  }
+
+  @Test
+  void aCopyRowIsCopiedWhenItsTypesAreTheColumnsAndEncodedFromItsStructOtherwise() {
+    Struct v = new Struct(VALUE).put("id", 7L).put("we\"ird", "x");
+    CopyRow row = RowFixtures.of(RowFixtures.layout(VALUE, "int8", "text"), v);
+    PgTable t = PgTable.plan("t", COLUMNS, record(VALUE, row));
+    assertEquals(hex(t, v), hex(t, row));
+    assertEquals(t.keyOf(v), t.keyOf(row));
+    // An int32 field's int4 bytes do not fit the int8 column: the row is encoded from its struct.
+    Schema narrow = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).field("we\"ird", Schema.OPTIONAL_STRING_SCHEMA).build();
+    Struct n = new Struct(narrow).put("id", 7);
+    CopyRow narrowRow = RowFixtures.of(RowFixtures.layout(narrow, "int4", "text"), n);
+    PgTable t2 = PgTable.plan("t", COLUMNS, record(narrow, narrowRow));
+    assertEquals(hex(t2, n), hex(t2, narrowRow));
+    assertEquals(2 + 4 + 8 + 4, hex(t2, narrowRow).length() / 2, "8 bytes for the int8 column");
+  }
+
+  private static String hex(PgTable t, Object value) {
+    CopyBinary.Buf b = new CopyBinary.Buf(64);
+    t.encode(b, value);
+    return java.util.HexFormat.of().formatHex(b.a, 0, b.n);
   }
 
   @Test
