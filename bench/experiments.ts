@@ -55,6 +55,11 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
       overrides: { ...TREE_PATH_CONVERTER },
     },
     {
+      name: "copy-rows",
+      what: "contract converter emits binary COPY rows the sink copies as they are (copy.rows=true)",
+      overrides: { "key.converter.copy.rows": "true", "value.converter.copy.rows": "true" },
+    },
+    {
       name: "raw-json",
       what: "Kafka's JsonConverter, no contract check (lets poison through)",
       overrides: { ...RAW_JSON_CONVERTER },

@@ -5,6 +5,7 @@ import dev.sluice.connect.row.CopyRow;
 import dev.sluice.connect.sink.pg.CopyBinary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -208,17 +209,15 @@ final class ByteReader {
         return;
       }
       case STRING: {
+        if (n.uuid) {
+          uuid(c, n, b);
+          return;
+        }
         int start = c.i + 1;
         int end = string(c, n);
-        if (n.uuid) {
-          b.i32(16);
-          b.i64(hex(c.b, start, 0, 8, 9, 13, 14, 18));
-          b.i64(hex(c.b, start, 19, 23, 24, 36, 0, 0));
-        } else {
-          if (!n.asciiMatches && !n.pattern.test(new String(c.b, start, end - start, StandardCharsets.ISO_8859_1))) throw ReadPlan.UNSURE;
-          b.i32(end - start); // ASCII: the bytes are the UTF-8 text
-          b.bytes(c.b, start, end - start);
-        }
+        if (!n.asciiMatches && !n.pattern.test(new String(c.b, start, end - start, StandardCharsets.ISO_8859_1))) throw ReadPlan.UNSURE;
+        b.i32(end - start); // ASCII: the bytes are the UTF-8 text
+        b.bytes(c.b, start, end - start);
         c.i = end + 1;
         return;
       }
@@ -355,17 +354,40 @@ final class ByteReader {
     return d;
   }
 
-  /** The 64 bits of the hex digits of a checked lowercase uuid at {@code off}, in up to three ranges [from, to). */
-  private static long hex(byte[] b, int off, int f1, int t1, int f2, int t2, int f3, int t3) {
-    long v = 0;
-    for (int i = f1; i < t1; i++) v = (v << 4) | digit(b[off + i]);
-    for (int i = f2; i < t2; i++) v = (v << 4) | digit(b[off + i]);
-    for (int i = f3; i < t3; i++) v = (v << 4) | digit(b[off + i]);
-    return v;
+  /**
+   * A lowercase uuid string encoded as its 16 bytes, read and checked in one pass (it is in every record, key and
+   * value): accepts exactly what {@link #string} with {@link ContractCheck#isLowercaseUuid} accepts.
+   */
+  private static void uuid(Cursor c, ReadPlan n, CopyBinary.Buf b) throws ReadPlan.Unsure {
+    c.expect('"');
+    int at = c.i;
+    if (at + 36 >= c.b.length || c.b[at + 36] != '"' || 36 < n.minLength || 36 > n.maxLength) throw ReadPlan.UNSURE;
+    long hi = 0;
+    long lo = 0;
+    for (int i = 0; i < 36; i++) {
+      byte x = c.b[at + i];
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        if (x != '-') throw ReadPlan.UNSURE;
+        continue;
+      }
+      int d = x < 0 ? -1 : HEX_VALUE[x];
+      if (d < 0) throw ReadPlan.UNSURE;
+      if (i < 18) hi = (hi << 4) | d;
+      else lo = (lo << 4) | d;
+    }
+    b.i32(16);
+    b.i64(hi);
+    b.i64(lo);
+    c.i = at + 37;
   }
 
-  private static int digit(byte x) {
-    return x <= '9' ? x - '0' : x - 'a' + 10;
+  /** Each lowercase hex digit's value by byte; -1 for any other byte (uppercase too: the contract's uuid is lowercase). */
+  private static final int[] HEX_VALUE = new int[128];
+
+  static {
+    Arrays.fill(HEX_VALUE, -1);
+    for (char ch = '0'; ch <= '9'; ch++) HEX_VALUE[ch] = ch - '0';
+    for (char ch = 'a'; ch <= 'f'; ch++) HEX_VALUE[ch] = ch - 'a' + 10;
   }
 
   /**

@@ -17,6 +17,12 @@ import org.apache.kafka.connect.transforms.Transformation;
  * overwrite the wrong row. Thrown errors go to the DLQ (stage TRANSFORMATION) with {@code errors.tolerance=all}.
  */
 public class KeyMatchesValue<R extends ConnectRecord<R>> implements Transformation<R> {
+  // The last pair of schemas seen and their matched fields (a transform instance serves one task thread).
+  private Schema lastKey;
+  private Schema lastValue;
+  private Field[] keyFields;
+  private Field[] valueFields;
+
   @Override
   public R apply(R record) {
     Schema keySchema = CopyRow.schemaOf(record.key());
@@ -24,9 +30,10 @@ public class KeyMatchesValue<R extends ConnectRecord<R>> implements Transformati
     if (keySchema == null || valueSchema == null) {
       throw new DataException("key and value must both be structs (got " + kind(record.key()) + " and " + kind(record.value()) + ")");
     }
-    for (Field f : keySchema.fields()) {
-      Field vf = valueSchema.field(f.name());
-      if (vf == null) throw new DataException("key field " + f.name() + " is not in the value");
+    Field[] valueFields = pairs(keySchema, valueSchema);
+    for (int i = 0; i < keyFields.length; i++) {
+      Field f = keyFields[i];
+      Field vf = valueFields[i];
       // Two CopyRows compare their bytes: each value has exactly one encoding, so equal bytes are equal values.
       if (record.key() instanceof CopyRow k && record.value() instanceof CopyRow v && k.sameValue(f.index(), v, vf.index())) continue;
       Object k = CopyRow.valueOf(record.key(), f);
@@ -36,6 +43,22 @@ public class KeyMatchesValue<R extends ConnectRecord<R>> implements Transformati
       }
     }
     return record;
+  }
+
+  /** The value's field of each key field ({@link #keyFields}), looked up once per pair of schemas (a converter has one). */
+  private Field[] pairs(Schema keySchema, Schema valueSchema) {
+    if (keySchema == lastKey && valueSchema == lastValue) return valueFields;
+    Field[] ks = keySchema.fields().toArray(Field[]::new);
+    Field[] vs = new Field[ks.length];
+    for (int i = 0; i < ks.length; i++) {
+      vs[i] = valueSchema.field(ks[i].name());
+      if (vs[i] == null) throw new DataException("key field " + ks[i].name() + " is not in the value");
+    }
+    keyFields = ks;
+    valueFields = vs;
+    lastKey = keySchema;
+    lastValue = valueSchema;
+    return vs;
   }
 
   private static String kind(Object o) {
