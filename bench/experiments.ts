@@ -55,9 +55,9 @@ export function variants(sinkJdbcUrl: string, root: string): Variant[] {
       overrides: { ...TREE_PATH_CONVERTER },
     },
     {
-      name: "copy-rows",
-      what: "contract converter emits binary COPY rows the sink copies as they are (copy.rows=true)",
-      overrides: { "key.converter.copy.rows": "true", "value.converter.copy.rows": "true" },
+      name: "struct-values",
+      what: "contract converter emits structs the sink encodes again (copy.rows=false, the path before copy rows)",
+      overrides: { "key.converter.copy.rows": "false", "value.converter.copy.rows": "false" },
     },
     {
       name: "raw-json",
