@@ -63,7 +63,8 @@ export const RF1: SandboxReplication = { replicationFactor: 1, minInsyncReplicas
 export function debeziumOverrides(root: string): Record<string, string> {
   const { config } = readConnectorFile(join(root, "connectors", "alternatives", "debezium", "metrics-sink.json"));
   const { topics: _t, "collection.name.format": _c, "errors.deadletterqueue.topic.name": _d, ...rest } = config;
-  return rest;
+  // Laid over the shipped sink's config, whose converters hand the Sluice sink COPY rows: Debezium needs structs.
+  return { ...rest, "key.converter.copy.rows": "false", "value.converter.copy.rows": "false" };
 }
 
 /** Kafka's JsonConverter with the contract's Connect schema and no key/value check: what the contract check costs. */

@@ -40,8 +40,8 @@ import org.apache.kafka.connect.storage.Converter;
  * comes from the tree path.
  *
  * <p>With {@code copy.rows=true} the byte scanner's records become {@link dev.sluice.connect.row.CopyRow}s, the
- * value already encoded as a binary COPY tuple, which the Sluice sink copies as it is (the struct it would build
- * and the sink would take apart again were a third of the worker's CPU); the other readers still give structs.
+ * value already encoded as a binary COPY tuple, which the Sluice sink copies as it is instead of taking apart a
+ * struct built only for it (docs/decisions/copy-rows.md); the other readers still give structs.
  */
 public class ContractJsonConverter implements Converter {
   /** See {@link ContractJsonConverterConfig}. */
