@@ -34,7 +34,14 @@ function records(): { messages: { key: string; value: string }[]; valid: number;
     { key: encodeKey({ ...m, metric_name: 40 }), value: encodeValue({ ...m, metric_name: 20 }) },
     { key: encodeKey(m), value: `${encodeValue(m).slice(0, -1)},"extra":1}` },
   ];
-  const messages = [...plain.slice(0, 1500), ...poison, ...plain.slice(1500), ...plain.slice(0, 500), ...unusual, ...later];
+  const messages = [
+    ...plain.slice(0, 1500),
+    ...poison,
+    ...plain.slice(1500),
+    ...plain.slice(0, 500),
+    ...unusual,
+    ...later,
+  ];
   return { messages, valid: run.count, poison: poison.length };
 }
 
