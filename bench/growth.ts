@@ -13,10 +13,10 @@ import { grantSinkOn } from "../src/db/roles.ts";
 import { parseSpan } from "../src/db/span.ts";
 import { produceRun } from "../src/producer/session.ts";
 import { planRun, type Run } from "../src/producer/workload.ts";
-import { createSandbox } from "../src/sandbox.ts";
 import type { StackContext } from "../src/stack/context.ts";
 import { defineBench, writeFigures } from "./lib/bench.ts";
 import { openBench } from "./lib/context.ts";
+import { box, target } from "./lib/scenarios.ts";
 import { createPartitionedLikeMetrics } from "./lib/tables.ts";
 
 /**
@@ -72,12 +72,8 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
   const log = ctx.log;
   const bench = await openBench(ctx, { rows, overrides: {} });
   const { b } = bench;
-  const box = await createSandbox(
-    { root: b.root, sql: b.sql, kafka: b.kafka, connect: b.connect },
-    "bench_growth",
-    b.partitions,
-  );
-  b.boxes.push(box);
+  // The stack's replication (RF 3, min.insync 2 on a three-node stack) and security, as the shipped topic has them.
+  const s = await box(b, "growth");
   try {
     // One sample per device and metric a second, as a fleet sends them: 100M rows span 4.6 hours.
     const run = planRun({
@@ -87,15 +83,15 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
       startMs: Date.UTC(2026, 0, 1),
       stepMs: 1000,
     });
-    await partitionLikeMetrics(b.sql, box.table, ctx.env.METRICS_PARTITION_INTERVAL, run);
+    await partitionLikeMetrics(b.sql, s.table, ctx.env.METRICS_PARTITION_INTERVAL, run);
     let shown = 0;
-    const produced = await produceRun({ brokers: b.brokers, registryUrl: b.registryUrl, topic: box.topic }, run, {
+    const produced = await produceRun(target(b, s.topic), run, {
       onProgress: (n) => {
         if (n - shown >= 1_000_000) log(`backlog: ${((shown = n)).toLocaleString("en-US")} produced`);
       },
     });
     log(
-      `backlog of ${rows.toLocaleString("en-US")} at ${Math.round(produced.msgPerSec).toLocaleString("en-US")} msg/s; starting the sink`,
+      `backlog of ${rows.toLocaleString("en-US")} (RF ${b.replication?.replicationFactor ?? 1}, ${ctx.env.SLUICE_SECURITY}) at ${Math.round(produced.msgPerSec).toLocaleString("en-US")} msg/s; starting the sink`,
     );
     const samples: { t: number; n: number }[] = [];
     const counter = async () => {
@@ -103,12 +99,12 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
       const [r] = await b.sql.unsafe(
         `select coalesce(sum(n_tup_ins), 0)::bigint as n from pg_stat_user_tables
           where relid = $1::regclass or relid in (select inhrelid from pg_inherits where inhparent = $1::regclass)`,
-        [box.table],
+        [s.table],
       );
       return Number(r?.n ?? 0);
     };
     samples.push({ t: Date.now(), n: 0 });
-    await box.applySink();
+    await s.applySink();
     for (;;) {
       await Bun.sleep(2000);
       const n = await counter();
@@ -117,8 +113,8 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
       if (n >= rows) break;
       if (samples.length > 30 && samples.at(-30)!.n === n) throw new Error(`no progress for 60 s at ${n} rows`);
     }
-    await waitLanded(b.sql, box.table, run, { intervalMs: 2000 });
-    const exact = await countLanded(b.sql, box.table, run);
+    await waitLanded(b.sql, s.table, run, { intervalMs: 2000 });
+    const exact = await countLanded(b.sql, s.table, run);
     const perBand = bandRates(samples, Math.ceil(rows / bands), rows);
     // Every row stored before the second sample: no band to compare (a run far too small for this bench).
     if (!perBand.length) throw new Error(`all ${rows} rows landed within one 2 s sample; run with more --rows`);
@@ -137,6 +133,12 @@ async function run(flags: z.infer<typeof schema>, ctx: StackContext): Promise<vo
       `stored ${exact.toLocaleString("en-US")} of ${rows.toLocaleString("en-US")}; whole drain ${Math.round(rows / ((samples.at(-1)!.t - samples[0]!.t) / 1000)).toLocaleString("en-US")} rows/s`,
     );
     const file = writeFigures(b.root, "growth", {
+      stack: {
+        brokers: ctx.env.SLUICE_BROKERS,
+        connectWorkers: ctx.env.SLUICE_CONNECT_WORKERS,
+        security: ctx.env.SLUICE_SECURITY,
+        replication: b.replication ?? { replicationFactor: 1 },
+      },
       rows,
       produceMsgPerSec: produced.msgPerSec,
       bands: perBand,
