@@ -36,6 +36,21 @@ class ReadPlanTest {
   }
 
   @Test
+  void eachFieldNamesTheColumnTypeItsRowBytesAreAndOnlyFlatRowsGetALayout() throws IOException {
+    assertEquals("sluice.Metric[uuid, timestamptz, int2, float8, _text]", ConverterFixtures.plan("value").layout.toString());
+    assertEquals("sluice.MetricKey[uuid, int2, timestamptz]", ConverterFixtures.plan("key").layout.toString());
+    assertTrue(ConverterFixtures.plan("value").children[4].item.asciiMatches, "the tag pattern holds for scanned text");
+    ContractCheck nested = ContractCheck.compile(ConverterFixtures.JSON.readTree("{\"type\":\"object\","
+        + "\"properties\":{\"a\":{\"type\":\"object\",\"properties\":{\"b\":{\"type\":\"integer\"}},\"required\":[\"b\"],"
+        + "\"additionalProperties\":false},\"n\":{\"type\":\"integer\"}},\"required\":[\"a\",\"n\"],\"additionalProperties\":false}"));
+    Schema inner = SchemaBuilder.struct().field("b", Schema.INT64_SCHEMA).build();
+    ReadPlan p = ReadPlan.compile(SchemaBuilder.struct().field("a", inner).field("n", Schema.INT32_SCHEMA).build(), nested);
+    assertNotNull(p, "the readers read it");
+    assertNull(p.layout, "a struct in a struct has no column type: structs");
+    assertEquals("int8", p.children[0].layout.pgType(0));
+  }
+
+  @Test
   void aMissingRequiredFieldMakesNoStruct() throws IOException {
     ReadPlan p = ConverterFixtures.plan("key");
     assertNull(p.struct(new Object[p.fields.length], 0));
