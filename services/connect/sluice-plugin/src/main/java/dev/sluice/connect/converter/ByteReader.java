@@ -14,7 +14,8 @@ import java.util.List;
  * tracking) was a third of the worker's CPU samples even without a tree. Like {@link FastReader} it only says
  * "valid, here is the value" or "unsure" ({@link ReadPlan#UNSURE}): an escape, a byte above 0x7F, a literal, a
  * number it does not read exactly as Jackson would, or anything the contract refuses hands the record to the next
- * reader. So it can never accept what the tree path refuses.
+ * reader. So it can never accept what the tree path refuses. {@link #row} reads the same way into a binary COPY
+ * tuple instead of a struct ({@code copy.rows}).
  */
 final class ByteReader {
   private final ReadPlan root;
