@@ -1,5 +1,15 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { SluiceError } from "../errors.ts";
@@ -222,6 +232,26 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
 }
 
 /**
+ * The last `lines` lines of a log (read from its last 8 KB), or "" when it cannot be read: why a component exited is
+ * usually there (a port in use, a bad setting), and a CI log keeps the error after the data dir is gone.
+ */
+export function logTail(path: string, lines = 12): string {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size, 8192));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return buf.toString("utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return "";
+  }
+}
+
+/**
  * Polls `check` until it returns true; fails with the component's name, the last error and where its log is, so
  * a start that never becomes healthy is an error, never a hang.
  */
@@ -234,9 +264,10 @@ export async function waitUntil(
   let last: unknown;
   while (Date.now() < deadline) {
     if (opts.alive && !opts.alive()) {
+      const tail = opts.log ? logTail(opts.log) : "";
       throw new SluiceError(
         "START_FAILED",
-        `${what} exited during start-up; see ${opts.log ?? "its log"} (sluice logs)`,
+        `${what} exited during start-up; see ${opts.log ?? "its log"} (sluice logs)${tail ? `; its last lines:\n${tail}` : ""}`,
       );
     }
     try {
