@@ -1,10 +1,10 @@
 package dev.sluice.connect.converter;
 
 import dev.sluice.connect.row.CopyRow;
+import dev.sluice.connect.row.RowBuilder;
 import dev.sluice.connect.sink.pg.CopyBinary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class ByteReader {
   private final ReadPlan root;
-  private Encoded scratch;
+  private RowBuilder rows;
 
   ByteReader(ReadPlan root) {
     this.root = root;
@@ -37,48 +37,17 @@ final class ByteReader {
 
   /**
    * The record as one binary COPY tuple ({@code copy.rows}; the plan must have a {@link ReadPlan#layout}), or {@link
-   * ReadPlan#UNSURE}. Not thread-safe: the fields are encoded into one scratch buffer, then put in schema order.
+   * ReadPlan#UNSURE}. Not thread-safe: one {@link RowBuilder} is reused.
    */
   CopyRow row(byte[] b) throws ReadPlan.Unsure {
     Cursor c = new Cursor(b);
     c.ws();
-    if (scratch == null) scratch = new Encoded(root.fields.length);
-    scratch.buf.n = 0;
-    long seen = fields(c, root, null, scratch);
+    if (rows == null) rows = new RowBuilder(root.layout);
+    rows.reset();
+    long seen = fields(c, root, null, rows);
     c.ws();
     if (c.i != b.length || (seen & root.requiredMask) != root.requiredMask) throw ReadPlan.UNSURE;
-    int count = root.fields.length;
-    int size = 2;
-    for (int k = 0; k < count; k++) size += (seen & (1L << k)) != 0 ? scratch.to[k] - scratch.from[k] : 4;
-    byte[] out = new byte[size];
-    int[] starts = new int[count];
-    out[0] = (byte) (count >>> 8);
-    out[1] = (byte) count;
-    int p = 2;
-    for (int k = 0; k < count; k++) {
-      starts[k] = p;
-      if ((seen & (1L << k)) != 0) {
-        int len = scratch.to[k] - scratch.from[k];
-        System.arraycopy(scratch.buf.a, scratch.from[k], out, p, len);
-        p += len;
-      } else {
-        out[p] = out[p + 1] = out[p + 2] = out[p + 3] = (byte) 0xff; // null: an absent optional field
-        p += 4;
-      }
-    }
-    return new CopyRow(root.layout, out, starts);
-  }
-
-  /** Fields encoded in the order they came, with their bounds in the buffer by field index. */
-  private static final class Encoded {
-    final CopyBinary.Buf buf = new CopyBinary.Buf(4096);
-    final int[] from;
-    final int[] to;
-
-    Encoded(int fields) {
-      from = new int[fields];
-      to = new int[fields];
-    }
+    return rows.build();
   }
 
   /** Position in the record; every read past the end is "unsure". */
@@ -191,21 +160,8 @@ final class ByteReader {
   private static void encode(Cursor c, ReadPlan n, CopyBinary.Buf b) throws ReadPlan.Unsure {
     switch (n.kind) {
       case ARRAY: {
-        int at = b.n;
-        b.i32(0); // length, patched below
-        b.i32(1); // dimensions (0 when empty)
-        b.i32(0); // no nulls: the scanner never reads one
-        b.i32(CopyBinary.TEXT_OID);
-        b.i32(0); // element count, patched below
-        b.i32(1); // lower bound
-        int count = elements(c, n, null, b);
-        if (count == 0) {
-          b.n = at + 16;
-          b.i32At(at + 4, 0);
-        } else {
-          b.i32At(at + 16, count);
-        }
-        b.i32At(at, b.n - at - 4);
+        int at = CopyBinary.arrayStart(b, CopyBinary.TEXT_OID); // the scanner never reads a null
+        CopyBinary.arrayEnd(b, at, elements(c, n, null, b));
         return;
       }
       case STRING: {
@@ -251,10 +207,10 @@ final class ByteReader {
   }
 
   /**
-   * Reads a struct's fields: each into {@code values} by index, or (values null) encoded into {@code e}'s buffer with
-   * its bounds. Returns the mask of the fields seen.
+   * Reads a struct's fields: each into {@code values} by index, or (values null) encoded into {@code row}. Returns
+   * the mask of the fields seen.
    */
-  private static long fields(Cursor c, ReadPlan n, Object[] values, Encoded e) throws ReadPlan.Unsure {
+  private static long fields(Cursor c, ReadPlan n, Object[] values, RowBuilder row) throws ReadPlan.Unsure {
     c.expect('{');
     long seen = 0;
     c.ws();
@@ -272,9 +228,8 @@ final class ByteReader {
       if (values != null) {
         values[k] = read(c, n.children[k]);
       } else {
-        e.from[k] = e.buf.n;
-        encode(c, n.children[k], e.buf);
-        e.to[k] = e.buf.n;
+        encode(c, n.children[k], row.open(k));
+        row.close(k);
       }
       c.ws();
       int x = c.peek();
@@ -362,12 +317,11 @@ final class ByteReader {
     long hi = 0;
     long lo = 0;
     for (int i = 0; i < 36; i++) {
-      byte x = c.b[at + i];
-      if (i == 8 || i == 13 || i == 18 || i == 23) {
-        if (x != '-') throw ReadPlan.UNSURE;
+      if (ContractCheck.isUuidDash(i)) {
+        if (c.b[at + i] != '-') throw ReadPlan.UNSURE;
         continue;
       }
-      int d = x < 0 ? -1 : HEX_VALUE[x];
+      int d = ContractCheck.hexDigit(c.b[at + i]);
       if (d < 0) throw ReadPlan.UNSURE;
       if (i < 18) hi = (hi << 4) | d;
       else lo = (lo << 4) | d;
@@ -378,14 +332,6 @@ final class ByteReader {
     c.i = at + 37;
   }
 
-  /** Each lowercase hex digit's value by byte; -1 for any other byte (uppercase too: the contract's uuid is lowercase). */
-  private static final int[] HEX_VALUE = new int[128];
-
-  static {
-    Arrays.fill(HEX_VALUE, -1);
-    for (char ch = '0'; ch <= '9'; ch++) HEX_VALUE[ch] = ch - '0';
-    for (char ch = 'a'; ch <= 'f'; ch++) HEX_VALUE[ch] = ch - 'a' + 10;
-  }
 
   /**
    * The index of the field whose name is the string at the cursor (then past it), or unsure. {@code hint} is tried

@@ -2,6 +2,7 @@ package dev.sluice.connect.converter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -221,21 +222,30 @@ final class ContractCheck {
     return UUID_PATTERN.equals(patternText);
   }
 
-  /** Lowercase hex digits, by byte value. */
-  private static final boolean[] HEX = new boolean[128];
+  /** Each lowercase hex digit's value by byte; -1 for any other byte (uppercase too: the contract's uuid is lowercase). */
+  private static final int[] HEX = new int[128];
 
   static {
-    for (char c = '0'; c <= '9'; c++) HEX[c] = true;
-    for (char c = 'a'; c <= 'f'; c++) HEX[c] = true;
+    Arrays.fill(HEX, -1);
+    for (char c = '0'; c <= '9'; c++) HEX[c] = c - '0';
+    for (char c = 'a'; c <= 'f'; c++) HEX[c] = c - 'a' + 10;
+  }
+
+  /** The value of a lowercase hex digit, or -1. */
+  static int hexDigit(byte x) {
+    return x < 0 ? -1 : HEX[x];
+  }
+
+  /** Whether character {@code i} of a uuid's 36 is a dash (8-4-4-4-12). */
+  static boolean isUuidDash(int i) {
+    return i == 8 || i == 13 || i == 18 || i == 23;
   }
 
   /** {@link #isLowercaseUuid(String)} on ASCII bytes (a table lookup per digit: this runs for every record). */
   static boolean isLowercaseUuid(byte[] b, int off, int len) {
-    if (len != 36 || b[off + 8] != '-' || b[off + 13] != '-' || b[off + 18] != '-' || b[off + 23] != '-') return false;
+    if (len != 36) return false;
     for (int i = 0; i < 36; i++) {
-      if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-      byte c = b[off + i];
-      if (c < 0 || !HEX[c]) return false;
+      if (isUuidDash(i) ? b[off + i] != '-' : hexDigit(b[off + i]) < 0) return false;
     }
     return true;
   }
@@ -244,7 +254,7 @@ final class ContractCheck {
     if (s.length() != 36) return false;
     for (int i = 0; i < 36; i++) {
       char c = s.charAt(i);
-      if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (isUuidDash(i)) {
         if (c != '-') return false;
       } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
         return false;

@@ -1,5 +1,6 @@
 package dev.sluice.connect.row;
 
+import dev.sluice.connect.sink.pg.CopyBinary;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,9 +60,9 @@ public final class CopyRow {
     return bytes.length;
   }
 
-  /** Copies the tuple into {@code dst} at {@code at}. */
-  public void copyTo(byte[] dst, int at) {
-    System.arraycopy(bytes, 0, dst, at, bytes.length);
+  /** Appends the tuple to a COPY stream. */
+  public void writeTo(CopyBinary.Buf b) {
+    b.bytes(bytes);
   }
 
   /** Whether field {@code i} of this row and field {@code j} of {@code other} hold the same value (same bytes). */

@@ -96,7 +96,7 @@ final class PgBatchWriter implements AutoCloseable {
       if (copyFirst) {
         // No de-duplication here: a key twice in the batch fails the COPY just as a stored key does, and both cases
         // take the upsert below.
-        rows = encode(t, structs(records));
+        rows = encode(t, withValues(records));
         if (rows.isEmpty()) return;
         try {
           copy(c, t.copyInto);
@@ -111,7 +111,7 @@ final class PgBatchWriter implements AutoCloseable {
         }
         rows = encode(t, dedupe(t, rows));
       } else {
-        rows = encode(t, dedupe(t, structs(records)));
+        rows = encode(t, dedupe(t, withValues(records)));
       }
       if (rows.isEmpty()) return;
       upsert(c, t);
@@ -173,7 +173,7 @@ final class PgBatchWriter implements AutoCloseable {
   }
 
   /** The records whose value is a struct or a {@link CopyRow}; any other (a tombstone) goes to the DLQ. */
-  private List<SinkRecord> structs(List<SinkRecord> records) {
+  private List<SinkRecord> withValues(List<SinkRecord> records) {
     List<SinkRecord> out = new ArrayList<>(records.size());
     for (SinkRecord r : records) {
       if (CopyRow.schemaOf(r.value()) != null) out.add(r);

@@ -1,7 +1,6 @@
 package dev.sluice.connect.row;
 
 import dev.sluice.connect.sink.pg.CopyBinary;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.connect.data.Struct;
 
@@ -9,25 +8,24 @@ import org.apache.kafka.connect.data.Struct;
 public final class RowFixtures {
   private RowFixtures() {}
 
-  /** The row of {@code s} under {@code layout}, encoded field by field by {@link CopyBinary#forType}. */
+  /** The row of {@code s} under {@code layout}, each field encoded by {@link CopyBinary#forType}. */
   public static CopyRow of(RowLayout layout, Struct s) {
-    CopyBinary.Buf b = new CopyBinary.Buf(256);
-    int[] starts = new int[layout.size()];
-    b.i16(layout.size());
+    RowBuilder b = new RowBuilder(layout);
+    b.reset();
     for (int i = 0; i < layout.size(); i++) {
-      starts[i] = b.n;
       Object v = s.get(layout.field(i));
-      if (v == null) b.i32(-1);
-      else CopyBinary.forType(layout.pgType(i)).write(b, v);
+      if (v == null) continue;
+      CopyBinary.forType(layout.pgType(i)).write(b.open(i), v);
+      b.close(i);
     }
-    return new CopyRow(layout, Arrays.copyOf(b.a, b.n), starts);
+    return b.build();
   }
 
   /** The tuple's bytes. */
   public static byte[] bytes(CopyRow r) {
-    byte[] out = new byte[r.length()];
-    r.copyTo(out, 0);
-    return out;
+    CopyBinary.Buf b = new CopyBinary.Buf(r.length());
+    r.writeTo(b);
+    return b.a;
   }
 
   /** A layout of {@code s}'s schema with these types. */

@@ -55,8 +55,7 @@ public final class CopyBinary {
       i16(-1);
     }
 
-    /** Makes room for {@code k} more bytes. */
-    public void room(int k) {
+    private void room(int k) {
       if (n + k > a.length) a = Arrays.copyOf(a, Math.max(a.length * 2, n + k));
     }
 
@@ -90,7 +89,7 @@ public final class CopyBinary {
     }
 
     /** Overwrites the 32-bit value at {@code at} (a length written before its data was known). */
-    public void i32At(int at, int v) {
+    private void i32At(int at, int v) {
       a[at] = (byte) (v >>> 24);
       a[at + 1] = (byte) (v >>> 16);
       a[at + 2] = (byte) (v >>> 8);
@@ -150,22 +149,40 @@ public final class CopyBinary {
 
   private static void textArray(Buf b, Object v, int elementOid) {
     if (!(v instanceof List<?> list)) throw wrongType(v, "text[]");
-    int start = b.n;
-    b.i32(0); // length, patched below
-    b.i32(list.isEmpty() ? 0 : 1); // dimensions
-    b.i32(0); // has-null flag: nulls are refused below
-    b.i32(elementOid);
-    if (!list.isEmpty()) {
-      b.i32(list.size());
-      b.i32(1); // lower bound
-      for (Object e : list) {
-        if (!(e instanceof String s)) throw new DataException("text[] element must be a non-null string, got " + describe(e));
-        byte[] bytes = utf8(s);
-        b.i32(bytes.length);
-        b.bytes(bytes);
-      }
+    int at = arrayStart(b, elementOid);
+    for (Object e : list) {
+      if (!(e instanceof String s)) throw new DataException("text[] element must be a non-null string, got " + describe(e));
+      byte[] bytes = utf8(s);
+      b.i32(bytes.length);
+      b.bytes(bytes);
     }
-    b.i32At(start, b.n - start - 4);
+    arrayEnd(b, at, list.size());
+  }
+
+  /**
+   * Starts a one-dimensional array without nulls of {@code elementOid}: its elements (each length-prefixed) follow,
+   * then {@link #arrayEnd} with the offset this returns.
+   */
+  public static int arrayStart(Buf b, int elementOid) {
+    int at = b.n;
+    b.i32(0); // length, patched by arrayEnd
+    b.i32(1); // dimensions (0 when empty)
+    b.i32(0); // has-null flag: no nulls
+    b.i32(elementOid);
+    b.i32(0); // element count, patched by arrayEnd
+    b.i32(1); // lower bound
+    return at;
+  }
+
+  /** Ends the array started at {@code at} with {@code count} elements (an empty one has no dimension). */
+  public static void arrayEnd(Buf b, int at, int count) {
+    if (count == 0) {
+      b.n = at + 16;
+      b.i32At(at + 4, 0);
+    } else {
+      b.i32At(at + 16, count);
+    }
+    b.i32At(at, b.n - at - 4);
   }
 
   private static byte[] utf8(String s) {

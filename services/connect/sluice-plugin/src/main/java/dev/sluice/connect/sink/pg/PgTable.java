@@ -118,9 +118,7 @@ public final class PgTable {
    */
   public void encode(CopyBinary.Buf b, Object value) {
     if (value instanceof CopyRow r && fits(r.layout())) {
-      b.room(r.length());
-      r.copyTo(b.a, b.n);
-      b.n += r.length();
+      r.writeTo(b);
     } else {
       encodeStruct(b, value instanceof CopyRow r ? r.toStruct() : (Struct) value);
     }
