@@ -12,7 +12,7 @@ import { setup } from "../src/setup.ts";
 import { createStackContext } from "../src/stack/context.ts";
 import { down, status, up } from "../src/stack/supervisor.ts";
 import { startComposeCliBuild } from "./compose-cli.ts";
-import { parseJunit, stepFailed, sum, summaryLine, type Tally, tally } from "./report.ts";
+import { failureLines, parseJunit, stepFailed, sum, summaryLine, type Tally, tally } from "./report.ts";
 import { ensurePromtool, ensureSchemathesis } from "./tools.ts";
 import { connectWorkerFacts, workerProblems } from "./worker.ts";
 
@@ -28,10 +28,10 @@ const reports = join(paths.data, "test-reports");
 mkdirSync(reports, { recursive: true });
 
 /** Tally of a JUnit report file; a missing report or a failed exit with no failure in it counts as one failure. */
-function readReport(file: string, exitStatus: number | null): Tally {
-  if (!existsSync(file)) return stepFailed();
+function readReport(step: string, file: string, exitStatus: number | null): Tally {
+  if (!existsSync(file)) return stepFailed(step);
   const t = tally(parseJunit(readFileSync(file, "utf8")));
-  return exitStatus !== 0 && t.failed === 0 ? { ...t, failed: 1 } : t;
+  return exitStatus !== 0 && t.failed === 0 ? sum([t, stepFailed(step, `exit status ${exitStatus}`)]) : t;
 }
 
 function bunTest(name: string, targets: string[]): Tally {
@@ -43,7 +43,7 @@ function bunTest(name: string, targets: string[]): Tally {
     stdio: "inherit",
     env: { ...process.env, CONNECT_TZ: env.CONNECT_TZ },
   });
-  return readReport(outfile, r.status);
+  return readReport(`bun test (${name})`, outfile, r.status);
 }
 
 /** `mvn test` of the Sluice Connect plugin (JUnit 5), built into the data dir so the work tree stays clean. */
@@ -59,8 +59,8 @@ function mavenTest(): Tally {
   });
   const files = existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith("TEST-") && n.endsWith(".xml")) : [];
   const t = tally(files.flatMap((f) => parseJunit(readFileSync(join(dir, f), "utf8"))));
-  if (files.length === 0) return stepFailed();
-  return r.status !== 0 && t.failed === 0 ? { ...t, failed: 1 } : t;
+  if (files.length === 0) return stepFailed("mvn test");
+  return r.status !== 0 && t.failed === 0 ? sum([t, stepFailed("mvn test", `exit status ${r.status}`)]) : t;
 }
 
 /** Unit test files split by whether they need promtool or the Compose CLI (run once the background builds are done). */
@@ -88,7 +88,7 @@ async function endToEnd(): Promise<Tally> {
         `[stack] refusing the running stack: ${problems.join("; ")}. The time-zone proof and the JMX ` +
           `check would not run. Stop it (./bin/sluice down) and run npm test again: it starts its own stack.`,
       );
-      return stepFailed();
+      return stepFailed("end-to-end", `refused the running stack: ${problems.join("; ")}`);
     }
   }
   const tz = env.CONNECT_TZ;
@@ -104,9 +104,8 @@ async function endToEnd(): Promise<Tally> {
 /** `npm run check` (typecheck, lint, format): one passed or failed test, so style cannot drift unnoticed. */
 function check(): Tally {
   const r = spawnSync("npm", ["run", "--silent", "check"], { cwd: paths.root, stdio: "inherit" });
-  if (r.status === 0) return { passed: 1, failed: 0, skipped: 0, unexpectedSkips: [] };
-  console.error("[check] npm run check failed: `npm run format` fixes formatting; the messages above say the rest");
-  return stepFailed();
+  if (r.status === 0) return { passed: 1, failed: 0, skipped: 0, unexpectedSkips: [], failures: [] };
+  return stepFailed("npm run check", "`npm run format` fixes formatting; the messages above say the rest");
 }
 
 const log = (l: string) => console.error(`[tools] ${l}`);
@@ -125,12 +124,12 @@ const unit = bunTest("unit", now);
 const promtoolError = await promtool;
 if (promtoolError) log(`could not build promtool: ${promtoolError.message}`);
 const unitTools = afterPromtool.length ? bunTest("unit-tools", afterPromtool) : sum([]);
-let e2e = stepFailed();
+let e2e = stepFailed("end-to-end");
 try {
   e2e = await endToEnd();
 } catch (e) {
   console.error(`[stack] could not run the end-to-end tests: ${(e as Error).message}`);
-  e2e = stepFailed();
+  e2e = stepFailed("end-to-end", `could not run: ${(e as Error).message}`);
 } finally {
   if (started.length) {
     console.error("[stack] stopping the stack this run started…");
@@ -139,5 +138,6 @@ try {
 }
 const total = sum([style, java, unit, unitTools, e2e]);
 for (const id of total.unexpectedSkips) console.error(`[report] unexpected skip (counted as failed): ${id}`);
+for (const line of failureLines(total)) console.error(line);
 console.log(summaryLine(total));
 process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

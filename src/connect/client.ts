@@ -51,6 +51,9 @@ export function isConnectRefusal(e: unknown): e is SluiceError {
   return (CONNECT_HTTP_CODES as readonly ErrorCode[]).includes(e.code);
 }
 
+/** How many times a read answered 409 (a rebalance) is sent again: 250 ms doubling covers ~8 s of rebalance. */
+export const READ_RETRIES = 5;
+
 /** A small client for the Kafka Connect REST API. */
 export class ConnectClient {
   /**
@@ -59,18 +62,39 @@ export class ConnectClient {
    */
   readonly sent: Record<string, number> = {};
 
-  /** `auth`: basic auth and a private CA for a secured REST API (config/http-auth.ts). */
+  /**
+   * `auth`: basic auth and a private CA for a secured REST API (config/http-auth.ts). `rebalanceRetryMs`: the first
+   * wait before a read answered 409 is sent again (doubling, {@link READ_RETRIES} times).
+   */
   constructor(
     private readonly base: string,
     private readonly auth?: HttpAuth,
+    private readonly rebalanceRetryMs = 250,
   ) {}
 
+  /**
+   * One request; a read (GET) the worker answers 409 — its group is rebalancing, "retry later" per Connect's REST
+   * docs — is sent again after a backoff. Writes are retried by their callers (`putWithRetry`), who know whether the
+   * write may be repeated.
+   */
   private async call<T>(
     method: string,
     path: string,
     body?: unknown,
     okStatuses: number[] = [],
   ): Promise<T | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send<T>(method, path, body, okStatuses);
+      } catch (e) {
+        const rebalancing = e instanceof SluiceError && e.code === "CONNECT_HTTP_409";
+        if (method !== "GET" || !rebalancing || attempt >= READ_RETRIES) throw e;
+        await Bun.sleep(this.rebalanceRetryMs * 2 ** attempt);
+      }
+    }
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, okStatuses: number[]): Promise<T | undefined> {
     const route = `${method} ${path
       .split("?")[0]!
       .replace(/^(\/connectors|\/connector-plugins)\/[^/]+/, "$1/{name}")

@@ -32,6 +32,7 @@ const freshClient = () => new ConnectClient(connectUrl(ctx));
 const desired = () => desiredConnectors(ctx, dir, prefix);
 const file = (name: string, body: unknown) => writeFileSync(join(dir, `${name}.json`), JSON.stringify(body, null, 2));
 
+/** The CLI's exit code and output (asserted with `toMatchObject({ code })`, so a failure shows what it printed). */
 function sluice(...args: string[]) {
   const r = Bun.spawnSync([join(ctx.paths.root, "bin", "sluice"), ...args], {
     cwd: ctx.paths.root,
@@ -86,13 +87,13 @@ describe("connectors plan / apply / prune on the real worker", () => {
     expect(Object.keys(c.sent).filter((r) => !r.startsWith("GET "))).toEqual([]);
     const cli = sluice("connectors", "plan", "--dir", dir, "--prefix", prefix, "--detailed-exitcode");
     expect(cli.out).toContain("No changes: 2 connectors match the files.");
-    expect(cli.code).toBe(0);
+    expect(cli).toMatchObject({ code: 0 });
   });
 
   test("changing one key shows exactly one update of that key and applies exactly one PUT", async () => {
     file(`${prefix}b`, { name: `${prefix}b`, config: { ...base, "batch.size": "5000" } });
     const cli = sluice("connectors", "plan", "--dir", dir, "--prefix", prefix, "--detailed-exitcode");
-    expect(cli.code).toBe(2);
+    expect(cli).toMatchObject({ code: 2 });
     expect(cli.out).toContain(`~ connector ${prefix}b (1 key)\n    ~ batch.size: "2500" → "5000"`);
     expect(cli.out).toContain("Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged.");
     const c = freshClient();
@@ -105,21 +106,21 @@ describe("connectors plan / apply / prune on the real worker", () => {
   }, 60_000);
 
   test("pause and resume the connectors of the files", async () => {
-    expect(sluice("connectors", "pause", "--dir", dir, "--prefix", prefix).code).toBe(0);
+    expect(sluice("connectors", "pause", "--dir", dir, "--prefix", prefix)).toMatchObject({ code: 0 });
     await eventually("both PAUSED", async () =>
       (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every(
         (s) => s?.connector.state === "PAUSED",
       ),
     );
     const status = sluice("connectors", "status", "--prefix", prefix, `${prefix}a`);
-    expect(status.code).toBe(1);
+    expect(status).toMatchObject({ code: 1 });
     expect(status.out).toContain(`${prefix}a  connector  PAUSED`);
     // apply leaves an operator's pause alone (and does not wait for RUNNING).
     expect((await applyConnectors(freshClient(), desired(), { prefix })).map((a) => a.kind)).toEqual([
       "unchanged",
       "unchanged",
     ]);
-    expect(sluice("connectors", "resume", "--dir", dir, "--prefix", prefix).code).toBe(0);
+    expect(sluice("connectors", "resume", "--dir", dir, "--prefix", prefix)).toMatchObject({ code: 0 });
     await eventually("both RUNNING", async () =>
       (await Promise.all(["a", "b"].map((n) => connect.status(`${prefix}${n}`)))).every((s) => isRunning(s)),
     );
@@ -131,11 +132,11 @@ describe("connectors plan / apply / prune on the real worker", () => {
     const plan = await planAgainstLive(freshClient(), desired(), { prefix, prune: true });
     expect(plan.filter((a) => a.kind === "delete").map((a) => a.name)).toEqual([`${prefix}stray`]);
     const refused = sluice("connectors", "prune", "--dir", dir, "--prefix", prefix);
-    expect(refused.code).toBe(1);
+    expect(refused).toMatchObject({ code: 1 });
     expect(refused.err).toContain("without --yes");
     expect(await connect.getConfig(`${prefix}stray`)).toBeDefined();
     const pruned = sluice("connectors", "prune", "--dir", dir, "--prefix", prefix, "--yes");
-    expect(pruned.code).toBe(0);
+    expect(pruned).toMatchObject({ code: 0 });
     expect(pruned.out).toContain(`- connector ${prefix}stray deleted`);
     const live = await connect.list();
     expect(live).not.toContain(`${prefix}stray`);
@@ -163,7 +164,7 @@ describe("connectors plan / apply / prune on the real worker", () => {
     expect(await connect.getConfig(`${prefix}a`)).toEqual(before);
     expect(await connect.getConfig(`${prefix}c`)).toBeUndefined();
     const cli = sluice("connectors", "validate", "--dir", dir, "--prefix", prefix, "--json");
-    expect(cli.code).toBe(1);
+    expect(cli).toMatchObject({ code: 1 });
     const problems = JSON.parse(cli.out).problems as { level: string; key: string }[];
     expect(problems.filter((p) => p.level === "error").map((p) => p.key)).toEqual([
       "batch.size",

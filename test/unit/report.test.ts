@@ -1,7 +1,7 @@
 // The runner's tally (test/report.ts): skips are counted, and a skip that is not on the allowlist fails the run;
 // and the worker check (test/worker.ts) that keeps the time-zone proof and the JMX check from skipping.
 import { describe, expect, test } from "bun:test";
-import { parseJunit, sum, summaryLine, tally } from "../report.ts";
+import { failureLines, parseJunit, REASON_LINES, stepFailed, sum, summaryLine, tally } from "../report.ts";
 import { provesZone, workerProblems } from "../worker.ts";
 
 // As bun 1.4.5 writes it (--reporter=junit): nested suites, a skip, a todo, a failure.
@@ -37,7 +37,7 @@ describe("JUnit reports", () => {
       { id: 'a.test.ts > ok & "fine"', outcome: "passed" },
       { id: "a.test.ts > skipped one", outcome: "skipped" },
       { id: "a.test.ts > todo one", outcome: "skipped" },
-      { id: "a.test.ts > top fail", outcome: "failed" },
+      { id: "a.test.ts > top fail", outcome: "failed", reason: "Error: x\n      at a.test.ts:3:45" },
     ]);
   });
 
@@ -48,7 +48,13 @@ describe("JUnit reports", () => {
 
   test("a skip not on the allowlist counts as failed and is named; an allowlisted one as skipped", () => {
     const t = tally(parseJunit(BUN_XML), ["a.test.ts > todo one"]);
-    expect(t).toEqual({ passed: 1, failed: 2, skipped: 1, unexpectedSkips: ["a.test.ts > skipped one"] });
+    expect(t).toEqual({
+      passed: 1,
+      failed: 2,
+      skipped: 1,
+      unexpectedSkips: ["a.test.ts > skipped one"],
+      failures: [{ id: "a.test.ts > top fail", reason: "Error: x\n      at a.test.ts:3:45" }],
+    });
     expect(tally(parseJunit(BUN_XML), []).failed).toBe(3);
   });
 
@@ -56,6 +62,34 @@ describe("JUnit reports", () => {
     const t = sum([tally(parseJunit(BUN_XML), ["a.test.ts > todo one"]), tally(parseJunit(SUREFIRE_XML), [])]);
     expect(summaryLine(t)).toBe("2 passed, 4 failed, 1 skipped");
     expect(t.unexpectedSkips).toEqual(["a.test.ts > skipped one", "io.sluice.XTest > disabled"]);
+  });
+});
+
+describe("why a test failed, in the run's closing lines", () => {
+  // As bun writes an assertion failure: the diff in the body, escaped.
+  const failing = (body: string) =>
+    `<testsuite><testcase name="t" file="f.test.ts"><failure type="AssertionError" message="m">${body}</failure></testcase></testsuite>`;
+
+  test("each failure is listed with its reason, unescaped and indented, before the closing line", () => {
+    const t = sum([
+      tally(parseJunit(failing("expect(received).toBe(expected)&#10;&#10;Expected: 2&#10;Received: 1 &lt;&amp;&gt;"))),
+      stepFailed("mvn test", "exit status 1"),
+    ]);
+    expect(failureLines(t)).toEqual([
+      "[report] failed: f.test.ts > t",
+      "    expect(received).toBe(expected)",
+      "    ",
+      "    Expected: 2",
+      "    Received: 1 <&>",
+      "[report] failed: mvn test",
+      "    exit status 1",
+    ]);
+  });
+
+  test("a long trace is cut to its first lines; an <error> without a body gives its type", () => {
+    const long = Array.from({ length: 100 }, (_, i) => `line ${i}`).join("&#10;");
+    expect(parseJunit(failing(long))[0]!.reason!.split("\n")).toHaveLength(REASON_LINES);
+    expect(parseJunit(SUREFIRE_XML)[2]!.reason).toBe("IllegalStateException");
   });
 });
 
