@@ -70,8 +70,8 @@ export function planRun(spec: RunSpec): Run {
 
 interface Derived {
   ids: readonly string[];
-  site: readonly string[];
-  fw: readonly string[];
+  /** Each device's tag list, one frozen array (the encoders cache a frozen list's JSON by identity). */
+  tags: readonly (readonly string[])[];
   s0: number;
   s1: number;
   index?: Map<string, number>;
@@ -96,15 +96,13 @@ function derived(run: Run): Derived {
   let d = derivedCache.get(run);
   if (d === undefined) {
     const ids: string[] = new Array(run.devices);
-    const site: string[] = new Array(run.devices);
-    const fw: string[] = new Array(run.devices);
+    const tags: (readonly string[])[] = new Array(run.devices);
     for (let i = 0; i < run.devices; i++) {
       ids[i] = uuidOf(sha1(`sluice:${run.seed}:device:${i}`));
-      site[i] = `site:${i % 16}`;
-      fw[i] = `fw:1.${i % 4}`;
+      tags[i] = Object.freeze([`site:${i % 16}`, `fw:1.${i % 4}`]);
     }
     const s = sha1(`sluice:${run.seed}:values`);
-    d = { ids, site, fw, s0: s.readUInt32LE(0), s1: s.readUInt32LE(4) };
+    d = { ids, tags, s0: s.readUInt32LE(0), s1: s.readUInt32LE(4) };
     derivedCache.set(run, d);
   }
   return d;
@@ -160,7 +158,8 @@ export function metricAt(run: Run, k: number): Metric {
     published_at: run.startMs + tick * run.stepMs,
     metric_name: CODES[ci]!,
     value: MIN_BY_INDEX[ci]! + SPAN_BY_INDEX[ci]! * unit(d, k),
-    tags: [d.site[device]!, d.fw[device]!],
+    // Shared and frozen: typed as the contract's mutable array, but nothing writes a generated metric's tags.
+    tags: d.tags[device]! as string[],
   };
 }
 
