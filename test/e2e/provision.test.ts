@@ -91,18 +91,18 @@ describe("connectors plan / apply / prune on the real worker", () => {
   });
 
   test("changing one key shows exactly one update of that key and applies exactly one PUT", async () => {
-    file(`${prefix}b`, { name: `${prefix}b`, config: { ...base, "batch.size": "5000" } });
+    file(`${prefix}b`, { name: `${prefix}b`, config: { ...base, "batch.size": "20000" } });
     const cli = sluice("connectors", "plan", "--dir", dir, "--prefix", prefix, "--detailed-exitcode");
     expect(cli).toMatchObject({ code: 2 });
-    expect(cli.out).toContain(`~ connector ${prefix}b (1 key)\n    ~ batch.size: "2500" → "5000"`);
+    expect(cli.out).toContain(`~ connector ${prefix}b (1 key)\n    ~ batch.size: "10000" → "20000"`);
     expect(cli.out).toContain("Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged.");
     const c = freshClient();
     const done = await applyConnectors(c, desired(), { prefix });
     expect(done.filter((a) => a.kind === "update")).toEqual([
-      expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "2500", to: "5000" }] }),
+      expect.objectContaining({ name: `${prefix}b`, diff: [{ key: "batch.size", from: "10000", to: "20000" }] }),
     ]);
     expect(c.sent[PUT_CONFIG]).toBe(1);
-    expect((await connect.getConfig(`${prefix}b`))!["batch.size"]).toBe("5000");
+    expect((await connect.getConfig(`${prefix}b`))!["batch.size"]).toBe("20000");
   }, 60_000);
 
   test("pause and resume the connectors of the files", async () => {

@@ -18,7 +18,7 @@ import org.apache.flink.table.functions.ScalarFunction;
  * <p>Configured only through its environment, so no credential is ever in argv or a log line: {@code PEER_BROKERS},
  * {@code PEER_TOPIC}, {@code PEER_GROUP}, {@code PEER_TABLE}, {@code PEER_JDBC_URL} (no credentials in it),
  * {@code PEER_PG_USER}, {@code PEER_PG_PASSWORD}; optional {@code PEER_PARALLELISM} (2),
- * {@code PEER_FLUSH_ROWS} (5000) and {@code PEER_FLUSH_INTERVAL} (1s). The job is unbounded: the bench kills the
+ * {@code PEER_FLUSH_ROWS} (10000) and {@code PEER_FLUSH_INTERVAL} (1s). The job is unbounded: the bench kills the
  * process once every row landed. The JVM must run in UTC ({@code -Duser.timezone=UTC}, see {@link #SELECT}).
  *
  * <p>Handshake on stdio: it prints {@code ready} once the JVM is up and the tables are declared, then waits for a
@@ -55,8 +55,8 @@ public final class FlinkPeer {
    * UPDATE}). Settings, per Flink's JDBC connector docs:
    *
    * <ul>
-   *   <li>{@code sink.buffer-flush.max-rows} 5000 (default 100, far too small for a bulk drain): one JDBC batch per
-   *       5000 rows per subtask, between the Sluice sink's batch.size 2500 and the Debezium alternative's 10000;
+   *   <li>{@code sink.buffer-flush.max-rows} 10000 (default 100, far too small for a bulk drain): one JDBC batch per
+   *       10000 rows per subtask, the batch of the Sluice sink and of the Debezium alternative;
    *   <li>{@code sink.buffer-flush.interval} 1s (the default): a partial buffer is written at most a second later,
    *       so the tail of the backlog lands promptly;
    *   <li>{@code sink.parallelism} 2: two writers, as the Sluice sink runs two tasks.
@@ -84,7 +84,7 @@ public final class FlinkPeer {
         + option("table-name", need(env, "PEER_TABLE"))
         + option("username", need(env, "PEER_PG_USER"))
         + option("password", need(env, "PEER_PG_PASSWORD"))
-        + option("sink.buffer-flush.max-rows", env.getOrDefault("PEER_FLUSH_ROWS", "5000"))
+        + option("sink.buffer-flush.max-rows", env.getOrDefault("PEER_FLUSH_ROWS", "10000"))
         + option("sink.buffer-flush.interval", env.getOrDefault("PEER_FLUSH_INTERVAL", "1s"))
         + option("sink.parallelism", env.getOrDefault("PEER_PARALLELISM", "2"))
         + " 'sink.max-retries' = '3')";
