@@ -12,7 +12,7 @@ import {
   ensureKafkaJars,
   ensureSluicePlugin,
 } from "./fetch.ts";
-import { classpath, jvmArgs } from "./java.ts";
+import { CONNECT_GC_FLAGS, classpath, jvmArgs } from "./java.ts";
 import { bootstrap } from "./kafka.ts";
 import { ensureLocalAcls } from "./kafka-acls.ts";
 import { connectRestSecurity, type RestSecurity, workerSecurityLines } from "./kafka-security.ts";
@@ -144,6 +144,7 @@ export function connectComponent(ctx: StackContext, worker: WorkerNode = workerN
           "-cp",
           authJar ? `${classpath(jars)}:${authJar}` : classpath(jars),
           ...jvmArgs(ctx.env.CONNECT_HEAP, ctx.paths.root, ctx.env.JVM_GC),
+          ...CONNECT_GC_FLAGS[ctx.env.JVM_GC],
           ...(rest ? [`-Djava.security.auth.login.config=${rest.jaas}`] : []),
           jmxAgentArg(jmxAgent, ctx.env.SLUICE_HOST, worker.jmxPort, ctx.paths.root),
           "org.apache.kafka.connect.cli.ConnectDistributed",

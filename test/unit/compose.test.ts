@@ -21,7 +21,7 @@ import { render, type StackContext } from "../../src/stack/component.ts";
 import { connectSecretsDir, workerSecretsEnv } from "../../src/stack/connect.ts";
 import { createStackContext } from "../../src/stack/context.ts";
 import { JMX_EXPORTER_VERSION } from "../../src/stack/fetch.ts";
-import { GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
+import { CONNECT_GC_FLAGS, GC_FLAGS, jvmArgs } from "../../src/stack/java.ts";
 import { PROJECT_ROOT, stackPaths } from "../../src/stack/paths.ts";
 import { components } from "../../src/stack/supervisor.ts";
 import { parseEnvFile, readVersions } from "../../src/stack/versions.ts";
@@ -505,7 +505,8 @@ describe("compose agrees with the local stack", () => {
     const localTz = jvmArgs(localEnv.CONNECT_HEAP, root).filter((a) => a.startsWith("-Duser.timezone"));
     for (const a of localTz) expect(e.KAFKA_OPTS).toContain(a);
     expect(e.KAFKA_HEAP_OPTS).toBe(`-Xms${localEnv.CONNECT_HEAP} -Xmx${localEnv.CONNECT_HEAP}`);
-    for (const flag of GC_FLAGS[localEnv.JVM_GC]) expect(e.KAFKA_JVM_PERFORMANCE_OPTS).toContain(flag);
+    for (const flag of [...GC_FLAGS[localEnv.JVM_GC], ...CONNECT_GC_FLAGS[localEnv.JVM_GC]])
+      expect(e.KAFKA_JVM_PERFORMANCE_OPTS).toContain(flag);
     const agent = /-javaagent:(\S+?)=0\.0\.0\.0:(\d+):(\S+)/.exec(e.KAFKA_OPTS ?? "");
     expect(agent).not.toBeNull();
     const dockerfile = readFileSync(join(services, "connect", "Dockerfile"), "utf8");
