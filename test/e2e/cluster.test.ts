@@ -6,14 +6,18 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { logLevel } from "kafkajs";
+import { parseEnv } from "../../src/config/env.ts";
 import { kafka } from "../../src/kafka/client.ts";
+import { brokerList } from "../../src/stack/cluster.ts";
 import { isAlive, readPid } from "../../src/stack/process.ts";
 import { holdComponent } from "../../src/stack/watch-state.ts";
 import { ownStack } from "./harness.ts";
 
 // Ports apart from the test stack's (1xxxx) and helpers' (2xxxx), and below Linux's ephemeral range (32768–60999),
 // where any client's outgoing connection may hold one for a while: nodes step by 100, workers by 10.
-const { dir, sluice, remove } = ownStack("cluster", 31, { SLUICE_BROKERS: "3", SLUICE_CONNECT_WORKERS: "2" });
+const { dir, env, sluice, remove } = ownStack("cluster", 31, { SLUICE_BROKERS: "3", SLUICE_CONNECT_WORKERS: "2" });
+/** The three nodes' addresses, as the stack's own commands find them. */
+const brokers = brokerList(parseEnv(env));
 
 afterAll(remove, 120_000);
 
@@ -30,7 +34,7 @@ describe("a three-node cluster with two workers", () => {
   }, 600_000);
 
   test("metrics and its DLQ have three replicas, all in sync, and need two of them for a write", async () => {
-    const admin = kafka(["127.0.0.1:31092", "127.0.0.1:31192", "127.0.0.1:31292"], "sluice-cluster-test").admin();
+    const admin = kafka(brokers, "sluice-cluster-test").admin();
     await admin.connect();
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: ["metrics", "metrics.dlq"] });
@@ -51,7 +55,6 @@ describe("a three-node cluster with two workers", () => {
     // partition 1 while the producer still thinks node 2 does. The next send reaches node 2, which refuses it as a
     // follower; the retry must send partition 1 to node 1, which has already acknowledged partition 0 in the same send
     // (unpatched kafkajs skipped node 1 and resolved: partition 1's records lost).
-    const brokers = ["127.0.0.1:31092", "127.0.0.1:31192", "127.0.0.1:31292"];
     // Quiet: the refusal by node 2 is expected, and kafkajs logs it as an error.
     const client = kafka(brokers, "sluice-cluster-move", { logLevel: logLevel.NOTHING });
     const admin = client.admin();

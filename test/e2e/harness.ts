@@ -91,9 +91,10 @@ export async function readAll(topic: string, expected: number): Promise<KafkaMes
  * A stack of its own beside the test stack, driven through the CLI a user runs: its own data dir and ports
  * `<prefix>092`, `<prefix>093` (Kafka, controller), `<prefix>081` (registry), `<prefix>383`/`<prefix>384` (Connect, JMX),
  * `<prefix>432` (PostgreSQL), `<prefix>300` (admin), plus `extra` settings. `remove()` stops it and deletes the dir.
- * Keep `prefix` at most 32: higher ports are in Linux's ephemeral range, where a client's connection may hold one.
+ * `prefix` is at most 32: higher ports are in Linux's ephemeral range, where a client's connection may hold one.
  */
 export function ownStack(label: string, prefix: number, extra: Record<string, string>) {
+  if (prefix > 32) throw new Error(`ownStack ${label}: port prefix ${prefix} is in the ephemeral range; use ≤ 32`);
   const dir = mkdtempSync(join(tmpdir(), `sluice-${label}-`));
   // As the stack's own data dir: PostgreSQL may run as another user when the tests run as root (docs/decisions).
   chmodSync(dir, 0o755);

@@ -14,6 +14,7 @@ import { kafka } from "../../src/kafka/client.ts";
 import { ctx, ownStack } from "./harness.ts";
 
 const { dir, env, sluice, remove } = ownStack("secured", 32, { SLUICE_SECURITY: "sasl_ssl" });
+const { KAFKA_PORT, POSTGRES_PORT, CONNECT_PORT } = parseEnv(env);
 
 afterAll(remove, 120_000);
 
@@ -44,7 +45,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     const doctor = JSON.parse(run("doctor", "--json").stdout) as { component: string; verdict: string }[];
     expect(doctor.find((r) => r.component === "kafka")?.verdict).toBe("ACL");
     // Nor write Connect's internal topics, nor create a topic.
-    const client = kafka(["127.0.0.1:32092"], "producer-probe", {
+    const client = kafka([`127.0.0.1:${KAFKA_PORT}`], "producer-probe", {
       ...kafkaSecurity(parseEnv(asProducer)),
       retry: { retries: 0 },
       logLevel: logLevel.NOTHING,
@@ -81,7 +82,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
 
   test("PostgreSQL takes TLS logins only: a plaintext connection is refused", async () => {
     const password = readFileSync(join(dir, "secrets", "postgres-password"), "utf8").trim();
-    const url = `postgres://sluice:${encodeURIComponent(password)}@127.0.0.1:32432/sluice`;
+    const url = `postgres://sluice:${encodeURIComponent(password)}@127.0.0.1:${POSTGRES_PORT}/sluice`;
     const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
     const refused = await sql`select 1`.then(
       () => "",
@@ -93,7 +94,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
 
   test("Connect's REST API: HTTPS with the stack's CA, and 401 without the right credentials", async () => {
     const ca = readFileSync(join(dir, "secrets", "tls", "ca.crt"), "utf8");
-    const url = "https://127.0.0.1:32383/connectors";
+    const url = `https://127.0.0.1:${CONNECT_PORT}/connectors`;
     const none = await fetch(url, { tls: { ca } });
     expect(none.status).toBe(401);
     const wrong = await fetch(url, { tls: { ca }, headers: { authorization: `Basic ${btoa("sluice:wrong")}` } });
@@ -101,7 +102,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
     const password = readFileSync(join(dir, "secrets", "connect-rest", "sluice.password"), "utf8").trim();
     const ok = await fetch(url, { tls: { ca }, headers: { authorization: `Basic ${btoa(`sluice:${password}`)}` } });
     expect(await ok.json()).toEqual(["metrics-sink"]);
-    const plain = await fetch("http://127.0.0.1:32383/connectors").then(
+    const plain = await fetch(`http://127.0.0.1:${CONNECT_PORT}/connectors`).then(
       (r) => r.status,
       () => "refused",
     );
@@ -109,7 +110,7 @@ describe("a secured local stack (SLUICE_SECURITY=sasl_ssl)", () => {
   });
 
   test("Kafka speaks only SASL_SSL: a PLAINTEXT client gets nothing", async () => {
-    const admin = kafka(["127.0.0.1:32092"], "plaintext-probe", {
+    const admin = kafka([`127.0.0.1:${KAFKA_PORT}`], "plaintext-probe", {
       connectionTimeout: 2000,
       requestTimeout: 3000,
       retry: { retries: 0 },
